@@ -1,0 +1,60 @@
+"""``theralab users``: local accounts and roles."""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+from rich.table import Table
+
+from theralab.cli._common import console, friendly_errors
+
+app = typer.Typer(help="Local users. Roles: admin, researcher, clinician, patient.", no_args_is_help=True)
+
+
+@app.command()
+@friendly_errors
+def create(
+    username: str,
+    role: list[str] = typer.Option(["researcher"], "--role", "-r", help="role; repeat for several"),
+    password: str = typer.Option(None, help="password (default: generate one and print it once)"),
+) -> None:
+    """Create a user. Without --password a strong one-time password is generated and printed."""
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    with session_scope() as session:
+        create_user(session, username, password, role)
+    console.print(f"created [bold]{username}[/bold] with roles {', '.join(role)}")
+    if generated:
+        console.print(f"one-time password: [bold]{password}[/bold] (change it with 'theralab users set-password')")
+
+
+@app.command("set-password")
+@friendly_errors
+def set_password_cmd(username: str, password: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
+    """Change a user's password."""
+    from theralab.privacy.auth import set_password
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        set_password(session, username, password)
+    console.print("password changed")
+
+
+@app.command("list")
+@friendly_errors
+def list_users() -> None:
+    """List users and their roles."""
+    from sqlalchemy import select
+
+    from theralab.privacy.models import User
+    from theralab.runtime.db import session_scope
+
+    table = Table("user", "roles", "active", "created")
+    with session_scope() as session:
+        for user in session.scalars(select(User).order_by(User.username)):
+            table.add_row(user.username, user.roles, str(user.active), user.created_at.isoformat(timespec="seconds"))
+    console.print(table)

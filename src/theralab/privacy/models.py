@@ -1,0 +1,46 @@
+"""Tables for users and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from theralab.runtime.db import Base, UTCDateTime, utcnow
+
+ROLES = ("admin", "researcher", "clinician", "patient")
+
+
+class User(Base):
+    """A local user. Passwords are stored only as argon2 hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    roles: Mapped[str] = mapped_column(String(200), nullable=False, default="researcher")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    @property
+    def role_set(self) -> set[str]:
+        return {r for r in self.roles.split(",") if r}
+
+
+class AuditEvent(Base):
+    """One append-only audit record: who did what to which resource, when, and the outcome.
+
+    It never holds the payload (no patient data, no molecule lists): only identifiers.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)
+    action: Mapped[str] = mapped_column(String(120), nullable=False)
+    resource_type: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    resource_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    outcome: Mapped[str] = mapped_column(String(40), nullable=False, default="ok")

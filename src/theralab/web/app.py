@@ -1,0 +1,60 @@
+"""The web UI: server-rendered Jinja2 pages over the same domain library as the API.
+
+``mount_web(app)`` adds the static files (our CSS/JS and plotly.js from the installed ``plotly``
+package, so nothing comes from a CDN) and one router per page module. Pages authenticate with the
+same signed token as the API, kept in an HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from theralab.errors import AuthError
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+
+PAGES = ["home", "auth", "jobs", "chem", "development", "trials", "pgx", "monitoring", "ehr", "screening", "admet"]
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js as shipped inside the installed ``plotly`` Python package."""
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def mount_web(app: FastAPI) -> None:
+    """Attach static files, page routers and the login redirect to ``app``."""
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/static-vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(plotly_js_path(), media_type="application/javascript")
+
+    for name in PAGES:
+        try:
+            module = importlib.import_module(f"theralab.web.pages.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"theralab.web.pages.{name}":
+                continue
+            log.warning("web page %s skipped: %s", name, exc)
+            continue
+        app.include_router(module.router, include_in_schema=False)
+
+    previous = app.exception_handlers.get(AuthError)
+
+    async def _auth_redirect(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/v1") or previous is None:
+            if previous is not None:
+                return await previous(request, exc)
+            raise exc
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    app.add_exception_handler(AuthError, _auth_redirect)
