@@ -102,3 +102,32 @@ def tl_env_any_db(db_url, tmp_path, monkeypatch):
     migrate.upgrade()
     yield get_settings()
     reset_settings()
+
+
+@pytest.fixture
+def api(tl_env):
+    """A TestClient on the full app, with users 'res' (researcher), 'doc' (clinician), 'root' (admin).
+
+    ``api.login(name)`` returns headers carrying a fresh bearer token for that user.
+    """
+    from fastapi.testclient import TestClient
+
+    from theralab.api.app import create_app
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        create_user(session, "res", "password-res", ["researcher"])
+        create_user(session, "doc", "password-doc", ["clinician"])
+        create_user(session, "root", "password-root", ["admin"])
+        create_user(session, "pat", "password-pat", ["patient"])
+    client = TestClient(create_app())
+
+    def login(name: str) -> dict[str, str]:
+        response = client.post("/v1/auth/token", data={"username": name, "password": f"password-{name}"})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    client.login = login  # type: ignore[attr-defined]
+    with client:
+        yield client

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from theralab.errors import AuthError
+from theralab.errors import AuthError, TheralabError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -48,13 +48,12 @@ def mount_web(app: FastAPI) -> None:
             continue
         app.include_router(module.router, include_in_schema=False)
 
-    previous = app.exception_handlers.get(AuthError)
+    api_handler = app.exception_handlers[TheralabError]
 
     async def _auth_redirect(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/v1") or previous is None:
-            if previous is not None:
-                return await previous(request, exc)
-            raise exc
+        # The API answers 401 JSON; a page sends the browser to the login form instead.
+        if request.url.path.startswith("/v1"):
+            return await api_handler(request, exc)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     app.add_exception_handler(AuthError, _auth_redirect)

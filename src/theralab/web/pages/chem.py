@@ -1,0 +1,92 @@
+"""The molecule page: paste or upload molecules, see structures, properties, rules and alerts.
+
+Up to 1,000 molecules are profiled inline; a larger upload becomes a ``chem.profile`` job and the
+browser is sent to its live progress page.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from theralab.errors import InputError
+from theralab.web.pages import WebUser
+from theralab.web.templating import mark_built, render
+
+router = APIRouter()
+mark_built("chem")
+
+INLINE_LIMIT = 1000
+SHOWN = ["mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "fraction_sp3", "qed", "sa_score"]
+RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
+
+
+def _parse_text(text: str) -> tuple[list[str], list[str]]:
+    """Lines of 'SMILES [id]' (whitespace or comma separated); blank lines and # comments skipped."""
+    smiles, ids = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.replace(",", " ").split(None, 1)
+        smiles.append(parts[0])
+        ids.append(parts[1].strip() if len(parts) > 1 else f"line {number}")
+    return smiles, ids
+
+
+@router.get("/chem", response_class=HTMLResponse)
+def chem_page(request: Request, user: WebUser) -> HTMLResponse:
+    return render(request, "chem.html", {"text": "", "rows": None, "errors": [], "problem": None})
+
+
+@router.post("/chem", response_class=HTMLResponse)
+async def chem_profile(
+    request: Request,
+    user: WebUser,
+    text: str = Form(""),
+    upload: UploadFile | None = File(None),
+    standardize: bool = Form(False),
+) -> Response:
+    from theralab.chem.depict import mol_to_svg
+    from theralab.chem.profile import profile_smiles
+
+    try:
+        if upload is not None and upload.filename:
+            from theralab.runtime.jobs import create_job, start_in_background
+            from theralab.settings import get_settings
+
+            folder = Path(get_settings().data_dir) / "uploads" / user.username
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / Path(upload.filename).name
+            target.write_bytes(await upload.read())
+            job_id = create_job("chem.profile", {"input": str(target), "standardize": standardize,
+                                                 "output": str(target.with_suffix(".profile.csv"))},
+                                owner=user.username)
+            user.audit("chem.profile.upload", "Job", job_id)
+            start_in_background(job_id)
+            return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+        smiles, ids = _parse_text(text)
+        if not smiles:
+            raise InputError("no molecules given", where="text", hint="paste one SMILES per line, optionally with an id")
+        if len(smiles) > INLINE_LIMIT:
+            raise InputError(f"{len(smiles)} molecules is more than {INLINE_LIMIT} for the page",
+                             hint="upload a file instead: it runs as a job with progress")
+        df, err = profile_smiles(smiles, ids, standardize=standardize)
+    except InputError as exc:
+        return render(request, "chem.html", {"text": text, "rows": None, "errors": [], "problem": str(exc)},
+                      status_code=422)
+    rows = []
+    for record in df.to_dict("records"):
+        record["svg"] = mol_to_svg(record["smiles"], width=180, height=140)
+        rows.append(record)
+    buffer = io.StringIO()
+    df.to_csv(buffer, index=False)
+    csv_uri = "data:text/csv;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
+    return render(request, "chem.html", {
+        "text": text, "rows": rows, "errors": err.to_dict("records"), "problem": None,
+        "shown": SHOWN, "rules": RULES, "csv_uri": csv_uri,
+    })

@@ -1,0 +1,66 @@
+"""A real headless Chromium (Debian's package, driven by Playwright) logs in and profiles molecules."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(api):
+    """Serve the same app as the ``api`` fixture on a free port in a thread."""
+    import uvicorn
+
+    from theralab.api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_login_and_profile_two_molecules(live_server, tmp_path):
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(f"{live_server}/chem")
+        assert "/login" in page.url
+        page.fill("input[name=username]", "res")
+        page.fill("input[name=password]", "password-res")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/chem")
+        page.fill("#smiles-input", "CC(=O)Oc1ccccc1C(=O)O aspirin\nCn1cnc2c1c(=O)n(C)c(=O)n2C caffeine")
+        page.click("#profile-button")
+        page.wait_for_selector("#profile tbody tr")
+        rows = page.locator("#profile tbody tr")
+        assert rows.count() == 2
+        assert page.locator("#profile svg").count() == 2
+        text = page.inner_text("#profile")
+        assert "aspirin" in text and "caffeine" in text
+        assert "180.16" in text and "194.19" in text  # molecular weights
+        assert "lipinski ✓" in text
+        page.screenshot(path=str(tmp_path / "chem.png"))
+        browser.close()

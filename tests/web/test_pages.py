@@ -1,0 +1,43 @@
+"""Server-rendered pages through the TestClient (no browser): login flow, home cards, chem page."""
+
+from __future__ import annotations
+
+
+def _login(api, name: str = "res") -> None:
+    response = api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/chem"},
+                        follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/chem"
+    assert "httponly" in response.headers["set-cookie"].lower()
+
+
+def test_pages_redirect_to_login_when_logged_out(api):
+    response = api.get("/chem", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/chem"
+    bad = api.post("/login", data={"username": "res", "password": "wrong", "next": "/"})
+    assert bad.status_code == 401 and "wrong username or password" in bad.text
+
+
+def test_home_shows_every_domain_and_says_which_are_not_built(api):
+    _login(api)
+    page = api.get("/").text
+    assert "Molecules" in page and "Pharmacogenomics" in page
+    assert "Not built yet" in page
+
+
+def test_chem_page_profiles_molecules_and_lists_bad_rows(api):
+    _login(api)
+    page = api.post("/chem", data={"text": "CC(=O)Oc1ccccc1C(=O)O aspirin\nC1CC( broken\nCn1cnc2c1c(=O)n(C)c(=O)n2C caffeine"})
+    assert page.status_code == 200
+    html = page.text
+    assert html.count("<svg") == 2
+    assert "aspirin" in html and "caffeine" in html
+    assert "malformed SMILES" in html and "broken" in html
+    assert "180.16" in html  # aspirin's molecular weight
+    assert 'download="profile.csv"' in html
+    empty = api.post("/chem", data={"text": "   "})
+    assert empty.status_code == 422 and "no molecules given" in empty.text
+
+
+def test_plotly_is_served_locally(api):
+    response = api.get("/static-vendor/plotly.min.js")
+    assert response.status_code == 200 and b"plotly" in response.content[:2000].lower()
