@@ -89,6 +89,9 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
     report: dict[str, Any] = {}
     lib = write_demo_library(Path(settings.data_dir) / "libraries" / "demo_compounds.csv", seed)
     report["compound_library"] = str(lib)
+    if patients <= 0:
+        report["patients"] = "skipped (--patients 0)"
+        return report
     try:
         from theralab.ehr.synthetic import load_demo_patients
     except ImportError:
