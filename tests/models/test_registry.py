@@ -8,8 +8,8 @@ import pytest
 from theralab.errors import ModelError, NotFoundError
 from theralab.models.registry import (
     ModelCard,
-    fingerprint_table,
     find_model,
+    fingerprint_table,
     list_models,
     load_card,
     register_dir,

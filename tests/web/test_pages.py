@@ -26,7 +26,8 @@ def test_home_shows_every_domain_and_says_which_are_not_built(api):
 
 def test_chem_page_profiles_molecules_and_lists_bad_rows(api):
     _login(api)
-    page = api.post("/chem", data={"text": "CC(=O)Oc1ccccc1C(=O)O aspirin\nC1CC( broken\nCn1cnc2c1c(=O)n(C)c(=O)n2C caffeine"})
+    text = "CC(=O)Oc1ccccc1C(=O)O aspirin\nC1CC( broken\nCn1cnc2c1c(=O)n(C)c(=O)n2C caffeine"
+    page = api.post("/chem", data={"text": text})
     assert page.status_code == 200
     html = page.text
     assert html.count("<svg") == 2

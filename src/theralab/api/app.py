@@ -34,6 +34,8 @@ ROUTERS = [
     "trials",
     "pgx",
     "monitoring",
+    "vitals",
+    "alerts",
 ]
 
 

@@ -68,7 +68,8 @@ class ProfileJob:
                 records.append(MolRecord(int(row), str(ident), str(smiles), mol, err))
         df, err = profile_records(records, standardize=bool(params.get("standardize", True)),
                                   tautomer=bool(params.get("tautomer", False)))
-        _write_atomic(err.astype({c: str for c in err.columns if c != "row"}), workdir / "chunks" / f"{index:06d}.invalid.parquet")
+        err = err.astype({c: str for c in err.columns if c != "row"})
+        _write_atomic(err, workdir / "chunks" / f"{index:06d}.invalid.parquet")
         _write_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
         return {"valid": len(df), "invalid": len(err)}
 

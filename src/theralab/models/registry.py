@@ -35,7 +35,7 @@ class ModelCard(BaseModel):
     task: str
     version: str = "1"
     description: str = ""
-    training_data: dict[str, Any] = Field(default_factory=dict)  # e.g. {"sha256": ..., "rows": ..., "source": ...}
+    training_data: dict[str, Any] = Field(default_factory=dict)  # {"sha256", "rows", "columns", "source"}
     metrics: dict[str, Any] = Field(default_factory=dict)
     seeds: list[int] = Field(default_factory=list)
     created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
@@ -57,7 +57,8 @@ def fingerprint_table(frame: Any) -> dict[str, Any]:
     import pandas as pd
 
     hashed = pd.util.hash_pandas_object(frame, index=False).values.tobytes()
-    return {"sha256": hashlib.sha256(hashed).hexdigest(), "rows": int(len(frame)), "columns": list(map(str, frame.columns))}
+    return {"sha256": hashlib.sha256(hashed).hexdigest(), "rows": int(len(frame)),
+            "columns": list(map(str, frame.columns))}
 
 
 def save_card(model_dir: Path, card: ModelCard) -> ModelCard:

@@ -12,6 +12,7 @@ from theralab.runtime.db import Base
 TABLE_MODULES = [
     "theralab.privacy.models",
     "theralab.runtime.models",
+    "theralab.runtime.alerts",
     "theralab.ehr.store",
     "theralab.monitoring.store",
 ]

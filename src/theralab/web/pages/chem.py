@@ -71,7 +71,8 @@ async def chem_profile(
             return RedirectResponse(f"/jobs/{job_id}", status_code=303)
         smiles, ids = _parse_text(text)
         if not smiles:
-            raise InputError("no molecules given", where="text", hint="paste one SMILES per line, optionally with an id")
+            raise InputError("no molecules given", where="text",
+                             hint="paste one SMILES per line, optionally with an id")
         if len(smiles) > INLINE_LIMIT:
             raise InputError(f"{len(smiles)} molecules is more than {INLINE_LIMIT} for the page",
                              hint="upload a file instead: it runs as a job with progress")

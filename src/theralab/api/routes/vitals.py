@@ -1,0 +1,78 @@
+"""``/v1/observations`` and ``/v1/devices``: streamed vital signs over HTTP, and the ward view.
+
+Devices authenticate with their own token (``X-Device-Id`` and ``X-Device-Token`` headers), not a
+user login: a wearable has no user. Reading patient data back needs the clinician or researcher
+role and is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from theralab.api.deps import Principal, SessionDep, require_roles
+from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
+
+router = APIRouter(tags=["monitoring streams"])
+Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+
+
+@lru_cache(maxsize=1)
+def get_ingestor() -> Ingestor:
+    """One ingestor (and one flood limiter) per server process."""
+    return Ingestor()
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str
+    patient_id: str
+    kind: str = "wearable"
+
+
+@router.post("/devices", status_code=201)
+def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[str, str]:
+    """Register a device for a patient; the token is returned once."""
+    token = register_device(session, body.device_id, body.patient_id, body.kind)
+    user.audit("device.register", "Device", body.device_id)
+    return {"device_id": body.device_id, "patient_id": body.patient_id, "token": token}
+
+
+@router.post("/observations")
+def post_observations(
+    session: SessionDep,
+    payload: Annotated[Any, Body(description="FHIR Observation/Bundle or {device_id, readings: [...]}")],
+    x_device_id: Annotated[str, Header()],
+    x_device_token: Annotated[str, Header()],
+) -> JSONResponse:
+    """Ingest one message or batch from a device. Returns what was stored, deduplicated, quarantined."""
+    device = authenticate_device(session, x_device_id, x_device_token)
+    session.expunge(device)
+    readings = parse_payload(payload, x_device_id)
+    report = get_ingestor().ingest(readings, device=device, source="http")
+    body = report.to_dict()
+    if readings and report.accepted == 0 and all("flood" in q["reason"] for q in report.quarantined):
+        return JSONResponse(body, status_code=429, headers={"Retry-After": "1"})
+    return JSONResponse(body, status_code=200)
+
+
+@router.get("/observations")
+def get_observations(
+    patient_id: str, user: Clinical, session: SessionDep, code: str | None = None,
+    start: datetime | None = None, end: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """A patient's stored readings, optionally one code and a time range."""
+    user.audit("observations.read", "Patient", patient_id)
+    return readings_frame(session, patient_id, code, start, end)
+
+
+@router.get("/ingest/stats")
+def ingest_stats(user: Clinical) -> dict[str, int]:
+    """Counters of this server's ingestor: accepted, duplicates, quarantined."""
+    return dict(get_ingestor().counters)

@@ -1,0 +1,62 @@
+"""Tables for streamed vital signs: devices, readings, and quarantined (rejected) readings.
+
+Readings are keyed by ``(device_id, code, at)``: a device that re-sends a reading (MQTT QoS 1
+redelivery, an HTTP retry) cannot create a duplicate. The ``(patient_id, code, at)`` index keeps
+months of minute-level data per patient queryable by range.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from theralab.runtime.db import Base, UTCDateTime, utcnow
+
+
+class Device(Base):
+    """A registered wearable or bedside device, bound to one patient, with its own secret token."""
+
+    __tablename__ = "monitoring_devices"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(80), nullable=False, default="wearable")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class VitalReading(Base):
+    """One accepted reading in its canonical UCUM unit."""
+
+    __tablename__ = "vital_readings"
+    __table_args__ = (
+        UniqueConstraint("device_id", "code", "at", name="uq_vital_readings_device_code_at"),
+        Index("ix_vital_readings_patient_code_at", "patient_id", "code", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False)
+    device_id: Mapped[str] = mapped_column(String(120), nullable=False)
+    code: Mapped[str] = mapped_column(String(20), nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    unit: Mapped[str] = mapped_column(String(20), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    source: Mapped[str] = mapped_column(String(10), nullable=False, default="http")
+
+
+class QuarantinedReading(Base):
+    """A reading that was refused (impossible value, wrong unit, future clock, flood), with why."""
+
+    __tablename__ = "quarantined_readings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(120), nullable=False, default="", index=True)
+    code: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    raw: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    source: Mapped[str] = mapped_column(String(10), nullable=False, default="http")
