@@ -49,6 +49,7 @@ class JobKind(Protocol):
 KINDS: dict[str, str] = {
     "selftest": "theralab.runtime.selftest:SelfTestJob",
     "chem.profile": "theralab.chem.jobs:ProfileJob",
+    "screen.run": "theralab.discovery.screening:ScreenJob",
 }
 
 

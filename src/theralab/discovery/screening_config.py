@@ -1,0 +1,151 @@
+"""The screening run file: TOML validated by pydantic with ``extra="forbid"``, so a typo is an error.
+
+Example (``theralab screen run run.toml``)::
+
+    [run]
+    name = "kinase-hits"
+    library = "library.csv"        # CSV/SDF/Parquet/SMILES file
+    output_dir = "screen-out"
+    chunk_size = 2000
+
+    [filters]
+    rules = ["lipinski", "veber"]  # rule sets a molecule must pass
+    max_alerts = 0                 # structural alerts allowed (PAINS, Brenk, NIH)
+    ranges = { mw = [200, 500], clogp = [-1, 5] }
+
+    [similarity]
+    actives = ["CC(=O)Nc1ccc(O)cc1", "actives.smi"]   # SMILES or files
+    fusion = "max"                 # or "mean"
+    min_similarity = 0.2
+
+    [[models]]
+    name = "my-activity-model"     # a registered model or a model directory
+    column = "activity"            # output column to keep (default: all)
+
+    [[objectives]]
+    column = "similarity"
+    goal = "maximize"              # maximize | minimize | target
+    low = 0.2
+    high = 0.7
+    weight = 2
+
+    [diversity]
+    method = "butina"              # or "maxmin"
+    cutoff = 0.6                   # Tanimoto distance for Butina clusters
+    top_n = 50
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from theralab.errors import InputError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class RunSection(_Strict):
+    name: str = "screen"
+    library: str
+    smiles_column: str | None = None
+    id_column: str | None = None
+    output_dir: str = "screen-out"
+    chunk_size: int = Field(2000, ge=10, le=1_000_000)
+
+
+class StandardizeSection(_Strict):
+    enabled: bool = True
+    tautomer: bool = False
+
+
+class FilterSection(_Strict):
+    rules: list[Literal["lipinski", "veber", "ghose", "egan", "leadlike"]] = Field(default_factory=list)
+    max_alerts: int | None = Field(None, ge=0)
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+
+class SimilaritySection(_Strict):
+    actives: list[str] = Field(default_factory=list)
+    fusion: Literal["max", "mean"] = "max"
+    min_similarity: float = Field(0.0, ge=0.0, le=1.0)
+    radius: int = Field(2, ge=1, le=4)
+    bits: int = Field(2048, ge=256, le=8192)
+
+
+class ModelSection(_Strict):
+    name: str
+    column: str | None = None
+    prefix: str = ""
+
+
+class Objective(_Strict):
+    column: str
+    goal: Literal["maximize", "minimize", "target"] = "maximize"
+    low: float
+    high: float
+    target: float | None = None
+    weight: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Objective:
+        if self.high <= self.low:
+            raise ValueError(f"objective {self.column}: high ({self.high}) must exceed low ({self.low})")
+        if self.goal == "target" and (self.target is None or not self.low <= self.target <= self.high):
+            raise ValueError(f"objective {self.column}: a 'target' goal needs low <= target <= high")
+        return self
+
+
+class DiversitySection(_Strict):
+    method: Literal["butina", "maxmin", "none"] = "butina"
+    cutoff: float = Field(0.6, gt=0, lt=1)
+    top_n: int = Field(100, ge=1)
+    candidates: int = Field(5000, ge=1, description="best-scored molecules considered for diversity (O(n^2))")
+
+
+class RunConfig(_Strict):
+    run: RunSection
+    standardize: StandardizeSection = Field(default_factory=StandardizeSection)
+    filters: FilterSection = Field(default_factory=FilterSection)
+    similarity: SimilaritySection = Field(default_factory=SimilaritySection)
+    models: list[ModelSection] = Field(default_factory=list)
+    objectives: list[Objective] = Field(default_factory=list)
+    diversity: DiversitySection = Field(default_factory=DiversitySection)
+
+
+def parse_config(data: dict, where: str = "run file") -> RunConfig:
+    """Validate a run configuration; errors name the key path."""
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key '{path}'"
+        raise InputError(msg, where=f"{where}: {path}",
+                         hint="see 'theralab screen run --help' for the keys") from None
+
+
+def load_config(path: Path) -> RunConfig:
+    """Read and validate a TOML run file; relative paths are resolved against its folder."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"run file {path} does not exist", where=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"run file is not valid TOML: {exc}", where=str(path)) from None
+    config = parse_config(data, str(path))
+    base = path.resolve().parent
+    config.run.library = str((base / config.run.library).resolve())
+    config.run.output_dir = str((base / config.run.output_dir).resolve())
+    config.similarity.actives = [
+        str((base / a).resolve()) if (base / a).exists() else a for a in config.similarity.actives
+    ]
+    return config
