@@ -130,5 +130,5 @@ def test_deteriorating_vitals_give_one_news2_alert_not_many(device):
         assert len(alerts) == 1
         assert alerts[0].severity == "high" and alerts[0].count == 3 and alerts[0].subject == "p-1"
         assert alerts[0].evidence[-1]["vitals"]["pulse"] == 125
-        news = session.scalars(select(VitalReading).where(VitalReading.device_id == "theralab-ews")).all()
+        news = session.scalars(select(VitalReading).where(VitalReading.device_id == "theralab-ews/p-1")).all()
         assert [r.value for r in news] == [11.0, 11.0, 11.0]

@@ -14,15 +14,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from theralab.monitoring.store import VitalReading
 from theralab.monitoring.vitals import NEWS2_CODE
 from theralab.runtime.alerts import raise_alert
 
 NEWS2_FIELDS = {"respiratory_rate": "respiration_rate", "spo2": "spo2", "systolic_bp": "systolic_bp",
                 "heart_rate": "pulse", "temperature": "temperature"}
+EWS_DEVICE = "theralab-ews"  # computed scores are stored as readings of device 'theralab-ews/<patient>'
 BAND_SEVERITY = {"high": "high", "medium": "medium", "low-medium": "low"}
 
 
@@ -30,7 +29,7 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime,
                      window: timedelta = timedelta(minutes=60)) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Score the patient's latest vitals and raise alerts; returns (scores, alerts) as dicts."""
     from theralab.monitoring.ews import news2
-    from theralab.monitoring.streams import latest_vitals
+    from theralab.monitoring.streams import insert_readings, latest_vitals
 
     latest = latest_vitals(session, patient_id, now - window)
     if not all(name in latest for name in NEWS2_FIELDS):
@@ -38,12 +37,9 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime,
     vitals = {field: latest[name][0] for name, field in NEWS2_FIELDS.items()}
     at = max(latest[name][1] for name in NEWS2_FIELDS)
     result = news2({**vitals, "consciousness": "A", "on_oxygen": False})
-    stored = session.scalar(select(VitalReading.id).where(
-        VitalReading.device_id == "theralab-ews", VitalReading.code == NEWS2_CODE,
-        VitalReading.patient_id == patient_id, VitalReading.at == at))
-    if stored is None:
-        session.add(VitalReading(patient_id=patient_id, device_id="theralab-ews", code=NEWS2_CODE,
-                                 value=float(result.total), unit="{score}", at=at, received_at=now, source="ews"))
+    insert_readings(session, [{"patient_id": patient_id, "device_id": f"{EWS_DEVICE}/{patient_id}",
+                               "code": NEWS2_CODE, "value": float(result.total), "unit": "{score}", "at": at,
+                               "received_at": now, "source": "ews"}])
     score = {"patient_id": patient_id, "at": at.isoformat(), **result.to_dict(),
              "fhir": result.to_fhir_observation(patient_ref=f"Patient/{patient_id}", effective=at)}
     alerts = []

@@ -227,11 +227,11 @@ class Ingestor:
                 report.quarantined.append({"code": reading.code, "reason": reason})
             existing = self._existing(session, device.id, list(good))
             rows = [row for key, row in good.items() if key not in existing]
-            report.duplicates += len(good) - len(rows)
-            if rows:
-                session.add_all(VitalReading(**row) for row in rows)
-            report.accepted = len(rows)
-            if rows and self.score:
+            # insert-or-ignore: a concurrent copy of the same batch cannot raise, only be counted
+            inserted = insert_readings(session, rows)
+            report.duplicates += len(good) - inserted
+            report.accepted = inserted
+            if inserted and self.score:
                 self._score(session, device.patient_id, now, report)
         with self._lock:
             self.counters["accepted"] += report.accepted
@@ -276,6 +276,28 @@ class Ingestor:
         scores, alerts = evaluate_patient(session, patient_id, now)
         report.scores.extend(scores)
         report.alerts.extend(alerts)
+
+
+def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> int:
+    """Insert readings, silently skipping any whose (device, code, time) is already stored.
+
+    Returns how many rows were really inserted. Uses the dialect's ``ON CONFLICT DO NOTHING``
+    (SQLite and PostgreSQL), so two requests carrying the same readings at the same moment give
+    one stored copy and a duplicate count, never an integrity error.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        statement = insert(VitalReading).values(rows[start:start + chunk]).on_conflict_do_nothing(
+            index_elements=["device_id", "code", "at"]).returning(VitalReading.id)
+        inserted += len(session.execute(statement).all())
+    return inserted
 
 
 def latest_vitals(session: Session, patient_id: str, since: datetime) -> dict[str, tuple[float, datetime]]:
