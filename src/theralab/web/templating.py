@@ -29,7 +29,7 @@ DOMAINS = [
     {"key": "pgx", "title": "Pharmacogenomics", "href": "/pgx", "built": False,
      "text": "VCF to star alleles, phenotypes and CPIC dosing recommendations."},
     {"key": "monitoring", "title": "Remote monitoring", "href": "/monitoring", "built": False,
-     "text": "Vital-sign streams, early-warning scores, ECG analysis, alerts."},
+     "text": "Vital-sign streams over HTTP and MQTT, NEWS2, alerts; the ward view and patient timelines."},
 ]
 
 

@@ -1,0 +1,51 @@
+"""Monitoring pages: the ward view (sickest first, live), a patient's timeline, the alert inbox."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from theralab.monitoring.ward import timeline, ward
+from theralab.privacy.auth import require_role
+from theralab.runtime import alerts as alert_store
+from theralab.runtime.db import session_scope
+from theralab.web.pages import WebUser
+from theralab.web.templating import mark_built, render
+
+router = APIRouter()
+mark_built("monitoring")
+
+
+@router.get("/monitoring", response_class=HTMLResponse)
+def ward_page(request: Request, user: WebUser) -> HTMLResponse:
+    require_role(set(user.roles), "clinician", "researcher")
+    with session_scope() as session:
+        rows = ward(session)
+        inbox = [a.to_dict() for a in alert_store.list_alerts(session, domain="monitoring", open_only=True)]
+    user.audit("monitoring.ward", "Ward", "all")
+    return render(request, "monitoring_ward.html", {"rows": rows, "alerts": inbox})
+
+
+@router.get("/monitoring/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(patient_id: str, request: Request, user: WebUser, hours: float = 24.0) -> HTMLResponse:
+    require_role(set(user.roles), "clinician", "researcher")
+    with session_scope() as session:
+        data = timeline(session, patient_id, hours)
+    user.audit("monitoring.timeline", "Patient", patient_id)
+    return render(request, "monitoring_patient.html", {"data": data, "data_json": json.dumps(data)})
+
+
+@router.post("/monitoring/alerts/{alert_id}/{action}")
+def alert_action(alert_id: int, action: str, user: WebUser, next: str = Form("/monitoring"),
+                 note: str = Form("")) -> Response:
+    require_role(set(user.roles), "clinician")
+    with session_scope() as session:
+        if action == "acknowledge":
+            alert_store.acknowledge(session, alert_id, user.username, note)
+        elif action == "resolve":
+            alert_store.resolve(session, alert_id, user.username, note)
+    user.audit(f"alert.{action}", "Alert", str(alert_id))
+    return RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/monitoring",
+                            status_code=303)
