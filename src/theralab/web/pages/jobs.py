@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from pathlib import Path
 
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from theralab.api.deps import Principal
+from theralab.errors import ForbiddenError, NotFoundError
 from theralab.runtime.jobs import get_job, list_jobs
 from theralab.web.pages import WebUser
 from theralab.web.templating import render
@@ -20,4 +24,28 @@ def jobs_page(request: Request, user: WebUser) -> HTMLResponse:
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(job_id: str, request: Request, user: WebUser) -> HTMLResponse:
-    return render(request, "job.html", {"job": get_job(job_id)})
+    job = _owned(job_id, user)
+    return render(request, "job.html", {"job": job, "has_report": _report(job) is not None})
+
+
+def _owned(job_id: str, user: Principal) -> dict:
+    job = get_job(job_id)
+    if job["owner"] != user.username and "admin" not in user.roles:
+        raise ForbiddenError("this job belongs to another user")
+    return job
+
+
+def _report(job: dict) -> Path | None:
+    location = job.get("result_location")
+    if not location:
+        return None
+    report = Path(location).parent / "report.html"
+    return report if report.is_file() else None
+
+
+@router.get("/jobs/{job_id}/report", response_class=HTMLResponse)
+def job_report(job_id: str, user: WebUser) -> Response:
+    report = _report(_owned(job_id, user))
+    if report is None:
+        raise NotFoundError(f"job {job_id} has no report")
+    return FileResponse(report, media_type="text/html")

@@ -14,6 +14,8 @@ window.theralab = {
         row.querySelector(".message").textContent = job.message;
         const link = document.getElementById("result-link");
         if (link && job.status === "succeeded") link.hidden = false;
+        const report = document.getElementById("report-link");
+        if (report && job.status === "succeeded") report.hidden = false;
       };
       source.addEventListener("end", () => source.close());
       source.onerror = () => source.close();

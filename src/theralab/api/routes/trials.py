@@ -1,0 +1,254 @@
+"""``/v1/trials``: stateless trial-statistics calculators (any logged-in user).
+
+No patient data pass through these endpoints (design parameters, aggregate study results and
+2x2 report counts only), so they need a login but no particular role and write no audit record.
+Bad parameters give 422 with ``where`` naming the field (``body.power``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from theralab.api.deps import CurrentUser
+from theralab.errors import InputError
+
+router = APIRouter(prefix="/trials", tags=["trials"])
+
+Prob = Field(gt=0, lt=1)
+
+
+def _clean(obj: Any) -> Any:
+    """numpy scalars/arrays -> JSON types; non-finite floats -> None (JSON has no inf/nan)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+class SampleSizeRequest(BaseModel):
+    """Fixed-design sample size; which fields are needed depends on ``endpoint``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: Literal["means", "proportions", "survival", "noninferiority", "equivalence"]
+    alpha: float = Field(0.05, gt=0, lt=1, description="total type I error")
+    power: float = Field(0.8, gt=0, lt=1, description="1 - beta")
+    sided: Literal[1, 2] = 2
+    ratio: float = Field(1.0, gt=0, description="allocation n2/n1")
+    delta: float | None = Field(None, description="means: difference to detect")
+    sd: float | None = Field(None, gt=0)
+    test: Literal["t", "z"] = "t"
+    p1: float | None = Field(None, gt=0, lt=1)
+    p2: float | None = Field(None, gt=0, lt=1)
+    method: str | None = Field(
+        None, description="proportions: pooled/unpooled/arcsine/fleiss-cc; survival: schoenfeld/freedman"
+    )
+    hr: float | None = Field(None, gt=0)
+    median_control: float | None = Field(None, gt=0)
+    accrual_time: float | None = Field(None, ge=0)
+    follow_up: float | None = Field(None, ge=0)
+    margin: float | None = Field(None, gt=0)
+    true_difference: float = 0.0
+
+
+def _need(req: SampleSizeRequest, *names: str) -> None:
+    for n in names:
+        if getattr(req, n) is None:
+            raise InputError(f"{n} is required for endpoint {req.endpoint!r}", where=f"body.{n}")
+
+
+@router.post("/design/sample-size")
+def sample_size(req: SampleSizeRequest, user: CurrentUser) -> dict[str, Any]:
+    """Sample size per arm (exact and rounded up) and total; events too for survival."""
+    from theralab.trials import design as d
+
+    common = {"alpha": req.alpha, "power": req.power}
+    if req.endpoint == "means":
+        _need(req, "delta")
+        res = d.n_means(req.delta, req.sd or 1.0, sided=req.sided, ratio=req.ratio, test=req.test, **common)
+    elif req.endpoint == "proportions":
+        _need(req, "p1", "p2")
+        res = d.n_proportions(req.p1, req.p2, sided=req.sided, ratio=req.ratio, method=req.method or "pooled", **common)
+    elif req.endpoint == "survival":
+        _need(req, "hr", "median_control", "accrual_time", "follow_up")
+        res = d.n_survival(
+            req.hr,
+            median_control=req.median_control,
+            accrual_time=req.accrual_time,
+            follow_up=req.follow_up,
+            sided=req.sided,
+            ratio=req.ratio,
+            method=req.method or "schoenfeld",
+            **common,
+        )
+    elif req.endpoint == "noninferiority":
+        _need(req, "margin")
+        res = d.n_noninferiority(
+            req.margin,
+            sd=req.sd,
+            p1=req.p1,
+            p2=req.p2,
+            true_difference=req.true_difference,
+            ratio=req.ratio,
+            **common,
+        )
+    else:
+        _need(req, "margin")
+        res = d.n_equivalence(
+            req.margin, sd=req.sd or 1.0, true_difference=req.true_difference, ratio=req.ratio, **common
+        )
+    return _clean(res.to_dict())
+
+
+class GroupSequentialRequest(BaseModel):
+    """Group-sequential design; efficacy bounds are z values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(3, ge=1, le=20, description="number of looks")
+    kind: Literal["of", "pocock", "hp", "ld-of", "ld-pocock", "hsd", "kd", "user"] = "ld-of"
+    alpha: float = Field(0.05, gt=0, lt=1)
+    beta: float = Field(0.2, gt=0, lt=1)
+    sided: Literal[1, 2] = 2
+    information_rates: list[float] | None = None
+    gamma: float = -4.0
+    user_alpha_spent: list[float] | None = None
+    futility_z: list[float] | None = Field(None, description="non-binding futility z per interim (or per look)")
+    beta_spending: Literal["ld-of", "ld-pocock", "hsd", "kd"] | None = Field(
+        None, description="derive non-binding futility bounds by beta spending (sided=1)"
+    )
+    beta_gamma: float = -4.0
+    futility_stops: list[bool] | None = None
+    fixed_n_total: float | None = Field(None, gt=0, description="fixed-design N to inflate (optional)")
+
+
+@router.post("/design/group-sequential")
+def group_sequential(req: GroupSequentialRequest, user: CurrentUser) -> dict[str, Any]:
+    """Boundaries, cumulative alpha, inflation factor and expected sample size (relative to fixed)."""
+    from theralab.trials.design import group_sequential as gs
+
+    des = gs(
+        req.k,
+        kind=req.kind,
+        alpha=req.alpha,
+        beta=req.beta,
+        sided=req.sided,
+        information_rates=req.information_rates,
+        gamma=req.gamma,
+        user_alpha_spent=req.user_alpha_spent,
+        futility_z=req.futility_z,
+        beta_spending=req.beta_spending,
+        beta_gamma=req.beta_gamma,
+        futility_stops=req.futility_stops,
+    )
+    out = des.to_dict()
+    out["table"] = des.table()
+    if req.fixed_n_total:
+        out["max_n_total"] = req.fixed_n_total * des.inflation_factor
+        out["expected_n_total_h1"] = req.fixed_n_total * des.expected_n_rel_h1
+    return _clean(out)
+
+
+class MetaRequest(BaseModel):
+    """Study-level data: ``yi``/``vi``, or 2x2 counts ``ai,bi,ci,di`` with ``measure`` RR/OR/RD."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measure: Literal["RR", "OR", "RD", "GEN"] = "GEN"
+    method: Literal["FE", "DL", "REML", "ML", "PM", "HE", "SJ", "HS"] = "REML"
+    test: Literal["z", "knha"] = "z"
+    level: float = Field(0.95, gt=0, lt=1)
+    labels: list[str] | None = None
+    yi: list[float] | None = None
+    vi: list[float] | None = None
+    ai: list[float] | None = None
+    bi: list[float] | None = None
+    ci: list[float] | None = None
+    di: list[float] | None = None
+    continuity: float = Field(0.5, ge=0, description="added to all cells of tables with a zero cell")
+    plots: bool = Field(True, description="include plotly forest and funnel figures")
+
+    @model_validator(mode="after")
+    def _shape(self) -> MetaRequest:
+        if self.measure == "GEN" and (self.yi is None or self.vi is None):
+            raise ValueError("measure GEN needs yi and vi")
+        if self.measure != "GEN" and any(x is None for x in (self.ai, self.bi, self.ci, self.di)):
+            raise ValueError(f"measure {self.measure} needs ai, bi, ci, di")
+        return self
+
+
+@router.post("/meta")
+def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
+    """Fixed/random-effects pooling with heterogeneity, prediction interval and plots."""
+    from theralab.trials import meta as m
+
+    if req.measure == "GEN":
+        es = m.EffectSizes("", np.asarray(req.yi, float), np.asarray(req.vi, float), req.labels or [])
+    else:
+        es = m.effects_2x2(req.ai, req.bi, req.ci, req.di, measure=req.measure, add=req.continuity, labels=req.labels)
+    res = m.rma(
+        es.yi,
+        es.vi,
+        method=req.method,
+        test=req.test,
+        level=req.level,
+        labels=es.labels or None,
+        measure=es.measure,
+    )
+    out: dict[str, Any] = {
+        "result": res.to_dict(),
+        "continuity_correction": {"studies": es.corrected, "rule": es.correction},
+    }
+    if req.plots:
+        out["forest"] = m.forest_plot(res, level=req.level)
+        out["funnel"] = m.funnel_plot(res, level=req.level)
+    return _clean(out)
+
+
+class Table2x2(BaseModel):
+    drug: str | None = None
+    event: str | None = None
+    a: int = Field(ge=0)
+    b: int = Field(ge=0)
+    c: int = Field(ge=0)
+    d: int = Field(ge=0)
+
+
+class DisproportionalityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tables: list[Table2x2] = Field(min_length=1)
+    level: float = Field(0.95, gt=0, lt=1)
+    continuity: float = Field(0.5, ge=0)
+
+
+@router.post("/safety/disproportionality")
+def disproportionality(req: DisproportionalityRequest, user: CurrentUser) -> dict[str, Any]:
+    """PRR, ROR, chi-square, IC/IC025 and the Evans signal for each 2x2 table."""
+    from theralab.trials.safety import disproportionality as dp
+
+    t = req.tables
+    df = dp(
+        [x.a for x in t],
+        [x.b for x in t],
+        [x.c for x in t],
+        [x.d for x in t],
+        level=req.level,
+        add=req.continuity,
+    )
+    rows = df.to_dict("records")
+    for x, r in zip(t, rows, strict=True):
+        r["drug"], r["event"] = x.drug, x.event
+    return _clean({"rows": rows, "n_signals": int(df.evans_signal.sum())})
