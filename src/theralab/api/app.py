@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -64,9 +66,24 @@ def _error_handlers(app: FastAPI) -> None:
         )
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, mark jobs left 'running' by a crashed server as 'interrupted' (resumable)."""
+    try:
+        from theralab.runtime.jobs import recover_interrupted
+
+        interrupted = recover_interrupted()
+        if interrupted:
+            log.warning("%d job(s) were interrupted by a restart; resume them: %s", len(interrupted), interrupted)
+    except Exception as exc:  # noqa: BLE001 - an unmigrated database must not stop the server starting
+        log.warning("could not check for interrupted jobs (%s); run 'theralab db upgrade'", exc)
+    yield
+
+
 def create_app(*, with_web: bool = True) -> FastAPI:
     """Build the theralab ASGI application."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="theralab",
         version=__version__,
         description="From molecule to patient: discovery, development, trials, precision medicine, monitoring.",
