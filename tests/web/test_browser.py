@@ -64,3 +64,30 @@ def test_login_and_profile_two_molecules(live_server, tmp_path):
         assert "lipinski ✓" in text
         page.screenshot(path=str(tmp_path / "chem.png"))
         browser.close()
+
+
+def test_pk_simulator_and_dissolution_pages_plot(live_server, tmp_path):
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(f"{live_server}/login?next=/development")
+        page.fill("input[name=username]", "res")
+        page.fill("input[name=password]", "password-res")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/development")
+        page.wait_for_function("document.getElementById('pk-summary').textContent.includes('Cmax')")
+        summary = page.inner_text("#pk-summary")
+        assert "steady state" in summary and "accumulation" in summary
+        assert page.locator("#pk-plot .main-svg").count() >= 1
+        page.click("#compare")
+        page.wait_for_function("document.getElementById('diss-summary').textContent.includes('f2')")
+        assert "f1" in page.inner_text("#diss-summary")
+        page.fill("input[name=cl]", "-1")
+        page.click("#simulate")
+        page.wait_for_function("document.getElementById('pk-error').textContent.length > 0")
+        browser.close()
