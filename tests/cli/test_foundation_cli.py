@@ -27,7 +27,7 @@ def test_db_upgrade_users_and_demo(tl_env):
     assert again.exit_code == 2 and "already exists" in again.output
     listed = runner.invoke(app, ["users", "list"])
     assert "clinician,researcher" in listed.output
-    demo = runner.invoke(app, ["demo", "load", "--patients", "0"])
+    demo = runner.invoke(app, ["demo", "load", "--patients", "5"])
     assert demo.exit_code == 0, demo.output
     password = re.search(r"one-time password (\S+)", demo.output).group(1)
     from theralab.privacy.auth import authenticate
@@ -55,3 +55,15 @@ def test_models_list_and_show_unknown(tl_env):
     assert runner.invoke(app, ["models", "list"]).exit_code == 0
     unknown = runner.invoke(app, ["models", "show", "nope"])
     assert unknown.exit_code == 2 and "no registered model" in unknown.output
+
+
+def test_demo_patients_land_in_the_patient_model(tl_env):
+    from sqlalchemy import func, select
+
+    from theralab.ehr.store import PatientRow as Patient
+    from theralab.runtime.db import session_scope
+
+    assert runner.invoke(app, ["demo", "load", "--patients", "8", "--seed", "3"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "load", "--patients", "8", "--seed", "3"]).exit_code == 0  # idempotent
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Patient)) == 8

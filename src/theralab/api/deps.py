@@ -41,9 +41,15 @@ class Principal:
     username: str
     roles: frozenset[str]
 
-    def audit(self, action: str, resource_type: str = "", resource_id: str = "", outcome: str = "ok") -> None:
-        """Append an audit record for this caller (identifiers only, never payloads)."""
-        audit.record(self.username, action, resource_type=resource_type, resource_id=resource_id, outcome=outcome)
+    def audit(self, action: str, resource_type: str = "", resource_id: str = "", outcome: str = "ok",
+              session: Session | None = None) -> None:
+        """Append an audit record for this caller (identifiers only, never payloads).
+
+        Pass the request's ``session`` when the route writes too: the record then commits with the
+        route's own changes (and SQLite never sees two writers in one request).
+        """
+        audit.record(self.username, action, resource_type=resource_type, resource_id=resource_id, outcome=outcome,
+                     session=session)
 
 
 def get_current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:

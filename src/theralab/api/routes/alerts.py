@@ -41,21 +41,21 @@ def list_alerts(user: Clinical, session: SessionDep, domain: str | None = None, 
 @router.post("/{alert_id}/acknowledge")
 def acknowledge(alert_id: int, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
     """Take responsibility for an alert (stops escalation)."""
-    user.audit("alert.acknowledge", "Alert", str(alert_id))
+    user.audit("alert.acknowledge", "Alert", str(alert_id), session=session)
     return alert_store.acknowledge(session, alert_id, user.username, body.note).to_dict()
 
 
 @router.post("/{alert_id}/assign")
 def assign(alert_id: int, body: Assign, user: Clinical, session: SessionDep) -> dict[str, Any]:
     """Give an alert an owner."""
-    user.audit("alert.assign", "Alert", str(alert_id))
+    user.audit("alert.assign", "Alert", str(alert_id), session=session)
     return alert_store.assign(session, alert_id, body.owner, user.username).to_dict()
 
 
 @router.post("/{alert_id}/resolve")
 def resolve(alert_id: int, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
     """Close an alert."""
-    user.audit("alert.resolve", "Alert", str(alert_id))
+    user.audit("alert.resolve", "Alert", str(alert_id), session=session)
     return alert_store.resolve(session, alert_id, user.username, body.note).to_dict()
 
 

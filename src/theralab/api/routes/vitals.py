@@ -40,7 +40,7 @@ class DeviceCreate(BaseModel):
 def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[str, str]:
     """Register a device for a patient; the token is returned once."""
     token = register_device(session, body.device_id, body.patient_id, body.kind)
-    user.audit("device.register", "Device", body.device_id)
+    user.audit("device.register", "Device", body.device_id, session=session)
     return {"device_id": body.device_id, "patient_id": body.patient_id, "token": token}
 
 

@@ -1,0 +1,84 @@
+"""``/v1/ehr``: import FHIR, list patients, read one patient, export one patient as FHIR.
+
+Every route touches patient data, so each needs the clinician or researcher role and writes an
+audit record (identifiers only, never the payload).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+
+from theralab.api.deps import Principal, SessionDep, require_roles
+from theralab.ehr.fhir import ImportReport, export_patient, import_text
+from theralab.ehr.patients import PatientRecord, PatientSummary, count_patients, list_patients, load_patient
+from theralab.errors import InputError, NotFoundError
+
+router = APIRouter(prefix="/ehr", tags=["ehr"])
+Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+@router.post("/import", response_model=ImportReport)
+async def import_fhir(
+    request: Request,
+    user: Clinical,
+    session: SessionDep,
+    file: Annotated[UploadFile | None, File(description="a Bundle .json or an .ndjson file")] = None,
+) -> ImportReport:
+    """Import a FHIR Bundle or ndjson, sent as the request body or as a multipart file upload."""
+    if file is not None:
+        raw, source = await file.read(MAX_UPLOAD + 1), file.filename or "upload"
+    else:
+        raw, source = await request.body(), "request body"
+    if len(raw) > MAX_UPLOAD:
+        raise InputError("upload larger than 200 MB", where=source, hint="use 'theralab ehr import' for bulk files")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("upload is not UTF-8 text", where=source) from exc
+    if not text.strip():
+        raise InputError("empty upload", where=source, hint="send a FHIR Bundle (JSON) or ndjson")
+    report = import_text(text, session, source=source)
+    # commit first: the audit record is written in its own transaction, and SQLite allows one writer
+    session.commit()
+    user.audit("ehr.import", "Patient", f"{report.patients} patients")
+    return report
+
+
+@router.get("/patients")
+def patients(
+    user: Clinical,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Patients (id, name, sex, birth date, counts), paged."""
+    rows: list[PatientSummary] = list_patients(session, limit=limit, offset=offset)
+    user.audit("ehr.list", "Patient", f"offset={offset},n={len(rows)}")
+    return {"total": count_patients(session), "items": [r.model_dump(mode="json") for r in rows]}
+
+
+@router.get("/patients/{patient_id}", response_model=PatientRecord)
+def patient(patient_id: str, user: Clinical, session: SessionDep) -> PatientRecord:
+    """One patient's full record (conditions, observations, medications, notes, genotypes)."""
+    try:
+        record = load_patient(session, patient_id)
+    except NotFoundError:
+        user.audit("ehr.read", "Patient", patient_id, outcome="not-found")
+        raise
+    user.audit("ehr.read", "Patient", patient_id)
+    return record
+
+
+@router.get("/patients/{patient_id}/fhir")
+def patient_fhir(patient_id: str, user: Clinical, session: SessionDep) -> dict[str, Any]:
+    """One patient as a FHIR R4 Bundle (validated)."""
+    try:
+        bundle = export_patient(session, patient_id)
+    except NotFoundError:
+        user.audit("ehr.export", "Patient", patient_id, outcome="not-found")
+        raise
+    user.audit("ehr.export", "Patient", patient_id)
+    return bundle

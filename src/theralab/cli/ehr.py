@@ -1,0 +1,215 @@
+"""``theralab ehr``: import FHIR / Synthea data, list and export patients, generate a synthetic cohort."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+
+app = typer.Typer(
+    help="Patient records: FHIR R4 import and export, patient list, synthetic cohorts.", no_args_is_help=True
+)
+
+
+def _db_error(exc: Exception) -> None:
+    from theralab.errors import InputError
+
+    raise InputError(
+        f"the EHR tables are not in the database ({type(exc).__name__})",
+        hint="create them with 'theralab db upgrade'",
+    ) from exc
+
+
+@app.command("import")
+@friendly_errors
+def import_(
+    path: Path = typer.Argument(
+        ..., help="FHIR Bundle .json, bulk-export .ndjson, a folder of them, or a Synthea CSV folder"
+    ),
+    no_validate: bool = typer.Option(False, "--no-validate", help="skip fhir.resources validation (trusted data)"),
+    lenient_codes: bool = typer.Option(
+        False, "--lenient-codes", help="load resources whose codes fail their check digit or format, with a warning"
+    ),
+    workers: int = typer.Option(1, help="processes that validate and map resources (for large exports)"),
+    show: int = typer.Option(20, help="how many errors and warnings to print"),
+) -> None:
+    """Import patients; bad resources are listed with file, line, id and path, the rest loads."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from theralab.ehr.fhir import fhir_files, import_path
+    from theralab.runtime.db import session_scope
+
+    files = fhir_files(path) if path.exists() and not (path / "patients.csv").exists() else [path]
+    try:
+        with progress_bar() as bar, session_scope() as session:
+            task = bar.add_task("importing", total=len(files))
+            report = import_path(
+                path,
+                session,
+                validate=not no_validate,
+                strict_codes=not lenient_codes,
+                workers=workers,
+                progress=lambda name, n: bar.update(task, advance=1, description=name),
+            )
+            bar.update(task, completed=len(files))
+    except (OperationalError, ProgrammingError) as exc:
+        _db_error(exc)
+    from rich.table import Table
+
+    table = Table(title=f"imported {report.patients} patients")
+    table.add_column("resource")
+    table.add_column("loaded", justify="right")
+    for kind, n in sorted(report.loaded.items()):
+        table.add_row(kind, str(n))
+    for kind, n in sorted(report.skipped.items()):
+        table.add_row(f"[dim]{kind} (not in the patient model)[/dim]", f"[dim]{n} skipped[/dim]")
+    console.print(table)
+    for issue in report.errors[:show]:
+        err_console.print(f"[red]error[/red] {issue.where()}: {issue.message}")
+    for issue in report.warnings[:show]:
+        err_console.print(f"[yellow]warning[/yellow] {issue.where()}: {issue.message}")
+    console.print(f"errors: {len(report.errors)}  warnings: {len(report.warnings)}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def export(
+    patient_id: str = typer.Argument(..., help="the patient's FHIR id"),
+    output: Path = typer.Option(..., "-o", "--output", help="bundle JSON file to write"),
+) -> None:
+    """Export one patient as a FHIR R4 Bundle (validated)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from theralab.ehr.fhir import export_patient
+    from theralab.runtime.db import session_scope
+
+    try:
+        with session_scope() as session:
+            bundle = export_patient(session, patient_id)
+    except (OperationalError, ProgrammingError) as exc:
+        _db_error(exc)
+    output.write_text(json.dumps(bundle, indent=1))
+    console.print(f"wrote {len(bundle['entry'])} resources to {output}")
+
+
+@app.command()
+@friendly_errors
+def patients(
+    limit: int = typer.Option(50, help="rows to show"),
+    offset: int = typer.Option(0, help="rows to skip"),
+) -> None:
+    """List patients with their counts of conditions, observations and medications."""
+    from rich.table import Table
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from theralab.ehr.patients import count_patients, list_patients
+    from theralab.runtime.db import session_scope
+
+    try:
+        with session_scope() as session:
+            rows = list_patients(session, limit=limit, offset=offset)
+            total = count_patients(session)
+    except (OperationalError, ProgrammingError) as exc:
+        _db_error(exc)
+    table = Table(title=f"{total} patients")
+    for col in ("id", "name", "gender", "birth date", "conditions", "observations", "medications"):
+        table.add_column(col)
+    for p in rows:
+        name = " ".join(x for x in (p.given, p.family) if x)
+        table.add_row(
+            p.id,
+            name,
+            p.gender or "",
+            str(p.birth_date or ""),
+            str(p.conditions),
+            str(p.observations),
+            str(p.medications),
+        )
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def synth(
+    n: int = typer.Option(100, "-n", help="number of patients"),
+    seed: int = typer.Option(1, help="random seed (same seed, same patients)"),
+    output: Path = typer.Option(..., "-o", "--output", help=".ndjson (one resource a line) or .json (one Bundle)"),
+) -> None:
+    """Generate a synthetic cohort as FHIR R4 (ndjson resources, or one Bundle for .json)."""
+    from theralab.ehr.synthetic import generate_cohort
+    from theralab.errors import InputError
+
+    if n < 0:
+        raise InputError(f"-n must be >= 0, got {n}", where="-n")
+    count = 0
+    with progress_bar() as bar:
+        task = bar.add_task("generating", total=n)
+        if output.suffix == ".json":
+            entries = []
+            for bundle in generate_cohort(n, seed):
+                entries.extend(bundle["entry"])
+                bar.advance(task)
+            output.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}))
+            count = len(entries)
+        else:
+            with output.open("w") as fh:
+                for bundle in generate_cohort(n, seed):
+                    for entry in bundle["entry"]:
+                        fh.write(json.dumps(entry["resource"], separators=(",", ":")) + "\n")
+                        count += 1
+                    bar.advance(task)
+    console.print(f"wrote {n} patients ({count} resources) to {output}")
+
+
+@app.command()
+@friendly_errors
+def show(
+    patient_id: str = typer.Argument(..., help="the patient's FHIR id"),
+    at: str = typer.Option(None, help="date to judge 'active' and 'latest' at (YYYY-MM-DD; default today)"),
+) -> None:
+    """Show one patient: demographics, active conditions, latest labs and vitals, medications, genotypes."""
+    from datetime import date
+
+    from rich.table import Table
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from theralab.ehr.patients import load_patient
+    from theralab.errors import InputError
+    from theralab.runtime.db import session_scope
+
+    try:
+        when = date.fromisoformat(at) if at else date.today()
+    except ValueError as exc:
+        raise InputError(f"not a date: {at!r}", where="--at", hint="use YYYY-MM-DD") from exc
+    try:
+        with session_scope() as session:
+            p = load_patient(session, patient_id)
+    except (OperationalError, ProgrammingError) as exc:
+        _db_error(exc)
+    name = " ".join(x for x in (p.given, p.family) if x)
+    console.print(
+        f"[bold]{name or p.id}[/bold]  {p.gender or '?'}  born {p.birth_date}  age {p.age_at(when)} at {when}"
+    )
+    console.print("conditions: " + ("; ".join(c.display or c.code or "?" for c in p.active_conditions(when)) or "none"))
+    console.print(
+        "medications: " + ("; ".join(m.display or m.code or "?" for m in p.active_medications(when)) or "none")
+    )
+    table = Table(title="latest observations")
+    for col in ("LOINC", "name", "value", "unit", "date"):
+        table.add_column(col)
+    for code, o in sorted(p.latest_values(when).items()):
+        value = f"{o.value:g}" if o.value is not None else (o.value_text or "")
+        if not o.unit_ok:
+            value = f"{o.value_orig} {o.unit_orig} (unit not convertible)"
+        if value:
+            table.add_row(
+                code, (o.display or "")[:50], value, o.unit or "", str(o.effective.date() if o.effective else "")
+            )
+    console.print(table)
+    for g in p.genotypes:
+        console.print(f"{g.gene}: {g.diplotype or '?'}  {g.phenotype or ''}")

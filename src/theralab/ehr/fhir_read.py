@@ -1,0 +1,99 @@
+"""Readers of FHIR input: Bundle JSON, single resources, ndjson (streamed), folders of them.
+
+Kept apart from the ingester so every source (files, API uploads, Synthea CSV, generated
+cohorts) yields the same ``(resource, origin)`` pairs, and the origin (file, line, bundle entry)
+travels with each resource into the error report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Origin:
+    file: str | None
+    line: int | None
+    prefix: str  # e.g. "entry[3].resource." inside a Bundle
+
+
+def _bundle_entries(bundle: dict[str, Any], file: str | None) -> Iterator[tuple[Any, Origin]]:
+    """Entries of a Bundle, Patients first (a transaction bundle may list them anywhere)."""
+    entries = bundle.get("entry") or []
+    order = sorted(
+        range(len(entries)),
+        key=lambda i: (entries[i] or {}).get("resource", {}).get("resourceType") != "Patient",
+    )
+    for i in order:
+        entry = entries[i] or {}
+        res = entry.get("resource")
+        if isinstance(res, dict) and not res.get("id"):
+            full = entry.get("fullUrl") or ""
+            if full.startswith("urn:uuid:"):
+                res = {**res, "id": full[len("urn:uuid:") :]}
+        yield res, Origin(file, None, f"entry[{i}].resource.")
+
+
+def iter_json_text(text: str, file: str | None) -> Iterator[tuple[Any, Origin]]:
+    """Resources in a JSON document (one resource or a Bundle) or ndjson text."""
+    stripped = text.lstrip()
+    if not stripped:
+        return
+    try:
+        doc = json.loads(stripped)
+    except json.JSONDecodeError:
+        doc = None
+    if doc is not None:
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+            yield from _bundle_entries(doc, file)
+        else:
+            yield doc, Origin(file, None, "")
+        return
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield exc, Origin(file, lineno, "")
+            continue
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+            for res, origin in _bundle_entries(doc, file):
+                yield res, Origin(file, lineno, origin.prefix)
+        else:
+            yield doc, Origin(file, lineno, "")
+
+
+def iter_file(path: Path) -> Iterator[tuple[Any, Origin]]:
+    """Resources in one ``.json`` or ``.ndjson`` file (streamed line by line for ndjson)."""
+    name = str(path)
+    if path.suffix == ".ndjson":
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield exc, Origin(name, lineno, "")
+                    continue
+                if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+                    for res, origin in _bundle_entries(doc, name):
+                        yield res, Origin(name, lineno, origin.prefix)
+                else:
+                    yield doc, Origin(name, lineno, "")
+    else:
+        yield from iter_json_text(path.read_text(encoding="utf-8"), name)
+
+
+def fhir_files(path: Path) -> list[Path]:
+    """FHIR files under ``path``: Patient files first, then the rest alphabetically."""
+    if path.is_file():
+        return [path]
+    files = [p for p in sorted(path.rglob("*")) if p.suffix in (".json", ".ndjson") and p.is_file()]
+    files = [p for p in files if not p.name.startswith("log.")]  # bulk-export logs are not resources
+    return sorted(files, key=lambda p: (not p.name.startswith("Patient"), str(p)))
