@@ -34,6 +34,8 @@ ROUTERS = [
     "development",
     "ehr",
     "trials",
+    "criteria",
+    "matching",
     "pgx",
     "monitoring",
     "vitals",

@@ -15,6 +15,7 @@ TABLE_MODULES = [
     "theralab.runtime.alerts",
     "theralab.ehr.store",
     "theralab.monitoring.store",
+    "theralab.trials.store",
 ]
 
 

@@ -20,7 +20,10 @@ from theralab.errors import AuthError, TheralabError
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
-PAGES = ["home", "auth", "jobs", "chem", "development", "trials", "pgx", "monitoring", "ehr", "screening", "admet"]
+PAGES = [
+    "home", "auth", "jobs", "chem", "development", "trials", "trials_matching", "pgx", "monitoring", "ehr",
+    "screening", "admet", "ecg",
+]
 
 
 def plotly_js_path() -> Path:
