@@ -1,0 +1,111 @@
+"""``theralab pgx``: star-allele diplotypes, phenotypes and CPIC recommendations from a VCF.
+
+The pipeline lives in :mod:`theralab.precision.pgx.report`; this module only parses options, prints
+a table and writes the report files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from theralab.cli._common import console, friendly_errors
+
+app = typer.Typer(
+    help="Pharmacogenomics: VCF -> star-allele diplotypes -> phenotypes -> CPIC recommendations.\n\n"
+    "Example: theralab pgx call patient.vcf.gz --outside-calls cyp2d6.tsv -o report/",
+    no_args_is_help=True,
+)
+
+
+@app.command("call")
+@friendly_errors
+def call(
+    vcf: Path = typer.Argument(..., help="VCF or bgzipped VCF on GRCh38 (index beside it for speed)"),
+    out: Path = typer.Option(..., "-o", "--out", help="report directory (JSON, HTML per sample, summary.tsv)"),
+    sample: str = typer.Option(None, "--sample", help="sample ID (required for multi-sample VCFs)"),
+    all_samples: bool = typer.Option(False, "--all-samples", help="call every sample in one pass"),
+    outside_calls: Path = typer.Option(None, "--outside-calls", help="TSV: GENE<TAB>DIPLOTYPE (e.g. CYP2D6)"),
+    medications: str = typer.Option(None, "--medications", help="comma-separated current medications to check"),
+    build: str = typer.Option("auto", "--build", help="auto (from the VCF header), GRCh38 or GRCh37"),
+) -> None:
+    """Call diplotypes for the 19 VCF genes, phenotype them and write the report.
+
+    VCF may also be an rsID + genotype table (.txt/.tsv/.csv, e.g. an array export).
+    """
+    from theralab.precision.pgx.report import call_vcf, write_report
+
+    meds = [m for m in medications.split(",")] if medications else None
+    if build not in ("auto", "GRCh38", "GRCh37"):
+        from theralab.errors import InputError
+
+        raise InputError(f"unknown build {build!r}", where="--build", hint="auto, GRCh38 or GRCh37")
+    results = call_vcf(
+        vcf, sample=sample, outside_calls=outside_calls, all_samples=all_samples, medications=meds, build=build
+    )
+    paths = write_report(results, out)
+    for r in results:
+        t = Table(title=f"{r.sample}: {len(r.actionable)} actionable recommendation(s)")
+        for col in ("gene", "diplotype", "phenotype", "missing"):
+            t.add_column(col)
+        for g, c in r.calls.items():
+            t.add_row(
+                g,
+                " or ".join(d.name for d in c.diplotypes) or c.status,
+                r.phenotypes[g].phenotype,
+                str(len(c.missing_positions)),
+            )
+        console.print(t)
+        for w in r.warnings:
+            console.print(f"[yellow]warning:[/yellow] {w}")
+    console.print(f"wrote {len(paths)} files to {out}")
+
+
+@app.command("drugs")
+@friendly_errors
+def drugs(gene: str = typer.Option(None, "--gene", help="only drugs whose guideline involves this gene")) -> None:
+    """List the drugs with a shipped CPIC guideline and the genes each depends on."""
+    from theralab.precision.pgx.recommend import all_drugs
+
+    t = Table(title="CPIC guidelines")
+    for col in ("drug", "genes", "guideline"):
+        t.add_column(col)
+    n = 0
+    for d in all_drugs():
+        if gene and gene not in d["genes"]:
+            continue
+        t.add_row(d["drug"], ", ".join(d["genes"]), d["url"] or "")
+        n += 1
+    console.print(t)
+    console.print(f"{n} drugs")
+
+
+@app.command("drug")
+@friendly_errors
+def drug(
+    name: str = typer.Argument(..., help="drug name, e.g. clopidogrel"),
+    report: Path = typer.Option(..., "--report", help="a <sample>.json written by 'theralab pgx call'"),
+) -> None:
+    """Drug-centred view: for this drug, this patient's genes, phenotypes and CPIC recommendations."""
+    import json
+
+    from theralab.errors import InputError
+    from theralab.precision.pgx.recommend import drug_view
+    from theralab.precision.pgx.report import phenotypes_from_report
+
+    if not report.is_file():
+        raise InputError("report file not found", where=str(report))
+    try:
+        body = json.loads(report.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"report is not JSON: {exc}", where=str(report)) from exc
+    view = drug_view(name, phenotypes_from_report(body))
+    console.print(f"[bold]{name}[/bold] for {body.get('sample', '?')}: " + "; ".join(view["genes"]))
+    if not view["recommendations"]:
+        console.print("No CPIC recommendation applies to this genotype (or the gene was not called).")
+    for r in view["recommendations"]:
+        flag = "[red]ACTION[/red]" if r["actionable"] else "no change"
+        console.print(f"- {flag} ({r['strength']}; {r['population'] or 'all'}): {r['text'].splitlines()[0]}")
+    console.print("Source: " + (view["recommendations"][0]["guideline_url"] if view["recommendations"] else "-"))

@@ -1,0 +1,96 @@
+"""``/v1/pgx`` through FastAPI's TestClient: clinician role, audit, VCF upload, errors, drugs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+import theralab.api.deps as deps
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "pgx"
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from theralab.settings import reset_settings
+
+    monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
+    reset_settings()
+    import theralab.privacy.models  # noqa: F401
+    from theralab.api.app import create_app
+    from theralab.runtime.db import Base, get_engine
+
+    Base.metadata.create_all(get_engine())
+    yield create_app(with_web=False)
+    reset_settings()
+
+
+def _client(app, *roles: str) -> TestClient:
+    app.dependency_overrides[deps.get_current_user] = lambda: deps.Principal("t", frozenset(roles))
+    return TestClient(app)
+
+
+def _audit() -> list[tuple[str, str, str, str]]:
+    from theralab.privacy.models import AuditEvent
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as s:
+        return [
+            (e.actor, e.action, e.resource_type, e.resource_id)
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+
+
+def test_call_as_clinician_is_audited(app) -> None:
+    client = _client(app, "clinician")
+    with open(DATA / "two_samples.vcf.gz", "rb") as fh:
+        r = client.post(
+            "/v1/pgx/call",
+            files={"vcf": ("p.vcf.gz", fh.read())},
+            data={"sample": "S2", "outside_calls": "CYP2D6\t*4/*4\n", "medications": "codeine,clopidogrel"},
+        )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["sample"] == "S2"
+    assert body["genes"]["CYP2C19"]["call"]["diplotypes"][0]["name"] == "*2/*2"
+    assert body["genes"]["CYP2C19"]["phenotype"]["phenotype"] == "Poor Metabolizer"
+    assert body["genes"]["CYP2D6"]["call"]["status"] == "outside call"
+    assert body["genes"]["CYP2C9"]["call"]["status"] == "not called"
+    assert [(m["drug"], m["actionable"]) for m in body["medications"]] == [("codeine", True), ("clopidogrel", True)]
+    assert _audit() == [("t", "pgx.call", "vcf", "S2")]
+
+
+def test_researcher_is_refused_and_not_audited(app) -> None:
+    client = _client(app, "researcher")
+    r = client.post(
+        "/v1/pgx/call", files={"vcf": ("p.vcf", (DATA / "two_samples.vcf").read_bytes())}, data={"sample": "S1"}
+    )
+    assert r.status_code == 403
+    assert _audit() == []
+
+
+def test_bad_input_is_422_with_hint(app) -> None:
+    client = _client(app, "clinician")
+    r = client.post("/v1/pgx/call", files={"vcf": ("p.vcf", (DATA / "two_samples.vcf").read_bytes())})
+    assert r.status_code == 422
+    assert "2 samples" in r.json()["message"] and "--sample" in r.json()["hint"]
+    r = client.post(
+        "/v1/pgx/call", files={"vcf": ("p.vcf", (DATA / "grch37.vcf").read_bytes())}, data={"build": "GRCh38"}
+    )
+    assert r.status_code == 422 and "GRCh37" in r.json()["message"] and r.json()["where"] == "vcf"
+    r = client.post("/v1/pgx/call", files={"vcf": ("p.vcf", (DATA / "grch37.vcf").read_bytes())})
+    assert r.status_code == 200 and "declares GRCh37" in r.json()["warnings"][0]
+    r = client.post("/v1/pgx/call", files={"vcf": ("p.vcf", b"")})
+    assert r.status_code == 422 and "empty" in r.json()["message"]
+
+
+def test_drugs(app) -> None:
+    client = _client(app, "researcher")
+    r = client.get("/v1/pgx/drugs", params={"gene": "CYP2C19"})
+    assert r.status_code == 200
+    names = [d["drug"] for d in r.json()]
+    assert "clopidogrel" in names and len(names) == 14
