@@ -1,0 +1,28 @@
+"""Pharmacogenomics page: a VCF upload gives genes, phenotypes and a medication review; clinicians only."""
+
+from __future__ import annotations
+
+
+def _login(api, name):
+    api.cookies.clear()
+    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+
+
+def test_vcf_upload_and_medication_review(api, test_data):
+    _login(api, "doc")
+    assert "Call" in api.get("/pgx").text
+    vcf = (test_data / "pgx" / "two_samples.vcf").read_bytes()
+    from theralab.precision.pgx.report import call_vcf
+
+    expected = call_vcf(test_data / "pgx" / "two_samples.vcf", all_samples=True)[0]
+    page = api.post("/pgx", data={"medications": "clopidogrel", "sample": expected.sample},
+                    files={"vcf": ("s.vcf", vcf, "text/plain")})
+    assert page.status_code == 200, page.text[:500]
+    html = page.text
+    cyp = expected.phenotypes["CYP2C19"]
+    assert cyp.diplotype in html and cyp.phenotype in html
+    assert "clopidogrel" in html and "Medication review" in html
+    empty = api.post("/pgx", data={"medications": ""})
+    assert empty.status_code == 422 and "upload a VCF" in empty.text
+    _login(api, "res")
+    assert api.get("/pgx").status_code == 403
