@@ -103,3 +103,24 @@ def test_missing_index_and_library(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no fingerprint index" in res.output
     res = runner.invoke(app, ["index", str(tmp_path / "none.smi"), "-o", str(tmp_path / "i")])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_screen_run_from_a_toml_file(tl_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from theralab.cli.main import app
+    from theralab.demo import write_demo_library
+
+    write_demo_library(tmp_path / "lib.csv")
+    run = tmp_path / "run.toml"
+    run.write_text('[run]\nlibrary = "lib.csv"\noutput_dir = "out"\nchunk_size = 50\n'
+                   '[filters]\nrules = ["lipinski"]\n[similarity]\nactives = ["CC(=O)Nc1ccc(O)cc1"]\n'
+                   '[diversity]\nmethod = "maxmin"\ntop_n = 5\n')
+    runner = CliRunner(env={"COLUMNS": "300"})
+    result = runner.invoke(app, ["screen", "run", str(run), "--executor", "local"])
+    assert result.exit_code == 0, result.output
+    assert "selected" in result.output and (tmp_path / "out" / "report.html").exists()
+    assert len((tmp_path / "out" / "hits.csv").read_text().strip().splitlines()) == 6
+    run.write_text('[run]\nlibrary = "lib.csv"\nlibary = "typo"\n')
+    bad = runner.invoke(app, ["screen", "run", str(run)])
+    assert bad.exit_code == 2 and "unknown key 'run.libary'" in bad.output

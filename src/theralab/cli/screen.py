@@ -181,3 +181,37 @@ def _write(results: list[Any], output: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
+
+
+@app.command("run")
+def run_cmd(
+    run_file: Path = typer.Argument(..., help="TOML run file (docs/screening-pipeline.md); unknown keys are errors"),
+    executor: str = typer.Option(None, help="'local' (worker processes) or a Dask scheduler address tcp://host:8786"),
+    resume: str = typer.Option(None, help="resume this job id instead of starting a new run"),
+) -> None:
+    """Run a screening pipeline as a resumable job: filters, alerts, similarity, models, desirability,
+    diversity; writes hits.csv, hits.sdf, passed.parquet and report.html to the run's output_dir.
+
+    Ctrl-C (or a crash) leaves finished chunks on disk: 'theralab screen run RUN.toml --resume JOB_ID'
+    continues where it stopped.
+    """
+    from theralab.cli._common import progress_bar
+    from theralab.discovery.screening import screen_summary
+    from theralab.discovery.screening_config import load_config
+    from theralab.runtime.executors import make_executor
+    from theralab.runtime.jobs import create_job, run_job
+
+    with friendly_errors():
+        config = load_config(run_file)
+        job_id = resume or create_job("screen.run", config.model_dump(), owner="cli")
+        console.print(f"job [bold]{job_id}[/bold] (resume with --resume {job_id})")
+        with progress_bar() as bar:
+            task = bar.add_task("screening", total=None)
+            job = run_job(job_id, make_executor(executor),
+                          on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+        funnel = screen_summary(job["result_location"])
+        table = Table("step", "molecules")
+        for step, count in funnel.items():
+            table.add_row(str(step), str(count))
+        console.print(table)
+        console.print(f"hits: {job['result_location']}\nreport: {Path(job['result_location']).parent / 'report.html'}")
