@@ -1,0 +1,56 @@
+"""``theralab ecg``: analyse an ECG record (WFDB or CSV): beats, heart rate, HRV, quality, rhythm."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from theralab.cli._common import console, friendly_errors
+
+app = typer.Typer(
+    help="ECG analysis: QRS detection, heart rate, HRV, signal quality, rhythm (AF).", no_args_is_help=True
+)
+
+
+@app.command()
+@friendly_errors
+def analyze(
+    record: Path = typer.Argument(..., help="WFDB record path without extension (e.g. mitdb/100), or a .csv"),
+    output: Path = typer.Option(None, "-o", "--output", help="write the full analysis as JSON"),
+    fs: float = typer.Option(None, "--fs", help="sampling rate in Hz (CSV without a time column)"),
+    channel: int = typer.Option(0, "--channel", help="WFDB channel"),
+    rhythm: bool = typer.Option(True, "--rhythm/--no-rhythm", help="classify 30 s windows (N/AF/other/noisy)"),
+    with_peaks: bool = typer.Option(True, "--peaks/--no-peaks", help="include R-peak sample indices in JSON"),
+) -> None:
+    """Analyse one ECG lead and print a summary (JSON with -o)."""
+    from theralab.monitoring.ecg import analyze as run
+    from theralab.monitoring.ecg import read_ecg
+
+    rec = read_ecg(record, fs=fs, channel=channel)
+    with console.status(f"analysing {rec.name} ({rec.signal.size / rec.fs:.0f} s at {rec.fs:g} Hz)"):
+        res = run(rec, rhythm=rhythm)
+    d = res.to_dict(with_peaks=with_peaks)
+    table = Table(title=f"ECG {rec.name} {rec.lead}".strip())
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("duration (s)", f"{d['duration_s']:.1f}")
+    table.add_row("beats", str(d["n_beats"]))
+    for k, v in d["heart_rate"].items():
+        table.add_row(f"heart rate {k}", f"{v:.1f}")
+    for k, v in d["hrv"].items():
+        table.add_row(f"HRV {k}", f"{v:.2f}")
+    table.add_row("usable signal", f"{100 * d['quality']['usable_fraction']:.0f} %")
+    rh = d["rhythm"]
+    if rh["windows"]:
+        table.add_row("rhythm (majority of 30 s windows)", str(rh["majority"]))
+        table.add_row("AF burden", f"{100 * rh['af_burden']:.0f} %")
+        table.add_row("alertable windows", str(len(rh["alerts"])))
+    console.print(table)
+    for note in d["notes"]:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    if output:
+        output.write_text(json.dumps(d, indent=1) + "\n")
+        console.print(f"wrote {output}")

@@ -1,0 +1,176 @@
+"""QRS (R-peak) detection for single-lead ECG.
+
+Why our own detector: the peers we measured (wfdb XQRS, NeuroKit2's default, NeuroKit2's
+Pan-Tompkins) each lose 0.6-1.7 % of beats or add as many false beats on MIT-BIH, mostly in
+noisy records (105, 108) and where ectopic beats change the QRS amplitude abruptly (119, 106).
+This detector keeps the Pan-Tompkins (1985) skeleton, which is well understood and fast, and
+changes three things that the literature and our error analysis point to:
+
+1. **Zero-phase filtering and a centred integration window**, so the feature peak sits on the
+   QRS and no group-delay bookkeeping is needed.
+2. **Robust adaptive thresholds**: the signal level is the median of the last eight accepted
+   QRS energies, not an exponential average, so one artefact spike cannot blind the detector
+   for seconds; the noise level is the median of recent rejected peaks.
+3. **Search-back and T-wave discrimination**: when no beat is found for 1.66 x the recent RR
+   interval, the largest candidate above half the threshold in the gap is accepted; a candidate
+   within 360 ms of a beat whose steepest slope is under half that beat's is a T wave.
+
+Detected peaks are finally moved to the largest absolute deflection of the band-passed ECG
+within +/-60 ms, which is where annotators place the fiducial point.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from scipy import signal as sps
+from scipy.ndimage import uniform_filter1d
+
+from theralab.errors import InputError
+
+
+def _check(ecg: np.ndarray, fs: float) -> np.ndarray:
+    x = np.asarray(ecg, dtype=float)
+    if x.ndim != 1:
+        raise InputError(
+            f"ECG must be one lead (1-D), got shape {x.shape}", where="ecg", hint="pass one channel, e.g. record[:, 0]"
+        )
+    if not (50 <= fs <= 10000):
+        raise InputError(
+            f"sampling rate {fs} Hz is implausible for an ECG", where="fs", hint="ECGs are sampled at 125-1000 Hz"
+        )
+    if x.size < int(2 * fs):
+        raise InputError(f"ECG is {x.size / fs:.2f} s long; need at least 2 s", where="ecg")
+    if not np.all(np.isfinite(x)):
+        bad = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise InputError(
+            "ECG contains NaN or infinite samples",
+            where=f"sample {bad}",
+            hint="interpolate or cut gaps before detection",
+        )
+    return x
+
+
+def bandpass(ecg: np.ndarray, fs: float, low: float = 5.0, high: float = 15.0, order: int = 2) -> np.ndarray:
+    """Zero-phase Butterworth band-pass (5-15 Hz keeps most QRS energy, rejects P/T and baseline)."""
+    sos = sps.butter(order, [low, min(high, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+    return sps.sosfiltfilt(sos, ecg)
+
+
+def qrs_energy(filtered: np.ndarray, fs: float, window_s: float = 0.15) -> np.ndarray:
+    """Squared derivative integrated over a centred 150 ms window (Pan-Tompkins feature)."""
+    d = np.gradient(filtered) * fs
+    return uniform_filter1d(d * d, size=max(3, int(round(window_s * fs))), mode="nearest")
+
+
+def detect_qrs(
+    ecg: np.ndarray,
+    fs: float,
+    *,
+    refractory_s: float = 0.2,
+    t_wave_s: float = 0.36,
+    threshold_fraction: float = 0.3,
+    pair_slope: float = 0.7,
+    pair_energy: float = 0.5,
+) -> np.ndarray:
+    """Detect R peaks; returns sample indices (int64, sorted).
+
+    Args:
+        ecg: one ECG lead in any unit (mV or ADC counts).
+        fs: sampling rate in Hz.
+        refractory_s: no two beats closer than this (200 ms: physiological refractory period).
+        t_wave_s: within this interval after a beat, a candidate must pass the slope test.
+        threshold_fraction: detection threshold = noise + fraction x (signal - noise).
+
+    Raises:
+        InputError: non-1-D input, NaNs, implausible ``fs`` or under 2 s of signal.
+    """
+    x = _check(ecg, fs)
+    filt = bandpass(x, fs)
+    energy = qrs_energy(filt, fs)
+    slope = np.abs(np.gradient(filt))
+    cand, _ = sps.find_peaks(energy, distance=max(1, int(refractory_s * fs)))
+    if cand.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    heights = energy[cand]
+    half = int(0.075 * fs)
+
+    def max_slope(i: int) -> float:
+        return float(slope[max(0, i - half) : i + half + 1].max())
+
+    # initial levels from the first 2 s (or the whole record if shorter)
+    first = heights[cand < int(2 * fs)]
+    first = first if first.size else heights
+    sig = deque([0.5 * float(first.max())], maxlen=8)
+    noise = deque([0.5 * float(np.median(first))], maxlen=8)
+    rr = deque(maxlen=8)
+    beats: list[int] = []
+    beat_slopes: list[float] = []
+    beat_energy: list[float] = []
+    rejected: list[int] = []  # candidates since the last beat (for search-back)
+
+    def thr() -> float:
+        s, n = float(np.median(sig)), float(np.median(noise))
+        return n + threshold_fraction * max(s - n, 0.0)
+
+    def accept(i: int, h: float) -> None:
+        if beats:
+            rr.append(i - beats[-1])
+        beats.append(i)
+        beat_slopes.append(max_slope(i))
+        beat_energy.append(h)
+        sig.append(h)
+        rejected.clear()
+
+    def unaccept() -> None:
+        beats.pop()
+        beat_slopes.pop()
+        beat_energy.pop()
+        if sig:
+            sig.pop()
+        if rr and len(beats) >= 1:
+            rr.pop()
+
+    for i, h in zip(cand.tolist(), heights.tolist(), strict=True):
+        # search-back: a long gap since the last beat means a beat was probably missed
+        if beats and len(rr) >= 2:
+            rr_mean = float(np.mean(rr))
+            if i - beats[-1] > 1.66 * rr_mean and rejected:
+                pool = [j for j in rejected if j - beats[-1] > refractory_s * fs and i - j > refractory_s * fs]
+                if pool:
+                    best = max(pool, key=lambda j: energy[j])
+                    if energy[best] > 0.5 * thr():
+                        accept(best, float(energy[best]))
+        if h > thr():
+            if beats and i - beats[-1] < t_wave_s * fs:
+                s_ratio = max_slope(i) / max(beat_slopes[-1], 1e-12)
+                e_ratio = h / max(beat_energy[-1], 1e-12)
+                if s_ratio < 0.5 or (s_ratio < pair_slope and e_ratio < pair_energy):
+                    noise.append(h)  # T wave (or a second look at the same complex)
+                    rejected.append(i)
+                    continue
+                if 1.0 / s_ratio < pair_slope and 1.0 / e_ratio < pair_energy:
+                    # the previous "beat" was a tall P wave or an artefact: this one is the QRS
+                    unaccept()
+            accept(i, h)
+        else:
+            noise.append(h)
+            rejected.append(i)
+    peaks = np.asarray(beats, dtype=np.int64)
+    return refine_peaks(filt, peaks, fs)
+
+
+def refine_peaks(filtered: np.ndarray, peaks: np.ndarray, fs: float, radius_s: float = 0.06) -> np.ndarray:
+    """Move each peak to the largest absolute band-passed deflection within +/- ``radius_s``."""
+    r = max(1, int(radius_s * fs))
+    out = np.empty_like(peaks)
+    a = np.abs(filtered)
+    for k, p in enumerate(peaks):
+        lo, hi = max(0, p - r), min(a.size, p + r + 1)
+        out[k] = lo + int(np.argmax(a[lo:hi]))
+    out = np.unique(out)
+    if out.size > 1:  # two detections refined onto the same complex
+        keep = np.concatenate([[True], np.diff(out) > int(0.2 * fs)])
+        out = out[keep]
+    return out
