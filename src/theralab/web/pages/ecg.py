@@ -1,0 +1,69 @@
+"""ECG viewer: upload a single-lead ECG (CSV) or simulate one, see detected beats, heart rate, HRV,
+signal quality and rhythm windows; plotted with plotly (first 60 s by default, range slider)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from theralab.errors import InputError
+from theralab.web.pages import WebUser
+from theralab.web.templating import render
+
+router = APIRouter()
+MAX_SECONDS_PLOTTED = 60
+
+
+@router.get("/monitoring/ecg", response_class=HTMLResponse)
+def ecg_page(request: Request, user: WebUser) -> HTMLResponse:
+    return render(request, "ecg.html", {"result": None})
+
+
+@router.post("/monitoring/ecg", response_class=HTMLResponse)
+async def ecg_analyze(request: Request, user: WebUser, upload: UploadFile | None = File(None),
+                      fs: float = Form(0.0), simulate_bpm: int = Form(0)) -> HTMLResponse:
+    from theralab.monitoring.ecg import analyze, read_csv
+
+    try:
+        if upload is not None and upload.filename:
+            import tempfile
+            from pathlib import Path
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "ecg.csv"
+                path.write_bytes(await upload.read())
+                record = read_csv(path, fs=fs or None)
+            signal, rate, name = record.signal, record.fs, upload.filename
+        elif simulate_bpm:
+            import neurokit2 as nk
+
+            if not 30 <= simulate_bpm <= 200:
+                raise InputError("simulated heart rate must be 30-200 bpm", where="simulate_bpm")
+            rate = 250.0
+            signal = np.asarray(nk.ecg_simulate(duration=60, sampling_rate=int(rate), heart_rate=simulate_bpm,
+                                                random_state=1), dtype=float)
+            name = f"simulated {simulate_bpm} bpm (NeuroKit2, seed 1)"
+        else:
+            raise InputError("upload a CSV ECG or choose a simulated heart rate", where="upload")
+        result = analyze(signal, rate)
+    except InputError as exc:
+        return render(request, "ecg.html", {"result": None, "problem": str(exc)}, status_code=422)
+    n = min(signal.size, int(MAX_SECONDS_PLOTTED * rate))
+    t = (np.arange(n) / rate).round(4)
+    peaks = result.r_peaks[result.r_peaks < n]
+    figure = {
+        "data": [{"x": t.tolist(), "y": signal[:n].round(4).tolist(), "mode": "lines", "name": "ECG",
+                  "line": {"width": 1}},
+                 {"x": (peaks / rate).round(4).tolist(), "y": signal[peaks].round(4).tolist(), "mode": "markers",
+                  "name": "detected R peaks", "marker": {"color": "#b42318", "size": 7}}],
+        "layout": {"xaxis": {"title": "s", "rangeslider": {}, "range": [0, min(10, n / rate)]},
+                   "yaxis": {"title": "mV"}, "margin": {"t": 20}},
+    }
+    out = result.to_dict(with_peaks=False)
+    buffer = io.StringIO()
+    json.dump(figure, buffer)
+    return render(request, "ecg.html", {"result": out, "name": name, "figure": buffer.getvalue()})

@@ -1,0 +1,188 @@
+"""Recruitment pages: trials with their parsed criteria (editable), funnel, ranked patients, explanations.
+
+Pages that show patient-derived results (funnel, ranked list, explanation) need the clinician or
+researcher role and are audited, like the API; editing criteria needs the same roles and is stored
+as a new criteria version with the editor as author.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from theralab.errors import InputError, TheralabError
+from theralab.privacy.auth import require_role
+from theralab.runtime.db import get_engine, session_scope
+from theralab.web.pages import WebUser
+from theralab.web.templating import render
+
+router = APIRouter()
+BASE = "/trials/matching"
+
+
+def _session():
+    from theralab.trials.store import ensure_tables
+
+    ensure_tables(get_engine())
+    return session_scope()
+
+
+def _date(value: str | None) -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not a date", where="at", hint="YYYY-MM-DD") from exc
+
+
+def _clinical(user: Any) -> None:
+    require_role(set(user.roles), "clinician", "researcher")
+
+
+@router.get(BASE, response_class=HTMLResponse)
+def trials_page(request: Request, user: WebUser, error: str = "") -> HTMLResponse:
+    from theralab.trials.store import list_trials
+
+    with _session() as s:
+        rows = list_trials(s)
+    return render(request, "trials_match.html", {"rows": rows, "error": error})
+
+
+@router.post(BASE, response_class=HTMLResponse)
+def add_trial_form(request: Request, user: WebUser, trial_id: str = Form(...), title: str = Form(""),
+                   text: str = Form(...)) -> HTMLResponse:
+    from theralab.trials.criteria import parse_criteria
+    from theralab.trials.store import add_trial
+
+    _clinical(user)
+    try:
+        crit = parse_criteria(text, trial_id=trial_id.strip())
+        with _session() as s:
+            add_trial(s, trial_id.strip(), crit, title=title, author=user.username)
+            user.audit("trials.add", "Trial", trial_id.strip(), session=s)
+    except TheralabError as exc:
+        with _session() as s:
+            from theralab.trials.store import list_trials
+
+            rows = list_trials(s)
+        return render(request, "trials_match.html", {"rows": rows, "error": str(exc), "form": {
+            "trial_id": trial_id, "title": title, "text": text}}, status_code=422)
+    return RedirectResponse(f"{BASE}/{trial_id.strip()}", status_code=303)
+
+
+def _funnel_figure(f: dict[str, Any]) -> dict[str, Any]:
+    labels = ["Alive at date"] + [f"{s['criterion_id']}: {s['text'][:40]}" for s in f["steps"]]
+    values = [f["start"]] + [s["remaining"] for s in f["steps"]]
+    removed = [0] + [s["removed"] for s in f["steps"]]
+    return {"data": [{"type": "funnel", "y": labels, "x": values, "textinfo": "value",
+                      "customdata": removed, "hovertemplate": "%{y}<br>remaining %{x}<br>removed %{customdata}"
+                                                               "<extra></extra>"}],
+            "layout": {"margin": {"l": 300, "r": 20, "t": 10, "b": 30}, "height": 60 + 34 * len(labels)}}
+
+
+@router.get(BASE + "/{trial_id}", response_class=HTMLResponse)
+def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", error: str = "") -> HTMLResponse:
+    from theralab.trials.matching import evaluate_cohort
+    from theralab.trials.store import current_criteria, get_trial, versions
+
+    _clinical(user)
+    when = _date(at)
+    with _session() as s:
+        row = get_trial(s, trial_id)
+        crit, version = current_criteria(s, trial_id)
+        hist = versions(s, trial_id)
+        cohort = evaluate_cohort(s, crit, at=when, trial_id=trial_id, version=version)
+        f = cohort.funnel()
+        ranked = cohort.ranked(limit=50)
+        counts = {c["criterion_id"]: c for c in cohort.counts()}
+        user.audit("trials.match.cohort", "Trial", trial_id, session=s)
+    return render(request, "trials_match_trial.html", {
+        "trial": row, "crit": crit, "version": version, "versions": hist, "funnel": f, "ranked": ranked,
+        "counts": counts, "at": when.isoformat(), "error": error,
+        "figure": json.dumps(_funnel_figure(f))})
+
+
+def _codes(text: str) -> list[dict[str, str]]:
+    out = []
+    for part in [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]:
+        if ":" not in part:
+            raise InputError(f"code {part!r} needs a system", where="codes", hint="e.g. snomed:44054006, loinc:4548-4")
+        system, code = (x.strip() for x in part.split(":", 1))
+        out.append({"system": system.lower().replace("-", ""), "code": code, "display": "", "match": "manual"})
+    return out
+
+
+def _edit_from_form(form: dict[str, str]) -> dict[str, Any]:
+    op = form.get("op", "")
+    if op == "json":
+        try:
+            return json.loads(form.get("correction", ""))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"the correction is not JSON: {exc}", where="correction") from exc
+    values: dict[str, Any] = {}
+    if op in ("update_entity", "add_entity"):
+        for key in ("text", "type"):
+            if form.get(key):
+                values[key] = form[key]
+        if "codes" in form:
+            values["codes"] = _codes(form["codes"])
+        elif form.get("codes_opt"):
+            values["codes"] = _codes(form["codes_opt"])
+        if op == "add_entity":
+            values.setdefault("start", 0)
+            values["end"] = len(values.get("text", ""))
+        for flag in ("negated", "family", "historical"):  # the forms show these three
+            values[flag] = form.get(flag) == "on"
+        if form.get("comparator"):
+            try:
+                values["constraint"] = {"comparator": form["comparator"], "value": float(form.get("value") or "nan"),
+                                        "value_high": float(form["value_high"]) if form.get("value_high") else None,
+                                        "unit": form.get("unit") or None}
+            except ValueError as exc:
+                raise InputError("the value must be a number", where="value") from exc
+    edit = {"op": op, "criterion_id": form.get("criterion_id") or None, "entity_id": form.get("entity_id") or None,
+            "values": values}
+    return {"note": form.get("note", ""), "edits": [edit]}
+
+
+@router.post(BASE + "/{trial_id}/edit", response_class=HTMLResponse)
+async def edit_criteria(trial_id: str, request: Request, user: WebUser) -> HTMLResponse:
+    from urllib.parse import quote
+
+    from theralab.trials.store import save_correction
+
+    _clinical(user)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        correction = _edit_from_form(form)
+        correction["author"] = user.username
+        with _session() as s:
+            save_correction(s, trial_id, correction)
+            user.audit("trials.criteria.correct", "Trial", trial_id, session=s)
+    except TheralabError as exc:
+        return RedirectResponse(f"{BASE}/{trial_id}?error={quote(str(exc))}", status_code=303)
+    except Exception as exc:  # pydantic ValidationError from a malformed correction
+        return RedirectResponse(f"{BASE}/{trial_id}?error={quote(str(exc).splitlines()[0])}", status_code=303)
+    return RedirectResponse(f"{BASE}/{trial_id}", status_code=303)
+
+
+@router.get(BASE + "/{trial_id}/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(trial_id: str, patient_id: str, request: Request, user: WebUser, at: str = "",
+                 notes: bool = True) -> HTMLResponse:
+    from theralab.trials.matching import explain_patient
+    from theralab.trials.store import current_criteria, get_trial
+
+    _clinical(user)
+    when = _date(at)
+    with _session() as s:
+        row = get_trial(s, trial_id)
+        crit, version = current_criteria(s, trial_id)
+        m = explain_patient(s, crit, patient_id, at=when, notes=notes, trial_id=trial_id, version=version)
+        user.audit("trials.match.patient", "Patient", patient_id, session=s)
+    return render(request, "trials_match_patient.html", {"trial": row, "m": m, "at": when.isoformat(),
+                                                          "notes": notes})
