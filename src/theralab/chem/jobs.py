@@ -36,7 +36,9 @@ class ProfileJob:
         if not params.get("input"):
             raise InputError("chem.profile needs an 'input' file", where="params.input")
         reader = MoleculeReader(
-            Path(params["input"]), smiles_column=params.get("smiles_column"), id_column=params.get("id_column"),
+            Path(params["input"]),
+            smiles_column=params.get("smiles_column"),
+            id_column=params.get("id_column"),
             chunk_size=int(params.get("chunk_size", 2000)),
         )
         inputs = workdir / "inputs"
@@ -44,8 +46,12 @@ class ProfileJob:
         specs = []
         for index, chunk in enumerate(reader.chunks()):
             frame = pd.DataFrame(
-                {"row": [r.row for r in chunk], "id": [r.id for r in chunk],
-                 "smiles": [r.smiles for r in chunk], "error": [r.error for r in chunk]}
+                {
+                    "row": [r.row for r in chunk],
+                    "id": [r.id for r in chunk],
+                    "smiles": [r.smiles for r in chunk],
+                    "error": [r.error for r in chunk],
+                }
             )
             path = inputs / f"{index:06d}.parquet"
             _write_atomic(frame, path)
@@ -61,13 +67,14 @@ class ProfileJob:
         frame = pq.read_table(spec["input"]).to_pandas()
         records = []
         for row, ident, smiles, error in frame.itertuples(index=False):
-            if error:
+            if isinstance(error, str) and error:  # a null may read back as None or NaN
                 records.append(MolRecord(int(row), str(ident), str(smiles), None, str(error)))
             else:
                 mol, err = parse_smiles(str(smiles))
                 records.append(MolRecord(int(row), str(ident), str(smiles), mol, err))
-        df, err = profile_records(records, standardize=bool(params.get("standardize", True)),
-                                  tautomer=bool(params.get("tautomer", False)))
+        df, err = profile_records(
+            records, standardize=bool(params.get("standardize", True)), tautomer=bool(params.get("tautomer", False))
+        )
         err = err.astype({c: str for c in err.columns if c != "row"})
         _write_atomic(err, workdir / "chunks" / f"{index:06d}.invalid.parquet")
         _write_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")

@@ -148,7 +148,8 @@ class ScreenJob:
         frame = pq.read_table(spec["input"]).to_pandas()
         records = []
         for row, ident, smiles, error in frame.itertuples(index=False):
-            mol, err = (None, str(error)) if error else parse_smiles(str(smiles))
+            bad = isinstance(error, str) and error  # a null may read back as None or NaN
+            mol, err = (None, str(error)) if bad else parse_smiles(str(smiles))
             records.append(MolRecord(int(row), str(ident), str(smiles), mol, err))
         df, invalid = profile_records(records, standardize=config.standardize.enabled,
                                       tautomer=config.standardize.tautomer)
