@@ -508,3 +508,14 @@ def _write_fig(fig: dict, path: Path) -> None:
     import plotly.io as pio
 
     path.write_text(pio.to_html(pio.from_json(json.dumps(fig)), include_plotlyjs=True, full_html=True))
+
+
+# Recruitment: trials add|list|match|funnel (theralab.cli.trials_match).
+from theralab.cli.trials_match import register as _register_matching  # noqa: E402
+
+_register_matching(app)
+
+# Criteria parsing: theralab trials criteria parse ... (theralab.cli.trials_criteria).
+from theralab.cli.trials_criteria import app as _criteria_app  # noqa: E402
+
+app.add_typer(_criteria_app, name="criteria")
