@@ -25,7 +25,7 @@ DOMAINS = [
     {"key": "ehr", "title": "Patients (EHR)", "href": "/ehr", "built": False,
      "text": "FHIR R4 ingestion, the patient model, terminologies."},
     {"key": "trials", "title": "Clinical trials", "href": "/trials", "built": False,
-     "text": "Group-sequential design calculator, meta-analysis with forest and funnel plots, safety signals."},
+     "text": "Design calculator, meta-analysis, safety signals, criteria parsing and explainable patient matching."},
     {"key": "pgx", "title": "Pharmacogenomics", "href": "/pgx", "built": False,
      "text": "VCF to star alleles, phenotypes and CPIC dosing recommendations."},
     {"key": "monitoring", "title": "Remote monitoring", "href": "/monitoring", "built": False,
