@@ -215,3 +215,47 @@ def run_cmd(
             table.add_row(str(step), str(count))
         console.print(table)
         console.print(f"hits: {job['result_location']}\nreport: {Path(job['result_location']).parent / 'report.html'}")
+
+
+library_app = typer.Typer(help="Registered libraries: standardised, de-duplicated and indexed once, reused by "
+                          "every screen ('library = NAME' in a run file).", no_args_is_help=True)
+app.add_typer(library_app, name="library")
+
+
+@library_app.command("add")
+def library_add(
+    name: str = typer.Argument(..., help="library name (letters, digits, '.', '_', '-')"),
+    source: Path = typer.Argument(..., help="SMILES/CSV/SDF/Parquet file (gz allowed)"),
+    smiles_column: str = typer.Option(None, help="SMILES column of a CSV/Parquet file (guessed when omitted)"),
+    id_column: str = typer.Option(None, help="identifier column"),
+    standardize: bool = typer.Option(True, help="standardise before profiling and de-duplication"),
+    replace: bool = typer.Option(False, help="replace a library of the same name"),
+) -> None:
+    """Register a library: profile, collapse duplicates by InChIKey, build the similarity index."""
+    from theralab.cli._common import progress_bar
+    from theralab.discovery.libraries import register_library
+
+    with friendly_errors():
+        with progress_bar() as bar:
+            task = bar.add_task("registering", total=1.0)
+
+            def show(step: str, fraction: float | None) -> None:
+                bar.update(task, description=step, completed=fraction or 0.0)
+
+            manifest = register_library(name, source, smiles_column=smiles_column, id_column=id_column,
+                                        standardize=standardize, replace=replace, progress=show)
+        console.print(f"library [bold]{name}[/bold]: {manifest['rows']} rows, {manifest['unique']} unique, "
+                      f"{manifest['duplicates']} duplicates collapsed, {manifest['invalid']} invalid "
+                      f"(see {Path(manifest['molecules']).parent / 'invalid.csv'})")
+
+
+@library_app.command("list")
+def library_list() -> None:
+    """Registered libraries with their counts and provenance."""
+    from theralab.discovery.libraries import list_libraries
+
+    table = Table("name", "unique", "duplicates", "invalid", "fingerprint", "source", "created")
+    for lib in list_libraries():
+        table.add_row(lib["name"], str(lib["unique"]), str(lib["duplicates"]), str(lib["invalid"]),
+                      f"{lib['fingerprint']['name']}/{lib['fingerprint']['bits']}", lib["source"], lib["created"][:19])
+    console.print(table)

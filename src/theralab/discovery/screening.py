@@ -135,9 +135,15 @@ class ScreenJob:
             resolve_model_dir(model.name)
         if config.similarity.actives:
             _active_fps(tuple(config.similarity.actives), config.similarity.radius, config.similarity.bits)
+        source, smiles_column, id_column = config.run.library, config.run.smiles_column, config.run.id_column
+        if not Path(source).exists():  # a registered library: its standardised, de-duplicated molecules
+            from theralab.discovery.libraries import library_path
+
+            source = str(library_path(Path(source).name) / "molecules.parquet")
+            smiles_column, id_column = "smiles", "id"
         return ProfileJob().plan(
-            {"input": config.run.library, "smiles_column": config.run.smiles_column,
-             "id_column": config.run.id_column, "chunk_size": config.run.chunk_size}, workdir)
+            {"input": source, "smiles_column": smiles_column, "id_column": id_column,
+             "chunk_size": config.run.chunk_size}, workdir)
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         from theralab.chem.io import MolRecord, parse_smiles

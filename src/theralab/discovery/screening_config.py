@@ -143,7 +143,9 @@ def load_config(path: Path) -> RunConfig:
         raise InputError(f"run file is not valid TOML: {exc}", where=str(path)) from None
     config = parse_config(data, str(path))
     base = path.resolve().parent
-    config.run.library = str((base / config.run.library).resolve())
+    if (base / config.run.library).exists() or "/" in config.run.library or Path(config.run.library).suffix:
+        config.run.library = str((base / config.run.library).resolve())
+    # else: the name of a registered library (theralab screen library list)
     config.run.output_dir = str((base / config.run.output_dir).resolve())
     config.similarity.actives = [
         str((base / a).resolve()) if (base / a).exists() else a for a in config.similarity.actives
