@@ -256,7 +256,7 @@ def to_html(result: PgxResult) -> str:
 
 
 def write_report(results: list[PgxResult], out_dir: str | Path) -> list[Path]:
-    """Write ``<sample>.json``, ``<sample>.html`` per sample and one ``summary.tsv``; return the paths."""
+    """Write ``<sample>.json``, ``.html`` and ``.pdf`` per sample and one ``summary.tsv``; return the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -265,7 +265,9 @@ def write_report(results: list[PgxResult], out_dir: str | Path) -> list[Path]:
         pj, ph = out / f"{safe}.json", out / f"{safe}.html"
         pj.write_text(json.dumps(r.to_dict(), indent=2))
         ph.write_text(to_html(r))
-        paths += [pj, ph]
+        from theralab.precision.pgx.report_pdf import write_pdf
+
+        paths += [pj, ph, write_pdf(r, out / f"{safe}.pdf")]
     pt = out / "summary.tsv"
     pt.write_text(to_tsv(results))
     return [*paths, pt]
