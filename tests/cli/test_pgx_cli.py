@@ -35,7 +35,7 @@ def test_call_writes_reports(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["S1.html", "S1.json", "summary.tsv"]
+    assert sorted(p.name for p in out.iterdir()) == ["S1.html", "S1.json", "S1.pdf", "summary.tsv"]
     body = json.loads((out / "S1.json").read_text())
     assert body["genes"]["CYP2C19"]["phenotype"]["phenotype"] == "Intermediate Metabolizer"
     assert body["genes"]["CYP2D6"]["phenotype"]["activity_score"] == "1.0"
