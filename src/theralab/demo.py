@@ -100,5 +100,8 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
         from theralab.runtime.db import session_scope
 
         with session_scope() as session:
-            report["patients"] = load_demo_patients(session, n=patients, seed=seed)
+            imported = load_demo_patients(session, n=patients, seed=seed)
+        loaded = getattr(imported, "loaded", {}) or {}
+        report["patients"] = (f"{getattr(imported, 'patients', patients)} synthetic patients "
+                              f"({sum(loaded.values())} FHIR resources, seed {seed})")
     return report
