@@ -50,6 +50,7 @@ KINDS: dict[str, str] = {
     "selftest": "theralab.runtime.selftest:SelfTestJob",
     "chem.profile": "theralab.chem.jobs:ProfileJob",
     "screen.run": "theralab.discovery.screening:ScreenJob",
+    "admet.predict": "theralab.discovery.admet_jobs:AdmetPredictJob",
 }
 
 

@@ -1,0 +1,154 @@
+"""Accuracy of theralab's own ADMET models vs Chemprop defaults vs a random forest, same run.
+
+For each data set every model sees the same split (same seed) and is scored on the same test rows:
+
+* ``ours-lgbm``: LightGBM on MapLight features (ECFP4 counts + Avalon counts + ErG + RDKit 2D);
+* ``chemprop``: Chemprop v2 D-MPNN with its defaults (bond messages, depth 3, hidden 300, mean
+  aggregation, Noam schedule, batch 50) for ``--epochs`` epochs;
+* ``ours-ens``: the mean of the two above (what ``--model ensemble`` trains);
+* ``rf-ecfp``: scikit-learn random forest (500 trees) on 2,048-bit ECFP4.
+
+MoleculeNet: ESOL, FreeSolv, Lipophilicity (random 80/10/10), BBBP (scaffold), Tox21 and ClinTox
+(random; AUROC averaged over tasks). PharmaBench: the given scaffold train/test labels.
+Regression is scored by RMSE (lower is better), classification by AUROC.
+
+    .venv/bin/python benchmarks/admet_accuracy.py --suite moleculenet --epochs 50
+    .venv/bin/python benchmarks/admet_accuracy.py --suite pharmabench --no-chemprop
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "discovery"
+MOLECULENET = {
+    # name: (file, targets, split, published Chemprop figure)
+    "ESOL": ("delaney.csv", ["logp"], "random", 0.555),
+    "FreeSolv": ("freesolv.csv", ["freesolv"], "random", 1.075),
+    "Lipo": ("lipo.csv", ["lipo"], "random", 0.555),
+    "BBBP": ("bbbp.csv", ["p_np"], "scaffold", 0.737),
+    "Tox21": ("tox21.csv", None, "random", 0.851),
+    "ClinTox": ("clintox.csv", ["FDA_APPROVED", "CT_TOX"], "random", 0.864),
+}
+
+
+def _score(task: str, y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    vals = []
+    for j in range(y.shape[1]):
+        known = np.isfinite(y[:, j])
+        yt, pt = y[known, j], p[known, j]
+        if task == "regression":
+            vals.append(float(np.sqrt(np.mean((yt - pt) ** 2))))
+        elif len(np.unique(yt)) == 2:
+            vals.append(float(roc_auc_score(yt, pt)))
+    return float(np.mean(vals))
+
+
+def _rf(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, task: str, seed: int) -> np.ndarray:
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    out = np.full((len(X_te), y_tr.shape[1]), np.nan)
+    for j in range(y_tr.shape[1]):
+        known = np.isfinite(y_tr[:, j])
+        if task == "regression":
+            est = RandomForestRegressor(n_estimators=500, n_jobs=1, random_state=seed).fit(X_tr[known], y_tr[known, j])
+            out[:, j] = est.predict(X_te)
+        else:
+            est = RandomForestClassifier(n_estimators=500, n_jobs=1, random_state=seed).fit(X_tr[known], y_tr[known, j])
+            out[:, j] = est.predict_proba(X_te)[:, 1]
+    return out
+
+
+def run_set(name: str, frame: pd.DataFrame, targets: list[str], split: str, args: argparse.Namespace,
+            labels: np.ndarray | None = None) -> dict[str, float]:
+    """Train every model on one split of one data set; return test scores."""
+    from theralab.chem.fingerprints import Fingerprinter, fingerprint_spec, unpack_bits
+    from theralab.discovery import admet_chemprop
+    from theralab.discovery.admet_features import make_split, maplight_features
+    from theralab.discovery.admet_models import TrainConfig, fit
+    from theralab.discovery.admet_train import prepare
+
+    t0 = time.perf_counter()
+    prepared, task = prepare(frame, targets)
+    mols, y = prepared.mols, prepared.y
+    if labels is not None:
+        sp = make_split(mols, "column", args.seed, labels=labels[prepared.rows], test_fraction=0.2)
+    else:
+        sp = make_split(mols, split, args.seed, test_fraction=0.1, calibration_fraction=0.1)
+    X = maplight_features(mols)
+    res: dict[str, float] = {"n": len(mols), "n_test": len(sp.test), "task": task}
+    cfg = TrainConfig(targets=targets, task=task, kind="lgbm", members=args.members, seed=args.seed)
+    model = fit(mols, y, cfg, sp, X)
+    test_mols = [mols[i] for i in sp.test]
+    lg = np.column_stack([model.member_predictions(test_mols, X[sp.test])[t + "__point"] for t in targets])
+    res["ours-lgbm"] = _score(task, y[sp.test], lg)
+    fp = Fingerprinter(fingerprint_spec("morgan2", 2048))
+    bits = unpack_bits(fp.pack_many(mols), 2048).astype(np.float32)
+    tr = sp.train  # every model trains on the same rows; the calibration part only calibrates ours
+    res["rf-ecfp"] = _score(task, y[sp.test], _rf(bits[tr], y[tr], bits[sp.test], task, args.seed))
+    if not args.no_chemprop and len(mols) <= args.chemprop_max_rows:
+        cp, _ = admet_chemprop.train([mols[i] for i in sp.train], y[sp.train], task, epochs=args.epochs, seed=args.seed)
+        cpp = admet_chemprop.predict(cp, test_mols)
+        res["chemprop"] = _score(task, y[sp.test], cpp)
+        res["ours-ens"] = _score(task, y[sp.test], (cpp + lg) / 2)
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    print(f"{name}: {json.dumps(res)}", flush=True)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", choices=["moleculenet", "pharmabench"], default="moleculenet")
+    parser.add_argument("--sets", nargs="*", help="only these data sets (names as printed)")
+    parser.add_argument("--epochs", type=int, default=50, help="Chemprop epochs (its default is 50)")
+    parser.add_argument("--members", type=int, default=1, help="LightGBM bag size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-chemprop", action="store_true", help="skip Chemprop and the ensemble")
+    parser.add_argument("--chemprop-max-rows", type=int, default=10**9, help="skip Chemprop on larger sets")
+    parser.add_argument("--out", type=Path, help="write the results as JSON")
+    args = parser.parse_args(argv)
+
+    results: dict[str, dict] = {}
+    if args.suite == "moleculenet":
+        for name, (file, targets, split, published) in MOLECULENET.items():
+            if args.sets and name not in args.sets:
+                continue
+            frame = pd.read_csv(SHARED / "moleculenet" / file)
+            targets = targets or [c for c in frame.columns if c != "smiles"]
+            results[name] = run_set(name, frame, targets, split, args)
+            results[name]["published_chemprop"] = published
+    else:
+        for path in sorted((SHARED / "pharmabench").glob("*.csv")):
+            name = path.stem.replace("_final_data", "")
+            if args.sets and name not in args.sets:
+                continue
+            frame = pd.read_csv(path)
+            results[name] = run_set(name, frame, ["value"], "column", args,
+                                    labels=frame["scaffold_train_test_label"].to_numpy())
+    _print_table(results)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _print_table(results: dict[str, dict]) -> None:
+    cols = ["ours-lgbm", "ours-ens", "chemprop", "rf-ecfp", "published_chemprop"]
+    print("\n| set | metric | n (test) | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 3) + "|")
+    for name, r in results.items():
+        metric = "RMSE" if r["task"] == "regression" else "AUROC"
+        cells = [f"{r[c]:.3f}" if isinstance(r.get(c), float) else "-" for c in cols]
+        print(f"| {name} | {metric} | {r['n']} ({r['n_test']}) | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""``/v1/admet``: ADMET predictions (panel or trained models), model list, atom explanations.
+
+Up to 1,000 molecules are answered inline; more become an ``admet.predict`` job (202 with the job,
+follow it under ``/v1/jobs``), so a request never holds a worker for minutes. Rows that cannot be
+scored come back with their ``error``, never as a 500 or a silent null.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from theralab.api.deps import CurrentUser
+from theralab.errors import InputError
+
+router = APIRouter(prefix="/admet", tags=["admet"])
+
+MAX_INLINE = 1000
+
+
+class PredictRequest(BaseModel):
+    """SMILES to score and the model: ``panel`` (41 ADMET-AI endpoints + physchem) or a trained model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    smiles: list[Annotated[str, Field(max_length=10_000)]] = Field(min_length=1)
+    model: str = Field(default="panel", max_length=200)
+
+
+class ExplainRequest(BaseModel):
+    """One molecule, a trained model, and optionally which target to explain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    smiles: str = Field(max_length=10_000)
+    model: str = Field(max_length=200)
+    target: str | None = None
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@router.post("/predict")
+def predict(body: PredictRequest, user: CurrentUser) -> Any:
+    """Score molecules inline (<= 1,000) or submit a job for more."""
+    from theralab.discovery.admet_jobs import score_smiles
+
+    if len(body.smiles) > MAX_INLINE:
+        from theralab.runtime import jobs as runtime_jobs
+        from theralab.settings import get_settings
+
+        uploads = Path(get_settings().data_dir) / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        path = uploads / f"admet-{uuid.uuid4()}.smi"
+        path.write_text("".join(s.replace("\n", " ").strip() + "\n" for s in body.smiles))
+        job_id = runtime_jobs.create_job("admet.predict", {"input": str(path), "model": body.model},
+                                         owner=user.username)
+        user.audit("job.submit", "Job", job_id)
+        runtime_jobs.start_in_background(job_id)
+        return JSONResponse(status_code=202, content={"job": runtime_jobs.get_job(job_id)}, headers={})
+    table = score_smiles(list(body.smiles), body.model)
+    rows = [{k: _clean(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
+    errors = sum(1 for r in rows if r.get("error"))
+    return {"model": body.model, "count": len(rows), "scored": len(rows) - errors, "columns": list(table.columns),
+            "rows": rows}
+
+
+@router.get("/models")
+def models(user: CurrentUser) -> list[dict[str, Any]]:
+    """The pretrained panel and every registered ADMET model with its card summary."""
+    from theralab.models.registry import list_models
+
+    out: list[dict[str, Any]] = [{
+        "name": "panel", "origin": "admet-ai 2.0.1 (MIT)", "task": "admet.panel",
+        "description": "41 TDC endpoints (Chemprop-RDKit ensembles) + 11 physico-chemical properties, "
+                       "each with its DrugBank-approved percentile",
+    }]
+    out += [m for m in list_models() if str(m.get("task", "")).startswith("admet.")]
+    return out
+
+
+@router.get("/endpoints")
+def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
+    """Name, category, units and task type of every panel endpoint (from ADMET-AI's table)."""
+    from theralab.discovery.admet_panel import endpoint_info
+
+    frame = endpoint_info()
+    return [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+
+
+@router.post("/explain")
+def explain(body: ExplainRequest, user: CurrentUser) -> dict[str, Any]:
+    """Per-atom contributions and an SVG heatmap for one molecule under a trained model."""
+    from theralab.chem.io import parse_smiles
+    from theralab.discovery.admet_explain import explain as do_explain
+    from theralab.discovery.admet_models import AdmetModel
+    from theralab.discovery.admet_train import resolve_model
+
+    if body.model == "panel":
+        raise InputError("the pretrained panel has no atom explanations here", where="body.model",
+                         hint="explain a model trained with 'theralab admet train'")
+    mol, err = parse_smiles(body.smiles)
+    if mol is None:
+        raise InputError(f"cannot read the molecule: {err}", where="body.smiles")
+    return do_explain(AdmetModel.load(resolve_model(body.model)), mol, body.target)

@@ -1,0 +1,144 @@
+"""``theralab admet``: the pretrained ADMET panel, and training/evaluating your own models.
+
+Heavy libraries (torch, chemprop, lightgbm) are imported inside the commands so ``theralab --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+
+app = typer.Typer(help="ADMET: 41-endpoint pretrained panel; train, evaluate and explain your own models.",
+                  no_args_is_help=True)
+
+
+@app.command("predict")
+@friendly_errors
+def predict(
+    input: Path = typer.Argument(..., help="SMILES (.smi/.txt), CSV/TSV, SDF or Parquet file"),
+    output: Path = typer.Option(..., "-o", "--output", help="output .csv or .parquet"),
+    model: str = typer.Option("panel", "--model", help="'panel' (ADMET-AI endpoints) or a trained model name/dir"),
+    smiles_column: str | None = typer.Option(None, "--smiles-column", help="SMILES column (auto-detected)"),
+    id_column: str | None = typer.Option(None, "--id-column", help="identifier column (auto-detected)"),
+    chunk_size: int = typer.Option(2000, "--chunk-size", min=1, help="molecules per chunk"),
+) -> None:
+    """Predict every molecule of INPUT; rows that cannot be scored keep their place with an 'error'."""
+    import pandas as pd
+
+    from theralab.chem.io import MoleculeReader, TableWriter
+    from theralab.discovery.admet_jobs import score_smiles
+
+    reader = MoleculeReader(input, smiles_column=smiles_column, id_column=id_column, chunk_size=chunk_size)
+    total = errors = 0
+    with progress_bar() as bar, TableWriter(output) as writer:
+        task = bar.add_task("scoring", total=None)
+        for chunk in reader.chunks():
+            scored = score_smiles([r.smiles for r in chunk], model)
+            read_err = pd.Series([r.error or "" for r in chunk])
+            scored["error"] = read_err.where(read_err != "", scored["error"]).to_numpy()
+            scored.insert(0, "row", [r.row for r in chunk])
+            scored.insert(1, "id", [r.id for r in chunk])
+            writer.write(scored)
+            total += len(scored)
+            errors += int((scored["error"] != "").sum())
+            bar.update(task, advance=len(scored))
+    err_console.print(f"scored {total - errors} of {total} molecules -> {output}"
+                      + (f" ({errors} rows with an 'error')" if errors else ""))
+    if total == errors:
+        raise typer.Exit(2)
+
+
+@app.command("train")
+@friendly_errors
+def train(
+    data: Path = typer.Argument(..., help="CSV/TSV/Parquet with a SMILES column and target column(s)"),
+    target: list[str] = typer.Option(..., "--target", help="target column (repeat for multi-task)"),
+    output: Path = typer.Option(..., "-o", "--output", help="model directory to write"),
+    task: str = typer.Option("auto", "--task", help="regression, classification or auto (0/1 labels)"),
+    split: str = typer.Option("scaffold", "--split", help="scaffold, random, cv or column:NAME (train/test labels)"),
+    model: str = typer.Option("lgbm", "--model", help="lgbm (MapLight features), chemprop (D-MPNN) or ensemble"),
+    seed: int = typer.Option(0, "--seed"),
+    members: int = typer.Option(3, "--members", min=1, help="LightGBM bag size (its spread is the uncertainty)"),
+    epochs: int = typer.Option(50, "--epochs", min=1, help="Chemprop epochs"),
+    smiles_column: str | None = typer.Option(None, "--smiles-column"),
+    name: str | None = typer.Option(None, "--name", help="registry name (default: the directory name)"),
+    register: bool = typer.Option(True, "--register/--no-register", help="copy into the model registry"),
+) -> None:
+    """Train a model, report held-out metrics, and save it with its card."""
+    from theralab.discovery.admet_models import TrainConfig
+    from theralab.discovery.admet_train import read_table
+    from theralab.discovery.admet_train import train as do_train
+
+    cfg = TrainConfig(targets=list(target), task=task, kind=model, split=split, seed=seed, members=members,
+                      epochs=epochs)
+    with console.status(f"training {model} on {data.name}"):
+        report = do_train(read_table(data), cfg, output, smiles_col=smiles_column, name=name, register=register,
+                          source=str(data))
+    _metrics_table(report["metrics"], f"held-out metrics ({split} split)")
+    if report["rejected"]:
+        err_console.print(f"{len(report['rejected'])} rows set aside, e.g. row {report['rejected'][0]['row']}: "
+                          f"{report['rejected'][0]['reason']}")
+    console.print(f"model written to {report['model_dir']}" + (f", registered at {report['registered']}"
+                                                               if report["registered"] else ""))
+
+
+@app.command("evaluate")
+@friendly_errors
+def evaluate(
+    model: str = typer.Argument(..., help="model directory or registered name"),
+    data: Path = typer.Argument(..., help="labelled CSV/TSV/Parquet with the model's target columns"),
+    smiles_column: str | None = typer.Option(None, "--smiles-column"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+) -> None:
+    """Metrics of a trained model on a labelled file."""
+    from theralab.discovery.admet_train import evaluate as do_eval
+    from theralab.discovery.admet_train import read_table
+
+    report = do_eval(model, read_table(data), smiles_col=smiles_column)
+    if as_json:
+        typer.echo(json.dumps(report["metrics"], indent=2))
+    else:
+        _metrics_table(report["metrics"], f"{report['rows']} molecules")
+
+
+@app.command("explain")
+@friendly_errors
+def explain(
+    model: str = typer.Argument(..., help="model directory or registered name"),
+    smiles: str = typer.Argument(..., help="one molecule"),
+    output: Path = typer.Option(..., "-o", "--output", help="SVG file for the atom heatmap"),
+    target: str | None = typer.Option(None, "--target", help="which target (default: the first)"),
+) -> None:
+    """Draw per-atom contributions (red raises, blue lowers the prediction) as an SVG."""
+    from theralab.chem.io import parse_smiles
+    from theralab.discovery.admet_explain import explain as do_explain
+    from theralab.discovery.admet_models import AdmetModel
+    from theralab.discovery.admet_train import resolve_model
+    from theralab.errors import InputError
+
+    mol, err = parse_smiles(smiles)
+    if mol is None:
+        raise InputError(f"cannot read the molecule: {err}", where="SMILES")
+    result = do_explain(AdmetModel.load(resolve_model(model)), mol, target)
+    output.write_text(result["svg"])
+    if "mapped_fraction" in result:
+        err_console.print(f"ECFP bits drawn carry {result['mapped_fraction']:.0%} of the tree model's contribution")
+    console.print(f"heatmap written to {output}")
+
+
+def _metrics_table(metrics: dict, title: str) -> None:
+    table = Table(title=title)
+    keys = sorted({k for row in metrics.values() for k in row})
+    table.add_column("target")
+    for k in keys:
+        table.add_column(k, justify="right")
+    for t, row in metrics.items():
+        table.add_row(t, *[f"{row.get(k, float('nan')):.3f}" if isinstance(row.get(k), float) else str(row.get(k, ""))
+                           for k in keys])
+    console.print(table)

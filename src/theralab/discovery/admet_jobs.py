@@ -1,0 +1,86 @@
+"""``admet.predict`` as a resumable job: large libraries scored chunk by chunk.
+
+Planning streams the input once (``theralab.chem.io.MoleculeReader``) into ``inputs/<i>.parquet``;
+each worker loads the panel (or a user model) once per process and scores its chunks into
+``chunks/<i>.parquet``; ``finalize`` joins them in order into the requested output. Rows that
+could not be read or scored stay in the output with their ``error``, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from theralab.errors import InputError
+from theralab.runtime.jobs import register_kind
+
+PANEL = "panel"
+
+
+def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+    os.replace(tmp, path)
+
+
+def score_smiles(smiles: list[str], model: str = PANEL) -> pd.DataFrame:
+    """Score SMILES with the panel (``model='panel'``) or a trained model (name or directory)."""
+    if model == PANEL:
+        from theralab.discovery.admet_panel import get_panel
+
+        return get_panel().predict_smiles(smiles)
+    from theralab.discovery.admet_train import predict_frame
+
+    return predict_frame(model, smiles)
+
+
+class AdmetPredictJob:
+    """Params: ``input`` (path), ``output`` (default ``<workdir>/admet.parquet``), ``model``
+    (``panel`` or a registered model), ``smiles_column``, ``id_column``, ``chunk_size``."""
+
+    def plan(self, params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
+        from theralab.chem.io import MoleculeReader
+
+        if not params.get("input"):
+            raise InputError("admet.predict needs an 'input' file", where="params.input")
+        reader = MoleculeReader(Path(params["input"]), smiles_column=params.get("smiles_column"),
+                                id_column=params.get("id_column"), chunk_size=int(params.get("chunk_size", 2000)))
+        inputs = workdir / "inputs"
+        inputs.mkdir(parents=True, exist_ok=True)
+        specs = []
+        for index, chunk in enumerate(reader.chunks()):
+            frame = pd.DataFrame({"row": [r.row for r in chunk], "id": [r.id for r in chunk],
+                                  "smiles": [r.smiles for r in chunk], "error": [r.error or "" for r in chunk]})
+            path = inputs / f"{index:06d}.parquet"
+            _write_atomic(frame, path)
+            specs.append({"input": str(path), "rows": len(frame)})
+        if not specs:
+            raise InputError("the input holds no molecules", where=str(params["input"]))
+        return specs
+
+    def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        frame = pq.read_table(spec["input"]).to_pandas()
+        scored = score_smiles(frame["smiles"].astype(str).tolist(), params.get("model", PANEL))
+        read_error = frame["error"].astype(str)
+        scored["error"] = read_error.where(read_error != "", scored["error"]).to_numpy()
+        scored.insert(0, "row", frame["row"].to_numpy())
+        scored.insert(1, "id", frame["id"].astype(str).to_numpy())
+        _write_atomic(scored, workdir / "chunks" / f"{index:06d}.parquet")
+        return {"rows": len(scored), "errors": int((scored["error"] != "").sum())}
+
+    def finalize(self, params: dict[str, Any], workdir: Path, stats: list[dict[str, Any]]) -> str:
+        from theralab.chem.io import TableWriter
+
+        output = Path(params.get("output") or workdir / "admet.parquet")
+        with TableWriter(output) as writer:
+            for index in range(len(stats)):
+                writer.write(pq.read_table(workdir / "chunks" / f"{index:06d}.parquet").to_pandas())
+        return str(output)
+
+
+register_kind("admet.predict", "theralab.discovery.admet_jobs:AdmetPredictJob")

@@ -1,0 +1,75 @@
+"""The fast panel must give ADMET-AI's numbers: predictions, physchem and DrugBank percentiles."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import percentileofscore
+
+pytest.importorskip("admet_ai")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    from theralab.discovery.admet_panel import AdmetPanel
+
+    return AdmetPanel(batch_size=20)  # several batches, so batching cannot change results
+
+
+@pytest.fixture(scope="module")
+def fifty(shared_data):
+    frame = pd.read_csv(shared_data / "discovery" / "moleculenet" / "lipo.csv")
+    return frame["smiles"].iloc[::40].head(50).tolist()
+
+
+def test_panel_equals_admet_ai_on_50_molecules(panel, fifty):
+    from admet_ai import ADMETModel
+
+    ours = panel.predict_smiles(fifty)
+    assert (ours["error"] == "").all()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        ref = ADMETModel().predict(fifty)
+    got = ours.drop(columns=["smiles", "error"])
+    got.index = ref.index
+    assert list(got.columns) == list(ref.columns)  # same 104 columns, same order
+    values = [c for c in ref.columns if not c.endswith("percentile")]
+    assert len(values) == 52  # 41 TDC endpoints + 11 physico-chemical properties
+    # the exact path reproduces Chemprop's float32 arithmetic, so 1e-5 absolute holds everywhere,
+    # including PPBR or clearance values near 100
+    assert np.max(np.abs(got[values].to_numpy() - ref[values].to_numpy())) < 1e-5
+    pct = [c for c in ref.columns if c.endswith("percentile")]
+    assert np.max(np.abs(got[pct].to_numpy() - ref[pct].to_numpy())) < 1e-5
+    # and the fast (batched bmm) path stays within float32 rounding of it
+    from theralab.discovery.admet_panel import AdmetPanel
+
+    fast = AdmetPanel(exact=False, percentiles=False).predict_smiles(fifty)
+    scale = np.maximum(ref[values].abs().to_numpy(), 1.0)
+    assert np.max(np.abs(fast[values].to_numpy() - ref[values].to_numpy()) / scale) < 1e-4
+
+
+def test_percentiles_match_scipy(panel):
+    rng = np.random.default_rng(0)
+    ref = panel._reference["logP"]
+    values = np.concatenate([rng.normal(2, 2, 200), ref[:20]])  # includes exact ties
+    table = pd.DataFrame({c: np.zeros(len(values)) for c in panel.columns})
+    table["logP"] = values
+    got = panel.percentile_table(table)["logP_drugbank_approved_percentile"].to_numpy()
+    expected = [percentileofscore(ref, v) for v in values]
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_bad_rows_keep_their_place_with_a_reason(panel):
+    huge = "C" * 250
+    table = panel.predict_smiles(["CCO", "not a smiles", "", huge, "[Pt](Cl)(Cl)(N)N"])
+    assert table["error"].iloc[0] == ""
+    assert "SMILES" in table["error"].iloc[1]
+    assert table["error"].iloc[2] == "empty SMILES"
+    assert "250 heavy atoms" in table["error"].iloc[3]
+    assert table["error"].iloc[4] == ""  # cisplatin: the featuriser takes it, ADMET-AI scores it
+    assert table.loc[1:3, "AMES"].isna().all() and np.isfinite(table.loc[[0, 4], "AMES"]).all()
+    assert 0 <= table["AMES"].iloc[0] <= 1
+    assert table["molecular_weight"].iloc[0] == pytest.approx(46.069, abs=1e-3)
