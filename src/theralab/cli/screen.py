@@ -26,7 +26,9 @@ from rich.table import Table
 from theralab.errors import InputError, TheralabError
 
 app = typer.Typer(
-    help="Virtual screening: fingerprint indexes, similarity and substructure search.", no_args_is_help=True
+    help="Virtual screening: fingerprint indexes, similarity and substructure search, registered libraries, "
+    "and resumable screening runs from a TOML file (local or Dask).",
+    no_args_is_help=True,
 )
 console = Console()
 err_console = Console(stderr=True)

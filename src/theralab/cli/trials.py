@@ -18,7 +18,8 @@ from theralab.errors import InputError, TheralabError
 
 app = typer.Typer(
     help="Clinical-trial statistics: sample size and group-sequential designs (rpact-exact), "
-    "safety signal detection (PRR/ROR/IC, MGPS/EBGM, MaxSPRT) and meta-analysis (metafor-exact).",
+    "safety signal detection (PRR/ROR/IC, MGPS/EBGM, MaxSPRT), meta-analysis (metafor-exact), and recruitment: "
+    "criteria parsing, explainable patient matching and feasibility funnels.",
     no_args_is_help=True,
 )
 design_app = typer.Typer(
