@@ -69,7 +69,14 @@ def test_publish_ingest_score_alert_via_mosquitto(tl_env):
         publisher.loop_stop()
         publisher.disconnect()
         assert _wait(lambda: service.stats.received >= 4 and service.queue.empty()
-                     and service.stats.batches + service.stats.rejected >= 4)
+                     and service.stats.messages >= 4)
+
+
+        def _stored() -> bool:
+            with session_scope() as session:
+                return session.scalar(select(Alert.id).where(Alert.subject == "p-7")) is not None
+
+        assert _wait(_stored)  # the batch's transaction has committed
     finally:
         service.stop()
     with session_scope() as session:
