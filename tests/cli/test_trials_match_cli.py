@@ -22,13 +22,12 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
-    import theralab.privacy.models  # noqa: F401
-    from theralab.ehr import store
     from theralab.ehr.fhir import import_resources
     from theralab.ehr.synthetic import generate_cohort
-    from theralab.runtime.db import Base, get_engine, session_scope
+    from theralab.runtime import migrate
+    from theralab.runtime.db import session_scope
 
-    Base.metadata.create_all(get_engine(), tables=[*store.ehr_tables(), Base.metadata.tables["audit_events"]])
+    migrate.upgrade()
     with session_scope() as s:
         import_resources(list(generate_cohort(30, 6)), s, validate=False)
     yield tmp_path

@@ -26,39 +26,44 @@ def _write_atomic(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def split_molecule_file(params: dict[str, Any], workdir: Path, kind: str) -> list[dict[str, Any]]:
+    """Stream a molecule file once into ``inputs/<index>.parquet`` chunks; return one spec per chunk.
+
+    Every chunked job over a molecule file (profile, ADMET, screening) plans with this, so a resumed
+    job sees exactly the same rows per chunk. Columns: ``row, id, smiles, error`` where ``error`` is
+    the read failure or "" (never null: a null reads back as None or NaN depending on the pandas
+    version).
+    """
+    from theralab.chem.io import MoleculeReader
+
+    if not params.get("input"):
+        raise InputError(f"{kind} needs an 'input' file", where="params.input")
+    reader = MoleculeReader(
+        Path(params["input"]), smiles_column=params.get("smiles_column"), id_column=params.get("id_column"),
+        chunk_size=int(params.get("chunk_size", 2000)),
+    )
+    inputs = workdir / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    specs = []
+    for index, chunk in enumerate(reader.chunks()):
+        frame = pd.DataFrame(
+            {"row": [r.row for r in chunk], "id": [r.id for r in chunk],
+             "smiles": [r.smiles for r in chunk], "error": [r.error or "" for r in chunk]}
+        )
+        path = inputs / f"{index:06d}.parquet"
+        _write_atomic(frame, path)
+        specs.append({"input": str(path), "rows": len(frame)})
+    if not specs:
+        raise InputError("the input holds no molecules", where=str(params["input"]))
+    return specs
+
+
 class ProfileJob:
     """Params: ``input`` (path), ``output`` (path, default ``<workdir>/profile.parquet``),
     ``smiles_column``, ``id_column``, ``standardize`` (bool), ``tautomer`` (bool), ``chunk_size``."""
 
     def plan(self, params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
-        from theralab.chem.io import MoleculeReader
-
-        if not params.get("input"):
-            raise InputError("chem.profile needs an 'input' file", where="params.input")
-        reader = MoleculeReader(
-            Path(params["input"]),
-            smiles_column=params.get("smiles_column"),
-            id_column=params.get("id_column"),
-            chunk_size=int(params.get("chunk_size", 2000)),
-        )
-        inputs = workdir / "inputs"
-        inputs.mkdir(parents=True, exist_ok=True)
-        specs = []
-        for index, chunk in enumerate(reader.chunks()):
-            frame = pd.DataFrame(
-                {
-                    "row": [r.row for r in chunk],
-                    "id": [r.id for r in chunk],
-                    "smiles": [r.smiles for r in chunk],
-                    "error": [r.error for r in chunk],
-                }
-            )
-            path = inputs / f"{index:06d}.parquet"
-            _write_atomic(frame, path)
-            specs.append({"input": str(path), "rows": len(frame)})
-        if not specs:
-            raise InputError("the input holds no molecules", where=str(params["input"]))
-        return specs
+        return split_molecule_file(params, workdir, "chem.profile")
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         from theralab.chem.io import MolRecord, parse_smiles

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
+from contextlib import ContextDecorator
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from theralab.errors import TheralabError
@@ -18,18 +19,23 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def friendly_errors(func: F) -> F:
-    """Print a TheralabError as 'error: what (at where) Hint: ...' and exit with code 2."""
+class _FriendlyErrors(ContextDecorator):
+    """Turns a TheralabError into 'error: what (at where) Hint: ...' on stderr and exit code 2."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except TheralabError as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
+    def __enter__(self) -> _FriendlyErrors:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, TheralabError):
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
+        return False
 
-    return wrapper  # type: ignore[return-value]
+
+def friendly_errors(func: F | None = None) -> Any:
+    """Use as ``@friendly_errors`` on a command or as ``with friendly_errors():`` around a block."""
+    guard = _FriendlyErrors()
+    return guard if func is None else guard(func)
 
 
 def progress_bar() -> Progress:

@@ -13,17 +13,15 @@ Heavy imports (RDKit, numba, pyarrow) happen inside the commands so ``theralab -
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from theralab.errors import InputError, TheralabError
+from theralab.cli._common import friendly_errors
+from theralab.errors import InputError
 
 app = typer.Typer(
     help="Virtual screening: fingerprint indexes, similarity and substructure search, registered libraries, "
@@ -34,14 +32,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-@contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Print a TheralabError as a red message (what, where, hint) and exit with code 2."""
-    try:
-        yield
-    except TheralabError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(code=2) from None
 
 
 @app.command("index")

@@ -7,14 +7,13 @@ stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from theralab.errors import InputError, TheralabError
+from theralab.cli._common import friendly_errors
+from theralab.errors import InputError
 
 app = typer.Typer(
     help="Clinical-trial statistics: sample size and group-sequential designs (rpact-exact), "
@@ -40,20 +39,6 @@ safety_app = typer.Typer(
 app.add_typer(design_app, name="design")
 design_app.add_typer(samplesize_app, name="samplesize")
 app.add_typer(safety_app, name="safety")
-
-
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Print TheralabError as a red message with exit code 2 instead of a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TheralabError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from exc
-
-    return wrapper
 
 
 def _print_table(title: str, rows: list[dict[str, Any]], fmt: str = "{:.6g}") -> None:
@@ -94,7 +79,7 @@ JSON = typer.Option(False, "--json", help="print the full result as JSON")
 
 
 @samplesize_app.command("means")
-@_friendly
+@friendly_errors
 def ss_means(
     delta: float = typer.Option(..., help="difference in means to detect"),
     sd: float = typer.Option(1.0, help="common standard deviation"),
@@ -112,7 +97,7 @@ def ss_means(
 
 
 @samplesize_app.command("proportions")
-@_friendly
+@friendly_errors
 def ss_proportions(
     p1: float = typer.Option(..., help="event proportion in arm 1"),
     p2: float = typer.Option(..., help="event proportion in arm 2"),
@@ -133,7 +118,7 @@ def ss_proportions(
 
 
 @samplesize_app.command("survival")
-@_friendly
+@friendly_errors
 def ss_survival(
     hr: float = typer.Option(..., help="hazard ratio treatment/control"),
     median_control: float = typer.Option(12.0, help="median survival in the control arm"),
@@ -164,7 +149,7 @@ def ss_survival(
 
 
 @samplesize_app.command("noninferiority")
-@_friendly
+@friendly_errors
 def ss_noninferiority(
     margin: float = typer.Option(..., help="non-inferiority margin (positive)"),
     sd: float = typer.Option(None, help="SD for a continuous endpoint"),
@@ -181,7 +166,7 @@ def ss_noninferiority(
 
 
 @samplesize_app.command("equivalence")
-@_friendly
+@friendly_errors
 def ss_equivalence(
     margin: float = typer.Option(..., help="equivalence margin (+-)"),
     sd: float = typer.Option(1.0, help="common SD"),
@@ -207,7 +192,7 @@ def _floats(text: str | None, where: str) -> list[float] | None:
 
 
 @design_app.command("gsd")
-@_friendly
+@friendly_errors
 def gsd(
     k: int = typer.Option(3, "--k", help="number of looks (interims + final)"),
     spending: str = typer.Option(
@@ -259,7 +244,7 @@ def gsd(
 
 
 @design_app.command("simulate")
-@_friendly
+@friendly_errors
 def simulate(
     design: str = typer.Option("ssr", help="ssr (sample-size re-estimation) or arm-dropping"),
     delta: str = typer.Option("0.3", help="true effect (ssr) or comma-separated effects per arm"),
@@ -295,7 +280,7 @@ def _read_csv(path: Path) -> Any:
 
 
 @safety_app.command("disproportionality")
-@_friendly
+@friendly_errors
 def disproportionality_cmd(
     data: Path = typer.Argument(..., help="CSV: report rows (id, drug, event) or 2x2 counts (a, b, c, d)"),
     id_col: str = typer.Option("id", "--id", help="report id column"),
@@ -343,7 +328,7 @@ def disproportionality_cmd(
 
 
 @safety_app.command("mgps")
-@_friendly
+@friendly_errors
 def mgps_cmd(
     data: Path = typer.Argument(..., help="CSV with one row per report x drug x event"),
     id_col: str = typer.Option("id", "--id", help="report id column"),
@@ -367,7 +352,7 @@ def mgps_cmd(
 
 
 @safety_app.command("report")
-@_friendly
+@friendly_errors
 def report_cmd(
     ae: Path = typer.Argument(..., help="AE CSV with columns subject, arm, term (one row per event)"),
     trial: str = typer.Option(..., help="trial identifier shown in the report"),
@@ -393,7 +378,7 @@ def report_cmd(
 
 
 @safety_app.command("maxsprt")
-@_friendly
+@friendly_errors
 def maxsprt_cmd(
     t_max: float = typer.Option(..., help="surveillance length as expected events under H0"),
     alpha: float = typer.Option(0.05, help="type I error"),
@@ -413,7 +398,7 @@ MEASURE_COLUMNS = {
 
 
 @app.command("meta")
-@_friendly
+@friendly_errors
 def meta_cmd(
     data: Path = typer.Argument(
         ...,

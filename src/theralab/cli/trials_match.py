@@ -36,11 +36,9 @@ def _at(value: str | None) -> date:
         raise InputError(f"--at {value!r} is not a date", where="--at", hint="YYYY-MM-DD") from exc
 
 
-def _session():
-    from theralab.runtime.db import get_engine, session_scope
-    from theralab.trials.store import ensure_tables
+def _session():  # noqa: ANN202 - a SQLAlchemy session context manager
+    from theralab.runtime.db import session_scope
 
-    ensure_tables(get_engine())
     return session_scope()
 
 

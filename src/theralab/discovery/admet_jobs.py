@@ -16,9 +16,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from theralab.errors import InputError
-from theralab.runtime.jobs import register_kind
-
 PANEL = "panel"
 
 
@@ -44,24 +41,9 @@ class AdmetPredictJob:
     (``panel`` or a registered model), ``smiles_column``, ``id_column``, ``chunk_size``."""
 
     def plan(self, params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
-        from theralab.chem.io import MoleculeReader
+        from theralab.chem.jobs import split_molecule_file
 
-        if not params.get("input"):
-            raise InputError("admet.predict needs an 'input' file", where="params.input")
-        reader = MoleculeReader(Path(params["input"]), smiles_column=params.get("smiles_column"),
-                                id_column=params.get("id_column"), chunk_size=int(params.get("chunk_size", 2000)))
-        inputs = workdir / "inputs"
-        inputs.mkdir(parents=True, exist_ok=True)
-        specs = []
-        for index, chunk in enumerate(reader.chunks()):
-            frame = pd.DataFrame({"row": [r.row for r in chunk], "id": [r.id for r in chunk],
-                                  "smiles": [r.smiles for r in chunk], "error": [r.error or "" for r in chunk]})
-            path = inputs / f"{index:06d}.parquet"
-            _write_atomic(frame, path)
-            specs.append({"input": str(path), "rows": len(frame)})
-        if not specs:
-            raise InputError("the input holds no molecules", where=str(params["input"]))
-        return specs
+        return split_molecule_file(params, workdir, "admet.predict")
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         frame = pq.read_table(spec["input"]).to_pandas()
@@ -82,5 +64,3 @@ class AdmetPredictJob:
                 writer.write(pq.read_table(workdir / "chunks" / f"{index:06d}.parquet").to_pandas())
         return str(output)
 
-
-register_kind("admet.predict", "theralab.discovery.admet_jobs:AdmetPredictJob")

@@ -15,7 +15,6 @@ A run file names a registered library by name (``library = "enamine-hll"``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -29,6 +28,7 @@ import pyarrow.parquet as pq
 
 from theralab import __version__
 from theralab.errors import ConflictError, InputError, NotFoundError
+from theralab.models.registry import sha256_file
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 
@@ -38,14 +38,6 @@ def libraries_dir() -> Path:
     from theralab.settings import get_settings
 
     return Path(get_settings().data_dir) / "libraries"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def library_path(name: str) -> Path:
@@ -141,7 +133,7 @@ def register_library(
     manifest = {
         "name": name,
         "source": str(src.resolve()),
-        "source_sha256": _sha256(src),
+        "source_sha256": sha256_file(src),
         "created": datetime.now(UTC).isoformat(),
         "rows": summary.rows,
         "valid": summary.valid,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from theralab.chem.jobs import ProfileJob, _write_atomic
+from theralab.chem.jobs import _write_atomic, split_molecule_file
 from theralab.discovery.screening_config import Objective, RunConfig, parse_config
 from theralab.errors import InputError
 
@@ -141,9 +141,9 @@ class ScreenJob:
 
             source = str(library_path(Path(source).name) / "molecules.parquet")
             smiles_column, id_column = "smiles", "id"
-        return ProfileJob().plan(
+        return split_molecule_file(
             {"input": source, "smiles_column": smiles_column, "id_column": id_column,
-             "chunk_size": config.run.chunk_size}, workdir)
+             "chunk_size": config.run.chunk_size}, workdir, "screen.run")
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         from theralab.chem.io import MolRecord, parse_smiles

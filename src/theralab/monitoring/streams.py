@@ -209,11 +209,11 @@ class Ingestor:
         bad: list[tuple[Reading, str]] = []
         flood = not self.limiter.allow(device.id, max(1, len(readings)))
         for reading in readings:
-            reason = self._check(reading, device, now, flood)
-            if reason:
-                bad.append((reading, reason))
+            try:
+                value, unit = self._validate(reading, device, now, flood)
+            except ValueError as exc:
+                bad.append((reading, str(exc)))
                 continue
-            value, unit = normalise_reading(reading.code, reading.value, reading.unit)
             key = (device.id, reading.code, reading.at)
             if key in good:
                 report.duplicates += 1
@@ -225,10 +225,8 @@ class Ingestor:
                 session.add(QuarantinedReading(device_id=reading.device_id or device.id, code=reading.code or "",
                                                raw=reading.raw, reason=reason, source=source))
                 report.quarantined.append({"code": reading.code, "reason": reason})
-            existing = self._existing(session, device.id, list(good))
-            rows = [row for key, row in good.items() if key not in existing]
-            # insert-or-ignore: a concurrent copy of the same batch cannot raise, only be counted
-            inserted = insert_readings(session, rows)
+            # insert-or-ignore: a reading already stored (or sent twice at once) is counted, never raises
+            inserted = insert_readings(session, list(good.values()))
             report.duplicates += len(good) - inserted
             report.accepted = inserted
             if inserted and self.score:
@@ -239,35 +237,21 @@ class Ingestor:
             self.counters["quarantined"] += len(report.quarantined)
         return report
 
-    def _check(self, reading: Reading, device: Device, now: datetime, flood: bool) -> str | None:
+    def _validate(self, reading: Reading, device: Device, now: datetime, flood: bool) -> tuple[float, str]:
+        """The reading's value in its canonical unit; ValueError with the quarantine reason otherwise."""
         if flood:
-            return f"device {device.id} exceeded {self.limiter.per_second:g} readings/s (flood); reading dropped"
+            raise ValueError(f"device {device.id} exceeded {self.limiter.per_second:g} readings/s (flood); "
+                             "reading dropped")
         if reading.problem:
-            return reading.problem
+            raise ValueError(reading.problem)
         if reading.device_id and reading.device_id != device.id:
-            return f"reading names device {reading.device_id!r} but was sent by {device.id!r}"
+            raise ValueError(f"reading names device {reading.device_id!r} but was sent by {device.id!r}")
         assert reading.at is not None
         if reading.at - now > FUTURE_TOLERANCE:
-            return f"timestamp {reading.at.isoformat()} is in the future (device clock wrong?)"
+            raise ValueError(f"timestamp {reading.at.isoformat()} is in the future (device clock wrong?)")
         if now - reading.at > MAX_AGE:
-            return f"timestamp {reading.at.isoformat()} is more than {MAX_AGE.days} days old"
-        try:
-            normalise_reading(reading.code, reading.value, reading.unit)
-        except ValueError as exc:
-            return str(exc)
-        return None
-
-    @staticmethod
-    def _existing(session: Session, device_id: str, keys: list[tuple[str, str, datetime]]) -> set:
-        if not keys:
-            return set()
-        times = [k[2] for k in keys]
-        rows = session.execute(
-            select(VitalReading.code, VitalReading.at).where(
-                VitalReading.device_id == device_id, VitalReading.at >= min(times), VitalReading.at <= max(times)
-            )
-        )
-        return {(device_id, code, at) for code, at in rows}
+            raise ValueError(f"timestamp {reading.at.isoformat()} is more than {MAX_AGE.days} days old")
+        return normalise_reading(reading.code, reading.value, reading.unit)
 
     def _score(self, session: Session, patient_id: str, now: datetime, report: IngestReport) -> None:
         from theralab.monitoring.rules import evaluate_patient

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from theralab.errors import ConflictError, InputError, NotFoundError
+from theralab.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from theralab.runtime.db import session_scope, utcnow
 from theralab.runtime.executors import Executor, WorkerLost, make_executor
 from theralab.runtime.models import TERMINAL, Job
@@ -112,6 +112,14 @@ def get_job(job_id: str) -> dict[str, Any]:
         if job is None:
             raise NotFoundError(f"no job {job_id!r}", hint="list jobs with 'theralab jobs list'")
         return job.to_dict()
+
+
+def get_owned_job(job_id: str, username: str, is_admin: bool = False) -> dict[str, Any]:
+    """The job when ``username`` owns it (an admin may read any); ForbiddenError otherwise."""
+    job = get_job(job_id)
+    if job["owner"] != username and not is_admin:
+        raise ForbiddenError("this job belongs to another user")
+    return job
 
 
 def list_jobs(owner: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -7,8 +7,7 @@ therefore appends a new :class:`CriteriaVersionRow` holding the complete :class:
 results are not cached: the SQL evaluation is fast enough to recompute, and a cache would go stale
 whenever a patient record changes.
 
-Tables are created by the project's Alembic migrations; :func:`ensure_tables` creates them where a
-database predates that migration (tests, a fresh development database).
+Tables are created by the project's Alembic migrations (``theralab db upgrade``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from theralab.errors import InputError, NotFoundError
@@ -60,11 +58,6 @@ class CriteriaVersionRow(Base):
 def trial_tables() -> list[Any]:
     """The ``Table`` objects of this module."""
     return [TrialRow.__table__, CriteriaVersionRow.__table__]
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the trial tables where they are missing (``checkfirst``); a no-op once migrated."""
-    Base.metadata.create_all(engine, tables=trial_tables(), checkfirst=True)
 
 
 def check_trial_id(trial_id: str) -> str:

@@ -7,7 +7,6 @@ scored come back with their ``error``, never as a 500 or a silent null.
 
 from __future__ import annotations
 
-import math
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.deps import CurrentUser
+from theralab.api.encoding import json_safe
 from theralab.errors import InputError
 
 router = APIRouter(prefix="/admet", tags=["admet"])
@@ -43,12 +43,6 @@ class ExplainRequest(BaseModel):
     target: str | None = None
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 @router.post("/predict")
 def predict(body: PredictRequest, user: CurrentUser) -> Any:
     """Score molecules inline (<= 1,000) or submit a job for more."""
@@ -68,7 +62,7 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
         runtime_jobs.start_in_background(job_id)
         return JSONResponse(status_code=202, content={"job": runtime_jobs.get_job(job_id)}, headers={})
     table = score_smiles(list(body.smiles), body.model)
-    rows = [{k: _clean(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
+    rows = [{k: json_safe(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
     errors = sum(1 for r in rows if r.get("error"))
     return {"model": body.model, "count": len(rows), "scored": len(rows) - errors, "columns": list(table.columns),
             "rows": rows}
@@ -94,7 +88,7 @@ def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
     from theralab.discovery.admet_panel import endpoint_info
 
     frame = endpoint_info()
-    return [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+    return [{k: json_safe(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
 
 
 @router.post("/explain")

@@ -7,13 +7,13 @@ as a 500; a request in which no molecule is valid still answers 200 with an empt
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from theralab.api.deps import CurrentUser
+from theralab.api.encoding import json_safe
 from theralab.errors import InputError
 
 router = APIRouter(prefix="/chem", tags=["chem"])
@@ -80,12 +80,6 @@ class ProfileResponse(BaseModel):
     invalid: list[InvalidRow]
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 @router.post("/profile", response_model=ProfileResponse)
 def profile(body: ProfileRequest, user: CurrentUser) -> ProfileResponse:
     """Profile molecules: standardised SMILES, InChIKey, descriptors, rule sets, structural alerts."""
@@ -110,7 +104,7 @@ def profile(body: ProfileRequest, user: CurrentUser) -> ProfileResponse:
     df, err = profile_smiles(smiles, ids, standardize=body.standardize, tautomer=body.tautomer)
     rows = []
     for rec in df.to_dict(orient="records"):
-        row = {k: _clean(v) for k, v in rec.items()}
+        row = {k: json_safe(v) for k, v in rec.items()}
         row["alerts"] = [
             AlertOut(catalog=a.catalog, description=a.description).model_dump()
             for a in parse_alerts_text(rec["alerts"])

@@ -6,28 +6,17 @@ identifiers), so any logged-in user may call them; errors come back as 4xx JSON 
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.deps import CurrentUser
+from theralab.api.encoding import json_safe
 
 router = APIRouter(prefix="/development", tags=["development"])
 
 MAX_POINTS = 10_000
-
-
-def _clean(x: Any) -> Any:
-    """Replace NaN/inf by None so the JSON body is valid."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 class _Strict(BaseModel):
@@ -132,7 +121,7 @@ def pk_simulate(req: SimulateRequest, user: CurrentUser) -> dict[str, Any]:
             raise InputError("steady_state needs a 'regimen'", where="steady_state")
         r = req.regimen
         out["steady_state"] = steady_state(p, r.amount, r.interval, r.route, r.duration).to_dict()
-    return _clean(out)
+    return json_safe(out)
 
 
 class PopulationRequest(_Strict):
@@ -170,7 +159,7 @@ def pk_population(req: PopulationRequest, user: CurrentUser) -> dict[str, Any]:
     )
     band = population_summary(sim, "dv" if req.sigma_prop else "ipred", tuple(req.percentiles))
     subjects = sim.groupby("id")[["cl", "v1"]].first().reset_index()
-    return _clean({"bands": band.to_dict(orient="list"), "subjects": subjects.to_dict(orient="records")})
+    return json_safe({"bands": band.to_dict(orient="list"), "subjects": subjects.to_dict(orient="records")})
 
 
 class FitRequest(_Strict):
@@ -193,9 +182,9 @@ def pk_fit(req: FitRequest, user: CurrentUser) -> dict[str, Any]:
     from theralab.development.pk_fit import fit_compartmental, fit_ssfol
 
     if req.model == "ssfol":
-        return _clean(fit_ssfol(req.time, req.conc, req.dose).to_dict())
+        return json_safe(fit_ssfol(req.time, req.conc, req.dose).to_dict())
     res = fit_compartmental(req.time, req.conc, req.dose, req.model, req.duration, req.weighting)
-    return _clean(res.to_dict())
+    return json_safe(res.to_dict())
 
 
 class NCARequest(_Strict):
@@ -218,7 +207,7 @@ def pk_nca(req: NCARequest, user: CurrentUser) -> dict[str, Any]:
     from theralab.development.nca import nca
 
     conc = [float("nan") if c is None else c for c in req.conc]
-    return _clean(
+    return json_safe(
         nca(
             req.time,
             conc,
@@ -263,7 +252,7 @@ def pk_regimen(req: RegimenRequest, user: CurrentUser) -> dict[str, Any]:
         req.max_dose,
         max_peak=req.max_peak,
     )
-    return _clean({"candidates": table.to_dict(orient="records")})
+    return json_safe({"candidates": table.to_dict(orient="records")})
 
 
 class DissolutionFitRequest(_Strict):
@@ -280,7 +269,7 @@ def dissolution_fit(req: DissolutionFitRequest, user: CurrentUser) -> dict[str, 
     from theralab.development.dissolution import fit_all
 
     table = fit_all(req.time, req.release, req.models)
-    return _clean({"models": table.to_dict(orient="records")})
+    return json_safe({"models": table.to_dict(orient="records")})
 
 
 class CompareRequest(_Strict):
@@ -309,7 +298,7 @@ def dissolution_compare(req: CompareRequest, user: CurrentUser) -> dict[str, Any
     except ValueError as exc:
         raise InputError("every unit needs one value per time point", where="reference/test") from exc
     res = compare_profiles(req.time, ref, test, req.bootstrap, req.n_boot, req.confidence, req.seed, points=req.points)
-    return _clean(res.to_dict())
+    return json_safe(res.to_dict())
 
 
 class DDIRequest(_Strict):
@@ -323,4 +312,4 @@ def ddi_check(req: DDIRequest, user: CurrentUser) -> dict[str, Any]:
     """Pairwise CYP interaction screen (mechanistic static model, FDA cut-offs)."""
     from theralab.development.ddi import check_medications
 
-    return _clean(check_medications(req.drugs))
+    return json_safe(check_medications(req.drugs))

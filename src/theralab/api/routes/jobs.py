@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.deps import CurrentUser
-from theralab.errors import ForbiddenError, NotFoundError
+from theralab.errors import NotFoundError
 from theralab.runtime import jobs as runtime_jobs
 from theralab.runtime.models import TERMINAL
 
@@ -28,10 +28,7 @@ class JobCreate(BaseModel):
 
 
 def _owned(job_id: str, user: CurrentUser) -> dict[str, Any]:
-    job = runtime_jobs.get_job(job_id)
-    if job["owner"] != user.username and "admin" not in user.roles:
-        raise ForbiddenError("this job belongs to another user")
-    return job
+    return runtime_jobs.get_owned_job(job_id, user.username, "admin" in user.roles)
 
 
 @router.post("", status_code=202)

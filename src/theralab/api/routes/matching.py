@@ -21,18 +21,6 @@ from theralab.trials.matching_models import PatientMatch
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
-_ready: set[str] = set()
-
-
-def _tables(session: Any) -> None:
-    """Create the trial tables on a database that predates their migration (once per engine)."""
-    from theralab.trials.store import ensure_tables
-
-    engine = session.get_bind()
-    key = str(engine.url)
-    if key not in _ready:
-        ensure_tables(engine)
-        _ready.add(key)
 
 
 class TrialIn(BaseModel):
@@ -72,7 +60,6 @@ def list_trials(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
     """Stored trials: id, title, current version, criteria counts."""
     from theralab.trials.store import list_trials as _list
 
-    _tables(session)
     return _list(session)
 
 
@@ -82,7 +69,6 @@ def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
     from theralab.trials.criteria import parse_criteria
     from theralab.trials.store import add_trial as _add
 
-    _tables(session)
     if (body.criteria_text is None) == (body.criteria is None):
         raise InputError("give exactly one of criteria_text and criteria", where="body",
                          hint="criteria_text: eligibility text to parse; criteria: a structured parse")
@@ -98,7 +84,6 @@ def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
     """Every stored trial ranked for one patient (eligible first), with pass/fail/unknown counts."""
     from theralab.trials.matching import rank_trials
 
-    _tables(session)
     out = rank_trials(session, patient_id, at=at)
     user.audit("trials.match.patient_trials", "Patient", patient_id, session=session)
     return [{"trial_id": m.trial_id, "version": m.version, "eligibility": m.eligibility, "score": m.score,
@@ -108,7 +93,6 @@ def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
 @router.get("/{trial_id}", response_model=TrialOut)
 def get_trial(trial_id: str, user: CurrentUser, session: SessionDep) -> TrialOut:
     """The trial's current structured criteria and its version history."""
-    _tables(session)
     return _trial_out(session, trial_id)
 
 
@@ -117,7 +101,6 @@ def correct_criteria(trial_id: str, correction: CriteriaCorrection, user: Clinic
     """Store a user's correction of the parse as a new criteria version (the author is the caller)."""
     from theralab.trials.store import save_correction
 
-    _tables(session)
     correction = correction.model_copy(update={"author": user.username})
     save_correction(session, trial_id, correction)
     user.audit("trials.criteria.correct", "Trial", trial_id, session=session)
@@ -138,7 +121,6 @@ def match(
     from theralab.trials.matching import evaluate_cohort, refine_ranked
     from theralab.trials.store import current_criteria
 
-    _tables(session)
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
     rows = cohort.ranked(limit=limit, offset=offset)
@@ -155,7 +137,6 @@ def funnel(trial_id: str, user: Clinical, session: SessionDep, at: date | None =
     from theralab.trials.matching import evaluate_cohort
     from theralab.trials.store import current_criteria
 
-    _tables(session)
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
     user.audit("trials.funnel", "Trial", trial_id, session=session)
@@ -176,7 +157,6 @@ def explain(
     from theralab.trials.matching import explain_patient
     from theralab.trials.store import current_criteria
 
-    _tables(session)
     crit, version = current_criteria(session, trial_id)
     judge = None
     if llm:

@@ -7,7 +7,6 @@ Bad parameters give 422 with ``where`` naming the field (``body.power``).
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import numpy as np
@@ -15,26 +14,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from theralab.api.deps import CurrentUser
+from theralab.api.encoding import json_safe
 from theralab.errors import InputError
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 
 Prob = Field(gt=0, lt=1)
-
-
-def _clean(obj: Any) -> Any:
-    """numpy scalars/arrays -> JSON types; non-finite floats -> None (JSON has no inf/nan)."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 class SampleSizeRequest(BaseModel):
@@ -109,7 +94,7 @@ def sample_size(req: SampleSizeRequest, user: CurrentUser) -> dict[str, Any]:
         res = d.n_equivalence(
             req.margin, sd=req.sd or 1.0, true_difference=req.true_difference, ratio=req.ratio, **common
         )
-    return _clean(res.to_dict())
+    return json_safe(res.to_dict())
 
 
 class GroupSequentialRequest(BaseModel):
@@ -158,7 +143,7 @@ def group_sequential(req: GroupSequentialRequest, user: CurrentUser) -> dict[str
     if req.fixed_n_total:
         out["max_n_total"] = req.fixed_n_total * des.inflation_factor
         out["expected_n_total_h1"] = req.fixed_n_total * des.expected_n_rel_h1
-    return _clean(out)
+    return json_safe(out)
 
 
 class MetaRequest(BaseModel):
@@ -214,7 +199,7 @@ def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
     if req.plots:
         out["forest"] = m.forest_plot(res, level=req.level)
         out["funnel"] = m.funnel_plot(res, level=req.level)
-    return _clean(out)
+    return json_safe(out)
 
 
 class Table2x2(BaseModel):
@@ -251,4 +236,4 @@ def disproportionality(req: DisproportionalityRequest, user: CurrentUser) -> dic
     rows = df.to_dict("records")
     for x, r in zip(t, rows, strict=True):
         r["drug"], r["event"] = x.drug, x.event
-    return _clean({"rows": rows, "n_signals": int(df.evans_signal.sum())})
+    return json_safe({"rows": rows, "n_signals": int(df.evans_signal.sum())})

@@ -27,29 +27,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-#: The 19 genes matched from VCF (CYP2D6 is defined too but called from outside calls by default).
-VCF_GENES = (
-    "ABCG2",
-    "CACNA1S",
-    "CFTR",
-    "CYP2B6",
-    "CYP2C19",
-    "CYP2C9",
-    "CYP3A4",
-    "CYP3A5",
-    "CYP4F2",
-    "DPYD",
-    "G6PD",
-    "IFNL3",
-    "NAT2",
-    "NUDT15",
-    "RYR1",
-    "SLCO1B1",
-    "TPMT",
-    "UGT1A1",
-    "VKORC1",
-)
+from theralab.precision.pgx.definitions import DATA_DIR
+
 CC0 = "CC0-1.0 (CPIC and PharmVar content; definition files distributed by PharmGKB/PharmCAT)"
 
 

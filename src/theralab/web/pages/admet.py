@@ -19,7 +19,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from theralab.errors import InputError, TheralabError
-from theralab.web.pages import WebUser
+from theralab.web.pages import WebUser, parse_molecule_lines
 from theralab.web.templating import mark_built, render
 
 router = APIRouter()
@@ -50,18 +50,6 @@ def _models() -> list[str]:
     from theralab.models.registry import list_models
 
     return ["panel"] + sorted({m["name"] for m in list_models() if str(m.get("task", "")).startswith("admet.")})
-
-
-def _parse_text(text: str) -> tuple[list[str], list[str]]:
-    smiles, ids = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.replace(",", " ").split(None, 1)
-        smiles.append(parts[0])
-        ids.append(parts[1].strip() if len(parts) > 1 else f"line {number}")
-    return smiles, ids
 
 
 def _num(v: Any) -> float | None:
@@ -95,7 +83,7 @@ async def admet_predict(request: Request, user: WebUser, text: str = Form(""), m
             user.audit("admet.predict.upload", "Job", job_id)
             start_in_background(job_id)
             return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-        smiles, ids = _parse_text(text)
+        smiles, ids = parse_molecule_lines(text)
         if not smiles:
             raise InputError("no molecules given", where="text",
                              hint="paste one SMILES per line, optionally with an id")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from theralab.errors import InputError
-from theralab.web.pages import WebUser
+from theralab.web.pages import WebUser, parse_molecule_lines
 from theralab.web.templating import mark_built, render
 
 router = APIRouter()
@@ -23,19 +23,6 @@ mark_built("chem")
 INLINE_LIMIT = 1000
 SHOWN = ["mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "fraction_sp3", "qed", "sa_score"]
 RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
-
-
-def _parse_text(text: str) -> tuple[list[str], list[str]]:
-    """Lines of 'SMILES [id]' (whitespace or comma separated); blank lines and # comments skipped."""
-    smiles, ids = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.replace(",", " ").split(None, 1)
-        smiles.append(parts[0])
-        ids.append(parts[1].strip() if len(parts) > 1 else f"line {number}")
-    return smiles, ids
 
 
 @router.get("/chem", response_class=HTMLResponse)
@@ -69,7 +56,7 @@ async def chem_profile(
             user.audit("chem.profile.upload", "Job", job_id)
             start_in_background(job_id)
             return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-        smiles, ids = _parse_text(text)
+        smiles, ids = parse_molecule_lines(text)
         if not smiles:
             raise InputError("no molecules given", where="text",
                              hint="paste one SMILES per line, optionally with an id")

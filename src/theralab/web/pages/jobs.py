@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from theralab.api.deps import Principal
-from theralab.errors import ForbiddenError, NotFoundError
-from theralab.runtime.jobs import get_job, list_jobs
+from theralab.errors import NotFoundError
+from theralab.runtime.jobs import get_owned_job, list_jobs
 from theralab.web.pages import WebUser
 from theralab.web.templating import render
 
@@ -29,10 +29,7 @@ def job_page(job_id: str, request: Request, user: WebUser) -> HTMLResponse:
 
 
 def _owned(job_id: str, user: Principal) -> dict:
-    job = get_job(job_id)
-    if job["owner"] != user.username and "admin" not in user.roles:
-        raise ForbiddenError("this job belongs to another user")
-    return job
+    return get_owned_job(job_id, user.username, "admin" in user.roles)
 
 
 def _report(job: dict) -> Path | None:

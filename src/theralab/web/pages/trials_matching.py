@@ -16,19 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from theralab.errors import InputError, TheralabError
 from theralab.privacy.auth import require_role
-from theralab.runtime.db import get_engine, session_scope
+from theralab.runtime.db import session_scope
 from theralab.web.pages import WebUser
 from theralab.web.templating import render
 
 router = APIRouter()
 BASE = "/trials/matching"
-
-
-def _session():
-    from theralab.trials.store import ensure_tables
-
-    ensure_tables(get_engine())
-    return session_scope()
 
 
 def _date(value: str | None) -> date:
@@ -48,7 +41,7 @@ def _clinical(user: Any) -> None:
 def trials_page(request: Request, user: WebUser, error: str = "") -> HTMLResponse:
     from theralab.trials.store import list_trials
 
-    with _session() as s:
+    with session_scope() as s:
         rows = list_trials(s)
     return render(request, "trials_match.html", {"rows": rows, "error": error})
 
@@ -62,11 +55,11 @@ def add_trial_form(request: Request, user: WebUser, trial_id: str = Form(...), t
     _clinical(user)
     try:
         crit = parse_criteria(text, trial_id=trial_id.strip())
-        with _session() as s:
+        with session_scope() as s:
             add_trial(s, trial_id.strip(), crit, title=title, author=user.username)
             user.audit("trials.add", "Trial", trial_id.strip(), session=s)
     except TheralabError as exc:
-        with _session() as s:
+        with session_scope() as s:
             from theralab.trials.store import list_trials
 
             rows = list_trials(s)
@@ -92,7 +85,7 @@ def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", err
 
     _clinical(user)
     when = _date(at)
-    with _session() as s:
+    with session_scope() as s:
         row = get_trial(s, trial_id)
         crit, version = current_criteria(s, trial_id)
         hist = versions(s, trial_id)
@@ -161,7 +154,7 @@ async def edit_criteria(trial_id: str, request: Request, user: WebUser) -> HTMLR
     try:
         correction = _edit_from_form(form)
         correction["author"] = user.username
-        with _session() as s:
+        with session_scope() as s:
             save_correction(s, trial_id, correction)
             user.audit("trials.criteria.correct", "Trial", trial_id, session=s)
     except TheralabError as exc:
@@ -179,7 +172,7 @@ def patient_page(trial_id: str, patient_id: str, request: Request, user: WebUser
 
     _clinical(user)
     when = _date(at)
-    with _session() as s:
+    with session_scope() as s:
         row = get_trial(s, trial_id)
         crit, version = current_criteria(s, trial_id)
         m = explain_patient(s, crit, patient_id, at=when, notes=notes, trial_id=trial_id, version=version)
