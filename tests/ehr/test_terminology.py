@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from importlib import resources
 
+import pytest
+
 from theralab.ehr.terminology import (
     SYSTEMS,
     check_code,
@@ -67,3 +69,18 @@ def test_rxnorm_ingredients() -> None:
     assert rxnorm_ingredient("Clopidogrel 75 MG Oral Tablet") == ("32968", "clopidogrel")
     assert rxnorm_ingredient(code="11289") == ("11289", "warfarin")
     assert rxnorm_ingredient("Unknownium 5 MG Oral Tablet") is None
+
+
+def test_icd10cm_codes_are_checked_against_the_shipped_release():
+    from theralab.ehr.terminology import icd10cm_codes, icd10cm_release
+
+    if icd10cm_codes() is None:
+        pytest.skip("simple-icd-10-cm is not installed: ICD-10-CM is checked for format only")
+    assert icd10cm_release() == "April 2026"
+    assert len(icd10cm_codes()) > 90_000
+    icd = SYSTEMS["icd10cm"]
+    for real in ("E11.65", "E11", "I10", "Z79.4", "U07.1", "C50.919"):
+        assert check_code(icd, real) is None, real
+    # well formed, but not a code: E11.9 has no children, I10 is a leaf, Z99.99 does not exist
+    for unknown in ("E11.99", "I10.1", "Z99.99"):
+        assert "is not in ICD-10-CM (April 2026)" in check_code(icd, unknown), unknown

@@ -74,7 +74,7 @@ def admet_ai_resources() -> Path:
 
 
 class AdmetPanel:
-    """ADMET-AI's panel with a shared-featurisation, stacked-ensemble inference path.
+    """ADMET-AI's panel with a shared-featurisation, overlapped, bit-identical inference path.
 
     Args:
         batch_size: molecules per forward pass; larger batches amortise Python overhead.

