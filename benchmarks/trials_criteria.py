@@ -3,7 +3,9 @@
 Splits the 800 Chia trials 80/20 by trial (seed 13, the split the shipped model was trained on),
 then on the 160 held-out trials measures, in the same run:
 
-* **ours**: the shipped CRF NER (``theralab/nlp/weights/chia-crf``), or a fresh one with ``--retrain``;
+* **ours**: the shipped BiLSTM-CRF ensemble (``theralab/nlp/weights/chia-bilstm``), or a fresh one
+  trained on the training split with ``--retrain`` (three seeds: about 25 minutes on one shared core);
+* **our CRF** (``theralab/nlp/weights/chia-crf``), the previous model, scored in the same run;
 * **dictionary baseline**: longest-match lookup of every training-set entity string (the classic
   gazetteer peer, measured here); Criteria2Query's published entity F1 0.795 (Yuan et al., JAMIA
   2019, on its own corpus) is printed as the anchor;
@@ -16,7 +18,8 @@ then on the 160 held-out trials measures, in the same run:
 Usage::
 
     python benchmarks/trials_criteria.py                    # reads ../shared/data/trials/chia
-    python benchmarks/trials_criteria.py --retrain --json out.json
+    python benchmarks/trials_criteria.py --retrain --json out.json   # retrains the BiLSTM-CRF
+    python benchmarks/trials_criteria.py --retrain --seeds 13        # retrain one network only (~9 min)
 """
 
 from __future__ import annotations
@@ -134,60 +137,78 @@ def parse_eval(test: list, model_dir: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chia", type=Path, default=DATA)
-    ap.add_argument("--model", default="chia-crf", help="shipped model name or model directory")
-    ap.add_argument("--retrain", action="store_true", help="train a fresh model on the training split first")
+    ap.add_argument("--model", default="chia-bilstm", help="shipped model name or model directory")
+    ap.add_argument("--crf", default="chia-crf", help="the CRF peer: shipped model name or directory")
+    ap.add_argument("--retrain", action="store_true",
+                    help="train a fresh BiLSTM-CRF on the training split first (the CRF is the shipped one)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=None, help="with --retrain: ensemble seeds")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
+    import torch
+
     from theralab.nlp.chia import flatten, load_chia, split_trials
-    from theralab.nlp.ner import ClinicalNER, load_ner
-    from theralab.nlp.train import SEED, evaluate, predict_doc, score, train_crf
+    from theralab.nlp.ner import load_ner
+    from theralab.nlp.train import SEED, evaluate, predict_doc, score
+
+    torch.set_num_threads(1)  # two shared cores: more threads spin-wait and run slower
 
     docs = load_chia(args.chia)
     train, test = split_trials(docs, 0.2, SEED)
     model_dir = args.model
     if args.retrain:
         from theralab.models.registry import ModelCard, save_card
+        from theralab.nlp.neural_train import DEFAULT_SEEDS, O_BIAS, train_bilstm
 
-        tmp = Path(tempfile.mkdtemp(prefix="chia-crf-"))
+        tmp = Path(tempfile.mkdtemp(prefix="chia-bilstm-"))
         t0 = time.perf_counter()
-        train_crf(train, tmp)
+        train_bilstm(train, tmp, unlabeled=[d.text for d in docs], seeds=tuple(args.seeds or DEFAULT_SEEDS),
+                     log=lambda m: print(m, file=sys.stderr))
         print(f"trained in {time.perf_counter() - t0:.0f} s -> {tmp}", file=sys.stderr)
-        save_card(tmp, ModelCard(name="chia-crf-bench", task="clinical-ner", weights={"model.crfsuite": ""}))
+        save_card(tmp, ModelCard(name="chia-bilstm-bench", task="clinical-ner", params={"o_bias": O_BIAS}))
         model_dir = str(tmp)
-    model = ClinicalNER(Path(model_dir)) if Path(model_dir).is_dir() else load_ner(model_dir)
+    model = load_ner(model_dir)
+    crf = load_ner(args.crf)
     flat = evaluate(model, test, flattened=True)
+    crf_flat = evaluate(crf, test, flattened=True)
+    crf_full = evaluate(crf, test, flattened=False)
     full = evaluate(model, test, flattened=False)
     base = score([flatten(d.spans) for d in test], dictionary_baseline(train, test))
     preds = [predict_doc(model, d) for d in test]
-    query = score([[s for s in flatten(d.spans) if s.type in QUERY_TYPES] for d in test],
-                  [[s for s in p if s.type in QUERY_TYPES] for p in preds])["overall"]
+    query_gold = [[s for s in flatten(d.spans) if s.type in QUERY_TYPES] for d in test]
+    query = score(query_gold, [[s for s in p if s.type in QUERY_TYPES] for p in preds])["overall"]
+    crf_query = score(query_gold, [[s for s in predict_doc(crf, d) if s.type in QUERY_TYPES] for d in test])["overall"]
     neg = negation_eval(test, model)
     parse = parse_eval(test, str(model.model_dir))
     print(
         f"Chia held-out: {len({d.trial for d in test})} trials, {len(test)} criteria blocks "
         f"(train {len({d.trial for d in train})} trials), split seed {SEED}\n"
     )
-    print("| type | gold | ours exact P/R/F1 | ours overlap P/R/F1 | dictionary overlap F1 |")
-    print("|---|---:|---|---|---:|")
+    print("| type | gold | BiLSTM-CRF exact P/R/F1 | BiLSTM-CRF overlap P/R/F1 | CRF exact F1 | CRF overlap F1 "
+          "| dictionary overlap F1 |")
+    print("|---|---:|---|---|---:|---:|---:|")
     for t in (*TYPES_SHOWN, "overall"):
         if t not in flat:
             continue
         e, o = flat[t]["exact"], flat[t]["overlap"]
         b = base.get(t, {}).get("overlap", {}).get("f1", 0.0)
+        ce = crf_flat.get(t, {}).get("exact", {}).get("f1", 0.0)
+        co = crf_flat.get(t, {}).get("overlap", {}).get("f1", 0.0)
         name = f"**{t}**" if t == "overall" else t
         print(
             f"| {name} | {e['gold']} | {e['precision']:.3f} / {e['recall']:.3f} / {e['f1']:.3f} | "
-            f"{o['precision']:.3f} / {o['recall']:.3f} / {o['f1']:.3f} | {b:.3f} |"
+            f"{o['precision']:.3f} / {o['recall']:.3f} / {o['f1']:.3f} | {ce:.3f} | {co:.3f} | {b:.3f} |"
         )
     fo, fe = full["overall"]["overlap"], full["overall"]["exact"]
     print(
-        f"\nagainst all gold (nested entities kept): exact F1 {fe['f1']:.3f}, overlap F1 {fo['f1']:.3f} "
+        f"\nagainst all gold (nested entities kept): BiLSTM-CRF exact F1 {fe['f1']:.3f}, overlap F1 {fo['f1']:.3f}; "
+        f"CRF exact F1 {crf_full['overall']['exact']['f1']:.3f}, overlap F1 {crf_full['overall']['overlap']['f1']:.3f} "
         f"(gold {fo['gold']})"
     )
     print(
         f"query types only ({', '.join(QUERY_TYPES)}): exact F1 {query['exact']['f1']:.3f}, "
         f"overlap P/R/F1 {query['overlap']['precision']:.3f} / {query['overlap']['recall']:.3f} / "
-        f"{query['overlap']['f1']:.3f}"
+        f"{query['overlap']['f1']:.3f}; CRF exact F1 {crf_query['exact']['f1']:.3f}, overlap F1 "
+        f"{crf_query['overlap']['f1']:.3f}"
     )
     print(
         f"dictionary baseline overall: exact F1 {base['overall']['exact']['f1']:.3f}, "
@@ -204,7 +225,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"parse: {parse}")
     result = {
         "flattened": flat,
-        "all_gold_overall": full["overall"], "query_types_overall": query,
+        "crf_flattened": crf_flat, "crf_all_gold_overall": crf_full["overall"],
+        "all_gold_overall": full["overall"], "query_types_overall": query, "crf_query_types_overall": crf_query,
         "dictionary": base,
         "negation": neg,
         "parse": parse,

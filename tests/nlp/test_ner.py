@@ -1,4 +1,4 @@
-"""The shipped CRF NER on real Chia criteria, its card and checksums, and a tiny real training run."""
+"""The shipped CRF NER (its card, checksums, a tiny real training run) and ``extract`` with the default model."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_extract_flags_negation_and_history():
 def test_heldout_sample_scores_like_the_card(chia):
     """20 held-out blocks: overlap F1 within 0.1 of the card's held-out figure (sample noise)."""
     _, test = split_trials(chia, 0.2, SEED)
-    model = load_ner()
+    model = load_ner("chia-crf")
     got = evaluate(model, test[:20])["overall"]["overlap"]["f1"]
     card_f1 = model.card.metrics["heldout_flattened"]["overall"]["overlap"]["f1"]
     assert abs(got - card_f1) < 0.1, (got, card_f1)

@@ -1,4 +1,4 @@
-"""Clinical natural-language processing: tokenisation, a CRF NER trained on Chia, and ConText.
+"""Clinical natural-language processing: tokenisation, NER trained on Chia (BiLSTM-CRF, CRF), and ConText.
 
 Public API (lazy, so ``import theralab.nlp`` stays cheap)::
 

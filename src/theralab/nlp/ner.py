@@ -1,4 +1,8 @@
-"""The shipped clinical NER: a linear-chain CRF (CRFsuite) over :mod:`theralab.nlp.features`.
+"""The clinical NER: loading by name, and the linear-chain CRF (CRFsuite) over :mod:`theralab.nlp.features`.
+
+:func:`load_ner` returns the model a directory holds: the BiLSTM-CRF ensemble
+(:mod:`theralab.nlp.neural_ner`, shipped as ``chia-bilstm``, the default) or this CRF
+(``chia-crf``, kept as the fast, dependency-light peer and for comparison).
 
 The model directory holds ``model.crfsuite`` (CRFsuite's own binary format: weights and labels,
 no code, so it is safe to load) and ``model.json`` (the registry card). :func:`load_ner` verifies
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from theralab.errors import InputError, ModelError
 from theralab.nlp.clusters import load_clusters
@@ -17,11 +22,15 @@ from theralab.nlp.features import sequence_features
 from theralab.nlp.gazetteer import Gazetteer
 from theralab.nlp.tokens import Token, split_lines, tokenize
 
-DEFAULT_MODEL = "chia-crf"
+if TYPE_CHECKING:
+    from theralab.nlp.neural_ner import NeuralNER
+
+DEFAULT_MODEL = "chia-bilstm"
 WEIGHTS_ROOT = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = "model.crfsuite"
 GAZETTEER_FILE = "gazetteer.json"
 CLUSTERS_FILE = "clusters.json"
+NEURAL_FILE = "model.pt"  # the BiLSTM-CRF's weights (theralab.nlp.neural_ner)
 
 
 def _crfsuite():
@@ -92,12 +101,20 @@ class ClinicalNER:
 
 
 @lru_cache(maxsize=4)
-def load_ner(name_or_path: str = DEFAULT_MODEL) -> ClinicalNER:
-    """The shipped model by name (``weights/<name>``), or any model directory by path; cached."""
+def load_ner(name_or_path: str = DEFAULT_MODEL) -> ClinicalNER | NeuralNER:
+    """The shipped model by name (``weights/<name>``), or any model directory by path; cached.
+
+    A directory with ``model.pt`` is the BiLSTM-CRF (:class:`~theralab.nlp.neural_ner.NeuralNER`),
+    one with ``model.crfsuite`` the CRF; both offer ``predict``, ``tag_tokens`` and ``entity_types``.
+    """
     path = Path(name_or_path)
     if not path.is_dir():
         path = WEIGHTS_ROOT / name_or_path
     if not (path / "model.json").exists():
         raise ModelError(f"no NER model at {path}",
-                         hint="retrain it: python -m theralab.nlp.train --chia ../shared/data/trials/chia")
+                         hint="retrain it: python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia")
+    if (path / NEURAL_FILE).exists():
+        from theralab.nlp.neural_ner import NeuralNER
+
+        return NeuralNER(path)
     return ClinicalNER(path)

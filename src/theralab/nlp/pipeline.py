@@ -1,7 +1,7 @@
 """``extract(text)``: the one call matching, criteria parsing and literature mining use.
 
-NER (the shipped CRF) then ConText flags, returning plain :class:`~theralab.nlp.entities.Entity`
-records with offsets into the caller's text.
+NER (the shipped BiLSTM-CRF ensemble by default) then ConText flags, returning plain
+:class:`~theralab.nlp.entities.Entity` records with offsets into the caller's text.
 """
 
 from __future__ import annotations

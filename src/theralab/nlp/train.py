@@ -12,7 +12,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theralab.errors import InputError
 from theralab.nlp.chia import ChiaDoc, Span, bio_sequences, corpus_fingerprint, flatten, load_chia, split_trials
@@ -21,6 +21,9 @@ from theralab.nlp.entities import bio_to_spans
 from theralab.nlp.features import sequence_features
 from theralab.nlp.gazetteer import Gazetteer
 from theralab.nlp.ner import CLUSTERS_FILE, GAZETTEER_FILE, MODEL_FILE, ClinicalNER, _crfsuite
+
+if TYPE_CHECKING:
+    from theralab.nlp.neural_ner import NeuralNER
 
 DEFAULT_PARAMS: dict[str, Any] = {"c1": 0.2, "c2": 0.01, "max_iterations": 600,
                                   "feature.possible_transitions": True, "feature.minfreq": 1}
@@ -75,8 +78,12 @@ def train_crf(docs: list[ChiaDoc], out_dir: Path, params: dict[str, Any] | None 
     return path
 
 
-def predict_doc(model: ClinicalNER, doc: ChiaDoc) -> list[Span]:
-    """Predicted spans of one document."""
+def predict_doc(model: ClinicalNER | NeuralNER, doc: ChiaDoc) -> list[Span]:
+    """Predicted spans of one document (a model with ``tag_lines`` tags all lines in one batch)."""
+    if hasattr(model, "tag_lines"):
+        lines = [toks for toks, _ in bio_sequences(doc) if toks]
+        return [Span(etype, s, e, doc.text[s:e]) for toks, labels in zip(lines, model.tag_lines(lines), strict=True)
+                for etype, s, e, _i, _j in bio_to_spans(toks, labels)]
     out = []
     for toks, _ in bio_sequences(doc):
         if toks:
@@ -119,7 +126,7 @@ def score(gold_docs: list[list[Span]], pred_docs: list[list[Span]]) -> dict[str,
                 "overlap": _prf(c["ov_p"], c["pred"], c["gold"], c["ov_r"])} for t, c in rows.items()}
 
 
-def evaluate(model: ClinicalNER, docs: list[ChiaDoc], *, flattened: bool = True) -> dict[str, Any]:
+def evaluate(model: ClinicalNER | NeuralNER, docs: list[ChiaDoc], *, flattened: bool = True) -> dict[str, Any]:
     """Score ``model`` on ``docs`` against flattened gold (what a BIO tagger can reach) or all gold."""
     gold = [flatten(d.spans) if flattened else d.spans for d in docs]
     pred = [predict_doc(model, d) for d in docs]

@@ -56,7 +56,7 @@ def parse_criteria(text: str, *, trial_id: str | None = None, default_kind: str 
             one criterion per line.
         trial_id: stored on the result (e.g. an NCT id).
         default_kind: kind of the criteria before any header ("inclusion" or "exclusion").
-        model: NER model name or directory (the shipped ``chia-crf`` by default).
+        model: NER model name or directory (the shipped ``chia-bilstm`` by default).
 
     Raises:
         InputError: empty or over-long text, an unknown ``default_kind``, or text with no criteria.

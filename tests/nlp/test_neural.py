@@ -1,0 +1,124 @@
+"""The BiLSTM-CRF NER: CRF algebra against brute force, a tiny real training run, the shipped ensemble."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from theralab.errors import ModelError  # noqa: E402
+from theralab.models.registry import ModelCard, load_card, save_card  # noqa: E402
+from theralab.nlp.chia import corpus_fingerprint, load_chia, split_trials  # noqa: E402
+from theralab.nlp.ner import WEIGHTS_ROOT, load_ner  # noqa: E402
+from theralab.nlp.neural import allowed_transitions, crf_nll, marginals, viterbi  # noqa: E402
+from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, NeuralNER  # noqa: E402
+from theralab.nlp.neural_train import train_bilstm  # noqa: E402
+from theralab.nlp.train import SEED, evaluate  # noqa: E402
+
+SHIPPED = WEIGHTS_ROOT / "chia-bilstm"
+
+
+@pytest.fixture(scope="module")
+def chia(shared_data):
+    return load_chia(shared_data / "trials" / "chia")
+
+
+def _path_score(em, path, trans, start, end):
+    s = start[path[0]] + end[path[-1]] + sum(em[i, p] for i, p in enumerate(path))
+    return s + sum(trans[a, b] for a, b in zip(path, path[1:], strict=False))
+
+
+def test_crf_matches_brute_force():
+    """NLL, Viterbi and marginals agree with enumerating all 3^4 label paths (to 1e-4)."""
+    g = torch.Generator().manual_seed(0)
+    em, trans = torch.randn(4, 3, generator=g), torch.randn(3, 3, generator=g)
+    start, end = torch.randn(3, generator=g), torch.randn(3, generator=g)
+    paths = list(itertools.product(range(3), repeat=4))
+    scores = torch.stack([_path_score(em, p, trans, start, end) for p in paths])
+    log_z = torch.logsumexp(scores, 0)
+    gold = (2, 0, 1, 1)
+    nll = crf_nll(em[None], torch.tensor([gold]), torch.ones(1, 4, dtype=torch.bool), trans, start, end)
+    assert float(nll) == pytest.approx(float(log_z - _path_score(em, gold, trans, start, end)), abs=1e-4)
+    assert tuple(viterbi(em, trans, start, end)) == paths[int(scores.argmax())]
+    probs = torch.exp(scores - log_z)
+    want = torch.zeros(4, 3)
+    for p, pr in zip(paths, probs, strict=True):
+        for i, lab in enumerate(p):
+            want[i, lab] += pr
+    assert torch.allclose(marginals(em, trans, start, end), want, atol=1e-4)
+
+
+def test_padding_does_not_change_the_likelihood():
+    g = torch.Generator().manual_seed(1)
+    em, trans = torch.randn(1, 3, 4, generator=g), torch.randn(4, 4, generator=g)
+    start, end = torch.randn(4, generator=g), torch.randn(4, generator=g)
+    tags = torch.tensor([[1, 2, 3]])
+    short = crf_nll(em, tags, torch.ones(1, 3, dtype=torch.bool), trans, start, end)
+    padded = crf_nll(torch.cat([em, torch.randn(1, 2, 4, generator=g)], 1), torch.tensor([[1, 2, 3, 0, 0]]),
+                     torch.tensor([[True, True, True, False, False]]), trans, start, end)
+    assert float(short) == pytest.approx(float(padded), abs=1e-5)
+
+
+def test_bio_constraints():
+    ok = allowed_transitions(["O", "B-Drug", "I-Drug", "I-Value"])
+    assert ok[1][2] and ok[2][2] and not ok[0][2] and not ok[1][3] and ok[3][0]
+
+
+def test_tiny_training_run_learns_its_documents(chia, tmp_path):
+    """A real (small) training run: the network fits its own 8 trials well above chance."""
+    keep = sorted({d.trial for d in chia})[:8]
+    docs = [d for d in chia if d.trial in keep]
+    hp = {"word_dim": 24, "char_filters": 16, "feat_dim": 8, "hidden": 48, "epochs": 12, "w2v_epochs": 1,
+          "batch": 8, "dropout": 0.1, "word_dropout": 0.0, "lr": 1e-2}
+    train_bilstm(docs, tmp_path, hp=hp, seeds=(1,), folds=2)
+    save_card(tmp_path, ModelCard(name="tiny", task="clinical-ner",
+                                  weights=dict.fromkeys([WEIGHTS_FILE, VOCAB_FILE, GAZETTEER_FILE], "")))
+    model = load_ner(str(tmp_path))
+    assert isinstance(model, NeuralNER)
+    f1 = evaluate(model, docs)["overall"]["overlap"]["f1"]
+    assert f1 > 0.6, f1  # measured 0.80 (1 torch thread, seed 1); an untrained network scores near 0
+    text = docs[0].text
+    ents = model.predict(text)
+    assert ents and all(text[e.start:e.end] == e.text and 0.0 <= e.score <= 1.0 for e in ents)
+
+
+def test_shipped_card_verifies_and_records_training_data(chia):
+    card = load_card(SHIPPED)  # raises if a weight file does not match its sha256
+    assert set(card.weights) == {WEIGHTS_FILE, VOCAB_FILE, GAZETTEER_FILE}
+    train, _ = split_trials(chia, 0.2, SEED)
+    assert card.training_data["sha256"] == corpus_fingerprint(train)["sha256"]
+    assert "python -m theralab.nlp.neural_train" in card.retrain and len(card.seeds) >= 1
+    assert card.metrics["heldout_flattened"]["overall"]["overlap"]["f1"] >= 0.72
+    assert sum((SHIPPED / f).stat().st_size for f in card.weights) < 12 * 2**20
+
+
+def test_shipped_tampered_weights_are_refused(tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(SHIPPED, copy)
+    with open(copy / VOCAB_FILE, "a", encoding="utf-8") as fh:
+        fh.write(" ")
+    with pytest.raises(ModelError, match="sha256"):
+        NeuralNER(copy)
+
+
+def test_shipped_model_tags_a_real_criterion(shared_data):
+    text = (shared_data / "trials" / "chia" / "NCT00050349_inc.txt").read_bytes().decode("utf-8")
+    ents = load_ner("chia-bilstm").predict(text)
+    assert all(text[e.start:e.end] == e.text for e in ents)
+    found = {(e.type, e.text) for e in ents}
+    assert ("Measurement", "total bilirubin") in found
+    assert ("Value", "<1.5 X ULN") in found
+    assert ("Measurement", "Karnofsky Performance Status") in found
+    assert ("Value", "> 60") in found
+
+
+def test_shipped_heldout_sample_scores_like_the_card(chia):
+    """20 held-out blocks: overlap F1 within 0.1 of the card's held-out figure (sample noise)."""
+    _, test = split_trials(chia, 0.2, SEED)
+    model = load_ner("chia-bilstm")
+    got = evaluate(model, test[:20])["overall"]["overlap"]["f1"]
+    card_f1 = model.card.metrics["heldout_flattened"]["overall"]["overlap"]["f1"]
+    assert abs(got - card_f1) < 0.1, (got, card_f1)
