@@ -152,6 +152,7 @@ def main() -> None:
         f"({man['invalid']} invalid, {man['duplicates']} duplicates); numba={HAVE_NUMBA}"
     )
     print(f"same fingerprints on 2000 sampled ids: {2000 - same_fingerprints(index, engine)}/2000")
+    print(f"load average before the searches: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
     np.asarray(index.fps).sum()  # warm the page cache and JIT so neither side pays first-touch costs
     index.similarity(queries[0], 0.7)

@@ -147,7 +147,7 @@ class ScreenJob:
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         from theralab.chem.io import MolRecord, parse_smiles
-        from theralab.chem.profile import profile_records
+        from theralab.discovery.screening_profile import fast_profile
         from theralab.models.base import cached_predictor
 
         config = parse_config(params)
@@ -157,8 +157,9 @@ class ScreenJob:
             bad = isinstance(error, str) and error  # a null may read back as None or NaN
             mol, err = (None, str(error)) if bad else parse_smiles(str(smiles))
             records.append(MolRecord(int(row), str(ident), str(smiles), mol, err))
-        df, invalid = profile_records(records, standardize=config.standardize.enabled,
-                                      tautomer=config.standardize.tautomer)
+        # the same frames as theralab.chem.profile.profile_records, about 1.7x faster (see screening_profile)
+        df, invalid = fast_profile(records, standardize=config.standardize.enabled,
+                                   tautomer=config.standardize.tautomer)
         passed, reasons, rejected = _filter(df, config)
         df = df.assign(reasons=reasons)[passed].reset_index(drop=True)
         if config.similarity.actives and len(df):

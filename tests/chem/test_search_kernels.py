@@ -1,0 +1,86 @@
+"""The pruned kernels against brute force on small random libraries built straight from bits.
+
+Random libraries exercise what real ones rarely do: many exact ties in similarity (rows repeated
+and tiny fingerprints), whole popcount bins empty, rows with no bits, and k as large as or larger
+than the library. Ties must be broken by input order (``ordinals``), exactly as a brute-force scan
+in input order does; similarities must be equal as floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theralab.chem import search_kernels as K
+from theralab.chem.search_merge import line_major
+
+BACKENDS = [True, False] if K.HAVE_NUMBA else [False]
+
+
+def _library(seed: int, n: int, words: int, density: float) -> tuple[np.ndarray, ...]:
+    """A popcount-sorted line-major library; returns (L, SC, offsets, ordinals, packed rows in input order)."""
+    rng = np.random.default_rng(seed)
+    bits = rng.random((n, words * 64)) < density
+    bits[rng.integers(0, n, size=n // 4)] = bits[rng.integers(0, n, size=n // 4)]  # duplicates: exact ties
+    bits[0] = False  # an empty fingerprint
+    bits[1] = True  # a full one: every per-word count is 64, the SWAR pre-filter's largest byte
+    packed = np.packbits(bits, axis=1, bitorder="little").view(np.uint64)
+    counts = np.bitwise_count(packed).sum(axis=1)
+    ordinal = rng.permutation(n).astype(np.int64)  # input order is not the sorted order
+    order = np.lexsort((ordinal, counts))
+    rows = packed[order]
+    L = np.ascontiguousarray(line_major(rows))
+    SC = K.segment_counts(L)
+    offsets = np.searchsorted(counts[order], np.arange(words * 64 + 2), side="left").astype(np.int64)
+    by_input = np.empty_like(packed)
+    by_input[ordinal[order]] = rows
+    return L, SC, offsets, ordinal[order], by_input
+
+
+def _brute(by_input: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Similarities of every row (input order) and the ranking: similarity desc, input order asc."""
+    c = np.bitwise_count(by_input & q).sum(axis=1).astype(np.int64)
+    a = int(np.bitwise_count(q).sum())
+    b = np.bitwise_count(by_input).sum(axis=1).astype(np.int64)
+    denom = a + b - c
+    sims = np.where(denom > 0, c / np.maximum(denom, 1), 0.0)
+    return sims, np.lexsort((np.arange(len(sims)), -sims))
+
+
+@pytest.mark.parametrize("use_numba", BACKENDS)
+@pytest.mark.parametrize(
+    ("seed", "n", "words", "density"),
+    [(0, 300, 2, 0.08), (1, 120, 1, 0.15), (2, 600, 8, 0.02), (3, 200, 4, 0.9), (4, 150, 16, 0.5)],
+)
+def test_top_k_equals_brute_force_with_ties(use_numba: bool, seed: int, n: int, words: int, density: float) -> None:
+    L, SC, offsets, ordinals, by_input = _library(seed, n, words, density)
+    rng = np.random.default_rng(seed + 100)
+    queries = [by_input[5], by_input[n - 1]] + [
+        np.packbits(rng.random(words * 64) < density, bitorder="little").view(np.uint64) for _ in range(6)
+    ]
+    for q in queries:
+        if not np.bitwise_count(q).any():
+            continue
+        sims, rank = _brute(by_input, q)
+        for k in (1, 3, 10, 57, n - 1, n, n + 5):
+            rows, got = K.topk_search(L, SC, offsets, ordinals, q, k, use_numba)
+            want = rank[: min(k, n)]
+            assert ordinals[rows].tolist() == want.tolist(), (seed, k)
+            assert got.tolist() == sims[want].tolist(), (seed, k)
+        for t in (0.1, 0.3, 0.5, 1.0):
+            rows, got = K.threshold_search(L, SC, offsets, q, t, use_numba)
+            assert sorted(ordinals[rows].tolist()) == sorted(np.flatnonzero(sims >= t).tolist())
+            assert np.array_equal(np.sort(got), np.sort(sims[sims >= t]))
+
+
+def test_top_k_when_every_row_ties() -> None:
+    """All rows identical: the answer is the first k rows in input order, whatever the layout."""
+    rows = np.tile(np.array([[0b1011, 0]], dtype=np.uint64), (50, 1))
+    L = np.ascontiguousarray(line_major(rows))
+    SC = K.segment_counts(L)
+    offsets = np.searchsorted(np.full(50, 3), np.arange(130), side="left").astype(np.int64)
+    ordinals = np.arange(50, dtype=np.int64)[::-1].copy()  # sorted row i is input row 49 - i
+    for use_numba in BACKENDS:
+        got_rows, sims = K.topk_search(L, SC, offsets, ordinals, np.array([0b11, 0], dtype=np.uint64), 7, use_numba)
+        assert ordinals[got_rows].tolist() == list(range(7))
+        assert sims.tolist() == [2 / 3] * 7
