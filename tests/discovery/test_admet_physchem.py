@@ -49,13 +49,14 @@ def test_physchem_table_equals_admet_ai(molecules):
 def test_screen_never_drops_a_matching_entry(molecules):
     from admet_ai import physchem as ap
 
-    from theralab.discovery.admet_physchem import _alerts, pattern_words
+    from theralab.chem.alert_screen import pattern_words
+    from theralab.discovery.admet_physchem import alert_screens
 
     _, mols = molecules
     words = np.vstack([pattern_words(m) for m in mols])
     for key, catalog in (("PAINS_alert", ap.catalog_pains), ("BRENK_alert", ap.catalog_brenk),
                          ("NIH_alert", ap.catalog_nih)):
-        screen = _alerts()[key]
+        screen = alert_screens()[key]
         assert screen.words.shape == (catalog.GetNumEntries(), 32)
         assert (screen.words != 0).any(axis=1).all()  # every entry's query was recovered and screens
         candidates = screen.candidates(words)

@@ -16,10 +16,11 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem import QED
 
+from theralab.chem.alert_screen import pattern_words, qed_alert_screen
 from theralab.chem.filters import ALERT_CATALOGS, alert_catalog
 from theralab.chem.io import MolRecord, parse_smiles
 from theralab.chem.profile import profile_records
-from theralab.discovery.screening_profile import _pattern_words, alert_screen, fast_profile, fast_standardize
+from theralab.discovery.screening_profile import alert_screen, fast_profile, fast_standardize
 
 ODD = [
     "[Na+].CC(=O)[O-]",  # salt: fragment + neutralise
@@ -88,11 +89,11 @@ def test_alert_screen_matches_catalogue_and_qed(library: list[MolRecord]) -> Non
     for rec in library:
         if rec.mol is None:
             continue
-        fp = _pattern_words(rec.mol)
+        fp = pattern_words(rec.mol)
         want = [f"{h.GetProp('FilterSet').upper()}:{h.GetDescription()}" for h in catalog.GetMatches(rec.mol)]
-        assert screen.alerts(rec.mol, fp) == want, rec.smiles
+        assert [screen.labels[i] for i in screen.hits(rec.mol, fp)] == want, rec.smiles
         qed_alerts = sum(1 for a in QED.StructuralAlerts if rec.mol.HasSubstructMatch(a))
-        assert screen.qed_alerts(rec.mol, fp) == qed_alerts, rec.smiles
+        assert len(qed_alert_screen().hits(rec.mol, fp)) == qed_alerts, rec.smiles
 
 
 def test_fast_standardize_only_takes_provable_no_ops() -> None:
@@ -101,4 +102,4 @@ def test_fast_standardize_only_takes_provable_no_ops() -> None:
     assert out is not None and out[1] == Chem.MolToSmiles(clean)
     for smi in ("[Na+].CC(=O)[O-]", "C[N+](C)(C)C", "CS(C)=O", "CC(=O)O[Hg]C", "Cl"):
         assert fast_standardize(Chem.MolFromSmiles(smi)) is None, smi
-    assert np.all(_pattern_words(clean) == _pattern_words(Chem.MolFromSmiles("CC(=O)Nc1ccc(O)cc1")))
+    assert np.all(pattern_words(clean) == pattern_words(Chem.MolFromSmiles("CC(=O)Nc1ccc(O)cc1")))

@@ -37,105 +37,29 @@ function itself, so odd chemistry gets the reference answer, error text included
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from rdkit import Chem, rdBase
-from rdkit.Chem import QED, Crippen, MolSurf
-from rdkit.Chem import rdMolDescriptors as rdmd
 
+from theralab.chem.alert_screen import ScreenedQueries, catalog_screen, pattern_words, screened_qed
 from theralab.chem.descriptors import DESCRIPTORS, _sascorer
 from theralab.chem.filters import ALERT_CATALOGS, RULE_SET_NAMES, alert_catalog
 from theralab.chem.io import MolRecord
 from theralab.chem.profile import ERROR_COLUMNS, _assemble, profile_records
 from theralab.chem.standardize import _tools
 
-PATTERN_BITS = 2048
 #: elements for which RemoveHs, the metal disconnector and the reioniser's charge corrections are no-ops
 _ORGANIC = frozenset({6, 7, 8, 9, 15, 16, 17, 35, 53})
-_PICKLE = re.compile(rb"(\d+) (\xef\xbe\xad\xde)")  # an RDKit mol pickle (magic 0xDEADBEEF) in the archive
-_PLAIN_TAIL = b" 1 4294967295 "  # SmartsMatcher min_count 1, max_count UINT_MAX
-
-
-def _pattern_words(mol: Any) -> np.ndarray:
-    """RDKit pattern fingerprint as 32 uint64 words (bit i of the bit string -> word i // 64)."""
-    bits = Chem.PatternFingerprint(mol, fpSize=PATTERN_BITS).ToBitString()
-    return np.packbits(np.frombuffer(bits.encode("ascii"), dtype=np.uint8) - 48).view(np.uint64)
-
-
-def _query_words(query: Any) -> np.ndarray:
-    query = Chem.Mol(query)
-    query.UpdatePropertyCache(strict=False)
-    Chem.FastFindRings(query)
-    return _pattern_words(query)
-
-
-class AlertScreen:
-    """Pattern-fingerprint screen in front of the alert catalogue and QED's alert list."""
-
-    def __init__(self, catalogs: tuple[str, ...] = ALERT_CATALOGS) -> None:
-        catalog = alert_catalog(catalogs)
-        self.entries = [catalog.GetEntryWithIdx(i) for i in range(catalog.GetNumEntries())]
-        self.labels = [f"{e.GetProp('FilterSet').upper()}:{e.GetDescription()}" for e in self.entries]
-        words = np.zeros((len(self.entries), PATTERN_BITS // 64), dtype=np.uint64)
-        for i, entry in enumerate(self.entries):
-            query = _plain_query(entry.Serialize())
-            if query is not None:  # otherwise all-zero words: the entry is always checked
-                words[i] = _query_words(query)
-        self.words = words
-        self.qed_words = np.stack([_query_words(q) for q in QED.StructuralAlerts])
-
-    def alerts(self, mol: Any, fp: np.ndarray) -> list[str]:
-        """Labels of the catalogue entries matching ``mol``, in catalogue order."""
-        cand = np.flatnonzero(~np.any(self.words & ~fp, axis=1))
-        return [self.labels[i] for i in cand if self.entries[i].HasFilterMatch(mol)]
-
-    def qed_alerts(self, mol: Any, fp: np.ndarray) -> int:
-        """QED's ALERTS property: how many of its 116 alert patterns ``mol`` contains."""
-        cand = np.flatnonzero(~np.any(self.qed_words & ~fp, axis=1))
-        return sum(1 for i in cand if mol.HasSubstructMatch(QED.StructuralAlerts[i]))
-
-
-def _plain_query(blob: bytes) -> Any:
-    """The query molecule of a serialised ``SmartsMatcher`` entry with ``min_count`` 1, else None."""
-    found = list(_PICKLE.finditer(blob))
-    if len(found) != 1 or not blob.startswith(b"22 serialization::archive"):
-        return None
-    size, start = int(found[0].group(1)), found[0].start(2)
-    if not blob[start + size :].startswith(_PLAIN_TAIL):
-        return None
-    try:
-        return Chem.Mol(blob[start : start + size])
-    except Exception:  # noqa: BLE001 - an unreadable pickle just means "always check this entry"
-        return None
 
 
 @lru_cache(maxsize=4)
-def alert_screen(catalogs: tuple[str, ...] = ALERT_CATALOGS) -> AlertScreen:
+def alert_screen(catalogs: tuple[str, ...] = ALERT_CATALOGS) -> ScreenedQueries:
     """One screen per process and catalogue set (building it costs about a second)."""
-    return AlertScreen(catalogs)
-
-
-def fast_qed(mol: Any, fp: np.ndarray, screen: AlertScreen) -> float:
-    """``QED.qed(mol)``, bit for bit: the same property calls, screened alerts."""
-    if any(a.GetAtomicNum() == 1 for a in mol.GetAtoms()):  # as QED.properties does, and screen that copy
-        mol = Chem.RemoveHs(mol)
-        fp = _pattern_words(mol)
-    props = QED.QEDproperties(
-        MW=rdmd._CalcMolWt(mol),
-        ALOGP=Crippen.MolLogP(mol),
-        HBA=sum(len(mol.GetSubstructMatches(p)) for p in QED.Acceptors if mol.HasSubstructMatch(p)),
-        HBD=rdmd.CalcNumHBD(mol),
-        PSA=MolSurf.TPSA(mol),
-        ROTB=rdmd.CalcNumRotatableBonds(mol, rdmd.NumRotatableBondsOptions.Strict),
-        AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
-        ALERTS=screen.qed_alerts(mol, fp),
-    )
-    return QED.qed(mol, qedProperties=props)
+    return catalog_screen(alert_catalog(catalogs),
+                          label=lambda e: f"{e.GetProp('FilterSet').upper()}:{e.GetDescription()}")
 
 
 def fast_standardize(mol: Any) -> tuple[Any, str] | None:
@@ -185,11 +109,11 @@ def fast_profile(
                     mol, smi = std
                 else:
                     mol, smi = rec.mol, Chem.MolToSmiles(rec.mol)
-                fp = _pattern_words(mol)
+                fp = pattern_words(mol)
                 vals = [f(mol) if f is not None else 0.0 for f in funcs]
-                vals[_QED_INDEX] = fast_qed(mol, fp, screen)
+                vals[_QED_INDEX] = screened_qed(mol, fp)
                 key = Chem.MolToInchiKey(mol)
-                hits = screen.alerts(mol, fp)
+                hits = [screen.labels[i] for i in screen.hits(mol, fp)]
             except Exception:  # noqa: BLE001 - the reference path decides (and words any error)
                 slow.append((pos, rec))
                 continue
@@ -222,4 +146,4 @@ class _Slow(Exception):
     """Internal: hand this molecule to the reference profile."""
 
 
-__all__ = ["AlertScreen", "alert_screen", "fast_profile", "fast_qed", "fast_standardize"]
+__all__ = ["alert_screen", "fast_profile", "fast_standardize"]
