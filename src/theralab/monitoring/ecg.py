@@ -16,7 +16,8 @@ Methods:
       gaps), LF 0.04-0.15 Hz, HF 0.15-0.40 Hz, in ms^2;
     * SQI per 10 s window: agreement of two unlike detectors (bSQI, Li et al. 2008), kurtosis
       (clean ECG is peaky, > 5), plausible beat rate and no flat line;
-    * rhythm: :class:`theralab.monitoring.ecg_rhythm.RhythmClassifier` on 30 s windows.
+    * rhythm: :class:`theralab.monitoring.ecg_rhythm.RhythmClassifier` (feature model averaged with a
+      small CNN, :mod:`theralab.monitoring.ecg_cnn`) on 30 s windows.
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ def _rhythm_windows(
     from theralab.monitoring.ecg_rhythm import RhythmClassifier
 
     try:
-        model = RhythmClassifier.load()
+        model = RhythmClassifier.shipped()
     except NotFoundError as exc:
         notes.append(f"rhythm skipped: {exc.message}")
         return []
