@@ -50,9 +50,12 @@ def test_overlapped_and_sequential_runs_agree_bit_for_bit(fifty):
 
     from theralab.discovery.admet_panel import AdmetPanel
 
-    threads = torch.get_num_threads()
+    import sys
+
+    threads, switch = torch.get_num_threads(), sys.getswitchinterval()
     overlapped = AdmetPanel(batch_size=16, percentiles=False).predict_smiles(fifty)
-    assert torch.get_num_threads() == threads  # the panel restores the caller's torch setting
+    # the panel restores the caller's torch threads and GIL switch interval
+    assert (torch.get_num_threads(), sys.getswitchinterval()) == (threads, switch)
     sequential = AdmetPanel(batch_size=16, percentiles=False, overlap=False).predict_smiles(fifty)
     pd.testing.assert_frame_equal(overlapped, sequential, check_exact=True)
 
