@@ -46,11 +46,11 @@ def test_panel_equals_admet_ai_on_50_molecules(panel, fifty):
 
 
 def test_overlapped_and_sequential_runs_agree_bit_for_bit(fifty):
+    import sys
+
     import torch
 
     from theralab.discovery.admet_panel import AdmetPanel
-
-    import sys
 
     threads, switch = torch.get_num_threads(), sys.getswitchinterval()
     overlapped = AdmetPanel(batch_size=16, percentiles=False).predict_smiles(fifty)
