@@ -58,8 +58,14 @@ class LocalExecutor(Executor):
         try:
             while queue or pending:
                 while queue and len(pending) < 2 * self.workers:
-                    index, args = queue.pop(0)
-                    pending[pool.submit(fn, *args)] = index
+                    index, args = queue[0]
+                    try:
+                        pending[pool.submit(fn, *args)] = index
+                    except BrokenProcessPool as exc:
+                        # A worker died after the last wait() and before this submit: the pool
+                        # refuses new work; the runner retries every unfinished chunk.
+                        raise WorkerLost(f"a worker process died before chunk {index} was submitted") from exc
+                    queue.pop(0)
                 done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
                     index = pending.pop(fut)
