@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -34,3 +35,42 @@ def parse_molecule_lines(text: str) -> tuple[list[str], list[str]]:
         smiles.append(parts[0])
         ids.append(parts[1].strip() if len(parts) > 1 else f"line {number}")
     return smiles, ids
+
+
+#: Most pasted molecules a page scores inline; more belong in an uploaded file run as a job.
+INLINE_LIMIT = 1000
+
+
+def pasted_molecules(text: str, limit: int = INLINE_LIMIT) -> tuple[list[str], list[str]]:
+    """:func:`parse_molecule_lines`, refusing an empty paste or one too long to score inline."""
+    from theralab.errors import InputError
+
+    smiles, ids = parse_molecule_lines(text)
+    if not smiles:
+        raise InputError("no molecules given", where="text", hint="paste one SMILES per line, optionally with an id")
+    if len(smiles) > limit:
+        raise InputError(f"{len(smiles)} molecules is more than {limit} for the page",
+                         hint="upload a file instead: it runs as a job with progress")
+    return smiles, ids
+
+
+async def start_upload_job(user: Principal, upload: Any, kind: str, params: dict[str, Any], output_suffix: str) -> Any:
+    """Keep an uploaded molecule file in the user's upload folder, run job ``kind`` on it, go to the job page.
+
+    The job reads ``input`` and writes ``output`` (the upload's name with ``output_suffix``); the
+    upload is audited as ``<kind>.upload``.
+    """
+    from fastapi.responses import RedirectResponse
+
+    from theralab.runtime.jobs import create_job, start_in_background
+    from theralab.settings import get_settings
+
+    folder = Path(get_settings().data_dir) / "uploads" / user.username
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(upload.filename).name
+    target.write_bytes(await upload.read())
+    job_params = {"input": str(target), **params, "output": str(target.with_suffix(output_suffix))}
+    job_id = create_job(kind, job_params, owner=user.username)
+    user.audit(f"{kind}.upload", "Job", job_id)
+    start_in_background(job_id)
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)

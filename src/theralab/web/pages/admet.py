@@ -12,20 +12,18 @@ import base64
 import io
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from theralab.errors import InputError, TheralabError
-from theralab.web.pages import WebUser, parse_molecule_lines
+from theralab.web.pages import WebUser, pasted_molecules, start_upload_job
 from theralab.web.templating import mark_built, render
 
 router = APIRouter()
 mark_built("admet")
 
-INLINE_LIMIT = 1000
 DETAIL_LIMIT = 20  # heatmaps are drawn for the first molecules only (one backward pass each)
 # column, label, direction ("high" = high values are bad), amber threshold, red threshold
 THRESHOLDS: list[dict[str, Any]] = [
@@ -71,25 +69,8 @@ async def admet_predict(request: Request, user: WebUser, text: str = Form(""), m
                                "thresholds": THRESHOLDS}
     try:
         if upload is not None and upload.filename:
-            from theralab.runtime.jobs import create_job, start_in_background
-            from theralab.settings import get_settings
-
-            folder = Path(get_settings().data_dir) / "uploads" / user.username
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / Path(upload.filename).name
-            target.write_bytes(await upload.read())
-            job_id = create_job("admet.predict", {"input": str(target), "model": model,
-                                                  "output": str(target.with_suffix(".admet.csv"))}, owner=user.username)
-            user.audit("admet.predict.upload", "Job", job_id)
-            start_in_background(job_id)
-            return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-        smiles, ids = parse_molecule_lines(text)
-        if not smiles:
-            raise InputError("no molecules given", where="text",
-                             hint="paste one SMILES per line, optionally with an id")
-        if len(smiles) > INLINE_LIMIT:
-            raise InputError(f"{len(smiles)} molecules is more than {INLINE_LIMIT} for the page",
-                             hint="upload a file instead: it runs as a job with progress")
+            return await start_upload_job(user, upload, "admet.predict", {"model": model}, ".admet.csv")
+        smiles, ids = pasted_molecules(text)
         table = score_smiles(smiles, model)
     except TheralabError as exc:
         context["problem"] = str(exc)

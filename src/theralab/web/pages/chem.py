@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from theralab.errors import InputError
-from theralab.web.pages import WebUser, parse_molecule_lines
+from theralab.web.pages import WebUser, pasted_molecules, start_upload_job
 from theralab.web.templating import mark_built, render
 
 router = APIRouter()
 mark_built("chem")
 
-INLINE_LIMIT = 1000
 SHOWN = ["mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "fraction_sp3", "qed", "sa_score"]
 RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
 
@@ -43,26 +41,8 @@ async def chem_profile(
 
     try:
         if upload is not None and upload.filename:
-            from theralab.runtime.jobs import create_job, start_in_background
-            from theralab.settings import get_settings
-
-            folder = Path(get_settings().data_dir) / "uploads" / user.username
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / Path(upload.filename).name
-            target.write_bytes(await upload.read())
-            job_id = create_job("chem.profile", {"input": str(target), "standardize": standardize,
-                                                 "output": str(target.with_suffix(".profile.csv"))},
-                                owner=user.username)
-            user.audit("chem.profile.upload", "Job", job_id)
-            start_in_background(job_id)
-            return RedirectResponse(f"/jobs/{job_id}", status_code=303)
-        smiles, ids = parse_molecule_lines(text)
-        if not smiles:
-            raise InputError("no molecules given", where="text",
-                             hint="paste one SMILES per line, optionally with an id")
-        if len(smiles) > INLINE_LIMIT:
-            raise InputError(f"{len(smiles)} molecules is more than {INLINE_LIMIT} for the page",
-                             hint="upload a file instead: it runs as a job with progress")
+            return await start_upload_job(user, upload, "chem.profile", {"standardize": standardize}, ".profile.csv")
+        smiles, ids = pasted_molecules(text)
         df, err = profile_smiles(smiles, ids, standardize=standardize)
     except InputError as exc:
         return render(request, "chem.html", {"text": text, "rows": None, "errors": [], "problem": str(exc)},
