@@ -8,7 +8,7 @@ travels with each resource into the error report.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,12 @@ def iter_json_text(text: str, file: str | None) -> Iterator[tuple[Any, Origin]]:
         else:
             yield doc, Origin(file, None, "")
         return
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    yield from _iter_ndjson(text.splitlines(), file)
+
+
+def _iter_ndjson(lines: Iterable[str], file: str | None) -> Iterator[tuple[Any, Origin]]:
+    """One resource (or Bundle) per line; a line that is not JSON is yielded as its decode error."""
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -73,19 +78,7 @@ def iter_file(path: Path) -> Iterator[tuple[Any, Origin]]:
     name = str(path)
     if path.suffix == ".ndjson":
         with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    doc = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield exc, Origin(name, lineno, "")
-                    continue
-                if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-                    for res, origin in _bundle_entries(doc, name):
-                        yield res, Origin(name, lineno, origin.prefix)
-                else:
-                    yield doc, Origin(name, lineno, "")
+            yield from _iter_ndjson(fh, name)
     else:
         yield from iter_json_text(path.read_text(encoding="utf-8"), name)
 
