@@ -3,7 +3,9 @@
 Random libraries exercise what real ones rarely do: many exact ties in similarity (rows repeated
 and tiny fingerprints), whole popcount bins empty, rows with no bits, and k as large as or larger
 than the library. Ties must be broken by input order (``ordinals``), exactly as a brute-force scan
-in input order does; similarities must be equal as floats.
+in input order does; similarities must be equal as floats. The folded-sketch kernels
+(:mod:`theralab.chem.search_fold`, the numba path the index uses) are held to the same answers:
+their sketch bound must never reject a row that qualifies.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from theralab.chem import search_fold as F
 from theralab.chem import search_kernels as K
 from theralab.chem.search_merge import line_major
 
@@ -84,3 +87,58 @@ def test_top_k_when_every_row_ties() -> None:
         got_rows, sims = K.topk_search(L, SC, offsets, ordinals, np.array([0b11, 0], dtype=np.uint64), 7, use_numba)
         assert ordinals[got_rows].tolist() == list(range(7))
         assert sims.tolist() == [2 / 3] * 7
+
+
+# -- folded-sketch kernels (theralab.chem.search_fold) --------------------------------------
+
+NEEDS_NUMBA = pytest.mark.skipif(not K.HAVE_NUMBA, reason="the folded-sketch kernels need numba")
+
+LIBRARIES = [(0, 300, 2, 0.08), (1, 120, 1, 0.15), (2, 600, 8, 0.02), (3, 200, 4, 0.9), (5, 4000, 32, 0.03)]
+
+
+def _queries(by_input: np.ndarray, seed: int, words: int, density: float) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed + 100)
+    qs = [by_input[5], by_input[-1]] + [
+        np.packbits(rng.random(words * 64) < density, bitorder="little").view(np.uint64) for _ in range(6)
+    ]
+    return [q for q in qs if np.bitwise_count(q).any()]
+
+
+@NEEDS_NUMBA
+def test_sketch_bound_is_an_upper_bound_on_the_overlap() -> None:
+    L, _, _, _, by_input = _library(5, 4000, 32, 0.03)
+    rows = K.take_rows(L, np.arange(L.shape[1]))
+    for words in (F.FOLD_WORDS, F.FOLD2_WORDS):
+        sketch = F.fold_rows(rows, words)
+        for q in _queries(by_input, 5, 32, 0.03):
+            qp = K.pad_query(q, L.shape[0])
+            levels = F.query_levels(qp, words)
+            bound = sum(np.bitwise_count(sketch & lv).sum(axis=1) for lv in levels)
+            overlap = np.bitwise_count(rows & qp).sum(axis=1)
+            assert np.all(bound >= overlap)
+            assert bound.mean() < np.bitwise_count(qp).sum()  # and it prunes something
+
+
+@NEEDS_NUMBA
+@pytest.mark.parametrize(("seed", "n", "words", "density"), LIBRARIES)
+def test_fold_searches_equal_brute_force(seed: int, n: int, words: int, density: float) -> None:
+    L, _, offsets, ordinals, by_input = _library(seed, n, words, density)
+    FD, FE = F.fold_line_major(L, F.FOLD_WORDS), F.fold_line_major(L, F.FOLD2_WORDS)
+    queries = _queries(by_input, seed, words, density)
+    for q in queries:
+        sims, rank = _brute(by_input, q)
+        for k in (1, 3, 10, 57, n - 1, n, n + 5):
+            rows, got = F.topk_search(L, FD, FE, offsets, ordinals, q, k)
+            want = rank[: min(k, n)]
+            assert ordinals[rows].tolist() == want.tolist(), (seed, k)
+            assert got.tolist() == sims[want].tolist(), (seed, k)
+        for t in (0.1, 0.3, 0.5, 1.0):
+            rows, got = F.threshold_search(L, FD, FE, offsets, q, t)
+            assert sorted(ordinals[rows].tolist()) == sorted(np.flatnonzero(sims >= t).tolist())
+            assert np.array_equal(np.sort(got), np.sort(sims[sims >= t]))
+    for k in (1, 10, n):  # a group sharing one pass gives each query its own exact answer
+        for q, (rows, got) in zip(queries, F.topk_many(L, FD, FE, offsets, ordinals, queries, k), strict=True):
+            sims, rank = _brute(by_input, q)
+            want = rank[: min(k, n)]
+            assert ordinals[rows].tolist() == want.tolist(), (seed, k)
+            assert got.tolist() == sims[want].tolist(), (seed, k)

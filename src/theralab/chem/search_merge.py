@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from theralab.chem import search_fold
 from theralab.chem.fingerprints import FingerprintSpec
 from theralab.errors import InputError
 
@@ -94,6 +95,11 @@ def merge_chunks(
         if isinstance(arr, np.memmap):
             arr.flush()
     del fps_out, pat_out, seg_out
+    if n:  # folded sketches for the search pre-filters (theralab.chem.search_fold)
+        fps_in = np.memmap(out / "fps.u64", dtype="<u8", mode="r", shape=(lines, n, 8))
+        for words, name in search_fold.SKETCH_FILES.items():
+            search_fold.fold_line_major(fps_in, words).tofile(out / name)
+        del fps_in
 
     sorted_counts = count[order]
     offsets = np.searchsorted(sorted_counts, np.arange(spec.bits + 2), side="left").astype(np.int64)
@@ -150,6 +156,7 @@ def merge_chunks(
             "ordinal.npy",
             "molecules.parquet",
             "wordcounts.u8",
+            *search_fold.SKETCH_FILES.values(),
             "invalid.csv",
             "duplicates.csv",
         ]
