@@ -146,9 +146,11 @@ def test_manifest_and_sorted_layout(lipo: tuple[Path, Brute]) -> None:
     assert index.fps.shape == (4, 4200, 8) and m["format"] == 2  # line-major: 4 cache lines per row
     assert (np.diff(counts) >= 0).all()
     assert index.offsets[-1] == len(index) and (counts[index.offsets[counts[100]]] == counts[100])
-    seg = np.fromfile(path / "wordcounts.u8", dtype=np.uint8).reshape(4200, 32)
-    assert (seg.sum(axis=1) == counts).all()  # per-word popcounts add up to the row's
-    assert (seg == np.bitwise_count(packed)).all()
+    cols = np.fromfile(path / "sketch128_cols.u64", dtype="<u8").reshape(2, 4200)
+    rows256 = np.fromfile(path / "sketch256_rows.u64", dtype="<u8").reshape(4200, 4)
+    for sketch, words in ((cols.T, 2), (rows256, 4)):  # word k = OR of the words w with w % words == k
+        folded = np.bitwise_or.reduce(packed.reshape(4200, 32 // words, words), axis=1)
+        assert (sketch == folded).all()
     assert not (path / "build").exists()
 
 

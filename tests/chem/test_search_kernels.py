@@ -20,24 +20,35 @@ from theralab.chem.search_merge import line_major
 BACKENDS = [True, False] if K.HAVE_NUMBA else [False]
 
 
+def _topk(L, offsets, ordinals, q, k, use_numba):  # type: ignore[no-untyped-def]
+    if use_numba:
+        return F.topk_search(L, *F.sketches_of(L), offsets, ordinals, q, k)
+    return K.topk_search(L, offsets, ordinals, q, k)
+
+
+def _threshold(L, offsets, q, t, use_numba):  # type: ignore[no-untyped-def]
+    if use_numba:
+        return F.threshold_search(L, *F.sketches_of(L), offsets, q, t)
+    return K.threshold_search(L, offsets, q, t)
+
+
 def _library(seed: int, n: int, words: int, density: float) -> tuple[np.ndarray, ...]:
-    """A popcount-sorted line-major library; returns (L, SC, offsets, ordinals, packed rows in input order)."""
+    """A popcount-sorted line-major library; returns (L, offsets, ordinals, packed rows in input order)."""
     rng = np.random.default_rng(seed)
     bits = rng.random((n, words * 64)) < density
     bits[rng.integers(0, n, size=n // 4)] = bits[rng.integers(0, n, size=n // 4)]  # duplicates: exact ties
     bits[0] = False  # an empty fingerprint
-    bits[1] = True  # a full one: every per-word count is 64, the SWAR pre-filter's largest byte
+    bits[1] = True  # a full one: every sketch word saturates
     packed = np.packbits(bits, axis=1, bitorder="little").view(np.uint64)
     counts = np.bitwise_count(packed).sum(axis=1)
     ordinal = rng.permutation(n).astype(np.int64)  # input order is not the sorted order
     order = np.lexsort((ordinal, counts))
     rows = packed[order]
     L = np.ascontiguousarray(line_major(rows))
-    SC = K.segment_counts(L)
     offsets = np.searchsorted(counts[order], np.arange(words * 64 + 2), side="left").astype(np.int64)
     by_input = np.empty_like(packed)
     by_input[ordinal[order]] = rows
-    return L, SC, offsets, ordinal[order], by_input
+    return L, offsets, ordinal[order], by_input
 
 
 def _brute(by_input: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +67,7 @@ def _brute(by_input: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     [(0, 300, 2, 0.08), (1, 120, 1, 0.15), (2, 600, 8, 0.02), (3, 200, 4, 0.9), (4, 150, 16, 0.5)],
 )
 def test_top_k_equals_brute_force_with_ties(use_numba: bool, seed: int, n: int, words: int, density: float) -> None:
-    L, SC, offsets, ordinals, by_input = _library(seed, n, words, density)
+    L, offsets, ordinals, by_input = _library(seed, n, words, density)
     rng = np.random.default_rng(seed + 100)
     queries = [by_input[5], by_input[n - 1]] + [
         np.packbits(rng.random(words * 64) < density, bitorder="little").view(np.uint64) for _ in range(6)
@@ -66,12 +77,12 @@ def test_top_k_equals_brute_force_with_ties(use_numba: bool, seed: int, n: int, 
             continue
         sims, rank = _brute(by_input, q)
         for k in (1, 3, 10, 57, n - 1, n, n + 5):
-            rows, got = K.topk_search(L, SC, offsets, ordinals, q, k, use_numba)
+            rows, got = _topk(L, offsets, ordinals, q, k, use_numba)
             want = rank[: min(k, n)]
             assert ordinals[rows].tolist() == want.tolist(), (seed, k)
             assert got.tolist() == sims[want].tolist(), (seed, k)
         for t in (0.1, 0.3, 0.5, 1.0):
-            rows, got = K.threshold_search(L, SC, offsets, q, t, use_numba)
+            rows, got = _threshold(L, offsets, q, t, use_numba)
             assert sorted(ordinals[rows].tolist()) == sorted(np.flatnonzero(sims >= t).tolist())
             assert np.array_equal(np.sort(got), np.sort(sims[sims >= t]))
 
@@ -80,11 +91,10 @@ def test_top_k_when_every_row_ties() -> None:
     """All rows identical: the answer is the first k rows in input order, whatever the layout."""
     rows = np.tile(np.array([[0b1011, 0]], dtype=np.uint64), (50, 1))
     L = np.ascontiguousarray(line_major(rows))
-    SC = K.segment_counts(L)
     offsets = np.searchsorted(np.full(50, 3), np.arange(130), side="left").astype(np.int64)
     ordinals = np.arange(50, dtype=np.int64)[::-1].copy()  # sorted row i is input row 49 - i
     for use_numba in BACKENDS:
-        got_rows, sims = K.topk_search(L, SC, offsets, ordinals, np.array([0b11, 0], dtype=np.uint64), 7, use_numba)
+        got_rows, sims = _topk(L, offsets, ordinals, np.array([0b11, 0], dtype=np.uint64), 7, use_numba)
         assert ordinals[got_rows].tolist() == list(range(7))
         assert sims.tolist() == [2 / 3] * 7
 
@@ -106,7 +116,7 @@ def _queries(by_input: np.ndarray, seed: int, words: int, density: float) -> lis
 
 @NEEDS_NUMBA
 def test_sketch_bound_is_an_upper_bound_on_the_overlap() -> None:
-    L, _, _, _, by_input = _library(5, 4000, 32, 0.03)
+    L, _, _, by_input = _library(5, 4000, 32, 0.03)
     rows = K.take_rows(L, np.arange(L.shape[1]))
     for words in (F.FOLD_WORDS, F.FOLD2_WORDS):
         sketch = F.fold_rows(rows, words)
@@ -122,8 +132,8 @@ def test_sketch_bound_is_an_upper_bound_on_the_overlap() -> None:
 @NEEDS_NUMBA
 @pytest.mark.parametrize(("seed", "n", "words", "density"), LIBRARIES)
 def test_fold_searches_equal_brute_force(seed: int, n: int, words: int, density: float) -> None:
-    L, _, offsets, ordinals, by_input = _library(seed, n, words, density)
-    FD, FE = F.fold_line_major(L, F.FOLD_WORDS), F.fold_line_major(L, F.FOLD2_WORDS)
+    L, offsets, ordinals, by_input = _library(seed, n, words, density)
+    FD, FE = F.sketches_of(L)
     queries = _queries(by_input, seed, words, density)
     for q in queries:
         sims, rank = _brute(by_input, q)

@@ -12,7 +12,8 @@ Build an index once, search it many times::
 
 The implementation is split by concern: :mod:`~theralab.chem.search_readers` (streaming input),
 :mod:`~theralab.chem.search_index` and :mod:`~theralab.chem.search_merge` (building),
-:mod:`~theralab.chem.search_kernels` (pruned exact kernels), :mod:`~theralab.chem.search_query`
+:mod:`~theralab.chem.search_fold` (pruned exact numba kernels), :mod:`~theralab.chem.search_kernels`
+(shared bounds and the numpy path), :mod:`~theralab.chem.search_query`
 (the index object and result types).
 """
 

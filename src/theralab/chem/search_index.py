@@ -9,6 +9,8 @@ Index directory layout (format 1)::
     offsets.npy        offsets[b] = first row with popcount b; length bits + 2
     ordinal.npy        input row number of each sorted row (ties break on it, as a brute-force scan would)
     pattern.u64        (n, 32) RDKit pattern fingerprints (substructure screen), same row order
+    sketch128_cols.u64 (2, n) 128-bit folded sketch, word-major (first-level search pre-filter)
+    sketch256_rows.u64 (n, 4) 256-bit folded sketch, row-major (second-level pre-filter)
     molecules.parquet  id, smiles, ordinal in the same row order
     invalid.csv        ordinal, id, smiles, reason for every row RDKit could not read
     duplicates.csv     rows whose canonical SMILES repeats an earlier row (kept in the index)
@@ -16,9 +18,10 @@ Index directory layout (format 1)::
 Why this shape: sorting by popcount turns the Swamidass-Baldi bound into a contiguous slice of
 the file, so a search reads only the bins that can still reach the threshold; raw ``.u64`` files
 memory-map with no header parsing, so opening a 1.6M-molecule index is instant and several
-processes share one page cache. Line-major blocks let a scan read the first cache line of every
-row in the BitBound range and fetch later lines only for rows that can still qualify (see
-:mod:`theralab.chem.search_kernels`), so most rows cost 64 bytes of memory traffic, not 256.
+processes share one page cache. A search reads the 16-byte sketch of every row in the BitBound
+range and the 256-byte fingerprint only of rows whose sketch bound still qualifies (see
+:mod:`theralab.chem.search_fold`), so most rows cost 16 bytes of memory traffic, not 256.
+Indexes written before the sketch files existed get them derived on first search.
 
 Resumability: the library is cut into fixed-size chunks by input order. Each worker writes its
 chunk's arrays and table to ``build/`` under a temporary name and renames it when complete, so a

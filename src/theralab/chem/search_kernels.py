@@ -1,39 +1,22 @@
-"""Exact Tanimoto kernels over popcount-sorted packed fingerprints (numba, with a numpy fallback).
+"""Shared pieces of the exact Tanimoto search, and the plain-numpy search path.
 
-Layout the kernels expect: ``L`` is line-major ``(lines, n, 8)`` uint64 (``lines = ceil(W / 8)``
+Layout the searches expect: ``L`` is line-major ``(lines, n, 8)`` uint64 (``lines = ceil(W / 8)``
 cache lines of 8 words per fingerprint; row ``i``'s words are ``L[:, i, :].ravel()``), rows sorted
 by popcount; ``offsets[b]`` is the first row whose popcount is ``b`` (length ``bits + 2``);
 ``ordinals[i]`` is the input order of row ``i`` (used to break similarity ties the way a
 brute-force scan in input order would).
 
-Four levels of exact pruning, all variations on the Swamidass & Baldi (J Chem Inf Model 2007)
-bounds:
+Here: the BitBound bin range and the per-bin minimum overlap (Swamidass & Baldi, J Chem Inf Model
+2007) that every search uses, the POPCNT intrinsic, the substructure screen kernel, and a numpy
+implementation of threshold and top-k search (used without numba, and as a second,
+independent implementation in the tests). The numba similarity kernels with the folded-sketch
+pre-filter live in :mod:`theralab.chem.search_fold`.
 
 1. **BitBound** on bins: a row with popcount ``b`` can reach Tanimoto ``t`` against a query with
    popcount ``a`` only if ``t * a <= b <= a / t``; whole bins outside are never read.
 2. **Per-bin minimum overlap**: inside bin ``b`` the test ``c / (a + b - c) >= t`` is monotone in the
    overlap ``c``, so it becomes an integer ``c >= cmin(a, b, t)``, computed with the very float
    expression used for the final score (no rounding disagreement with RDKit).
-3. **Per-word pre-filter**: ``wordcounts.u8`` holds each row's popcount per 64-bit word (32 bytes
-   for 2048 bits, an eighth of the fingerprint). The overlap can never exceed
-   ``sum_w min(a_w, b_w)``, so most rows are rejected from those 32 bytes without reading the
-   fingerprint at all. For the 2048-bit Morgan MOSES set this cuts a threshold-0.6 scan about 4x
-   compared with the plain ``min(a, b)`` bound. The sum is computed eight bytes per uint64
-   (:func:`swar_view`).
-4. **Early exit per cache line**: survivors are read one 64-byte line at a time; after each line
-   the overlap so far plus the pre-filter bound of the unread words must still reach ``cmin``.
-   Because the file is line-major, unread lines of a dropped row are never fetched (in a
-   row-major file the hardware prefetcher would stream them in anyway).
-
-Top-k scans bins outward from the query's popcount, in order of decreasing bin bound
-``min(a, b) / max(a, b)``, and stops once that bound is below the current k-th best.
-
-The numba functions are compiled with ``nogil=True`` so batches run on several threads over one
-shared memory map. (A blocked multi-query kernel that streams each block once for many queries
-was tried and was slower: after the pre-filter the scan is compute-bound, not memory-bound.)
-The overlap block is written out inside each kernel on purpose: as a separate numba function,
-even with ``inline="always"``, it ran 3-8x slower. Without numba the numpy path gives identical
-results, only slower.
 """
 
 from __future__ import annotations
@@ -52,13 +35,6 @@ except ImportError:  # pragma: no cover - depends on the environment
     HAVE_NUMBA = False
 
 LINE_WORDS = 8  # 8 uint64 words = one 64-byte cache line
-
-# SWAR constants for the pre-filter: eight per-word popcounts (bytes, each <= 64) per uint64
-_HI = np.uint64(0x8080808080808080)
-_LO16 = np.uint64(0x00FF00FF00FF00FF)
-_ONE16 = np.uint64(0x0001000100010001)
-_FF = np.uint64(0xFF)
-_S7, _S8, _S48 = np.uint64(7), np.uint64(8), np.uint64(48)
 
 
 def cmin_table(a: int, threshold: float, nbins: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
@@ -106,54 +82,6 @@ if HAVE_NUMBA:
         return sig, codegen
 
     @numba.njit(nogil=True, cache=True)
-    def _threshold_nb(L, SC, SW, offsets, q, qseg, qsw, a, lo, hi, cmin, out_rows, out_sims):  # type: ignore[no-untyped-def]
-        """Threshold scan of bins ``lo..hi``. The overlap block is written out in each kernel
-        on purpose: as a separate (even inlined) numba function it ran 3-8x slower here."""
-        n = 0
-        nsw = SW.shape[1]
-        nl = L.shape[0]
-        for b in range(lo, hi + 1):
-            need = cmin[b]
-            if need > min(a, b):
-                continue
-            for i in range(offsets[b], offsets[b + 1]):
-                # pre-filter sum_w min(q_w, b_w), eight byte counts at a time (see swar_view)
-                acc = np.uint64(0)
-                for s in range(nsw):
-                    qv = qsw[s]
-                    sv = SW[i, s]
-                    mask = ((((qv | _HI) - sv) & _HI) >> _S7) * _FF
-                    low = qv ^ ((qv ^ sv) & mask)
-                    acc += (low & _LO16) + ((low >> _S8) & _LO16)
-                tot = np.int64((acc * _ONE16) >> _S48)
-                if tot < need:
-                    continue
-                c = 0
-                rest = tot
-                ok = True
-                for line in range(nl):
-                    base = line * 8
-                    for k in range(8):
-                        c += _popcnt(L[line, i, k] & q[base + k])
-                        rest -= min(qseg[base + k], np.int64(SC[i, base + k]))
-                    if c + rest < need:
-                        ok = False
-                        break
-                if ok:
-                    denom = a + b - c
-                    out_rows[n] = i
-                    out_sims[n] = c / denom if denom > 0 else 0.0
-                    n += 1
-        return n
-
-    @numba.njit(nogil=True, cache=True)
-    def _segcounts_nb(L, out):  # type: ignore[no-untyped-def]
-        for i in range(L.shape[1]):
-            for line in range(L.shape[0]):
-                for w in range(8):
-                    out[i, 8 * line + w] = _popcnt(L[line, i, w])
-
-    @numba.njit(nogil=True, cache=True)
     def _need_for(a, b, kth):  # type: ignore[no-untyped-def]
         top = min(a, b)
         for c in range(top + 1):
@@ -162,94 +90,6 @@ if HAVE_NUMBA:
             if sim >= kth:
                 return c
         return top + 1
-
-    @numba.njit(nogil=True, cache=True)
-    def _topk_nb(L, SC, SW, offsets, ordinals, q, qseg, qsw, a, k, max_count, best_rows, best_sims):  # type: ignore[no-untyped-def]
-        """Exact top-k, bins visited outward from the query's popcount (see module docstring).
-        Tried and slower or no faster on MOSES (CPU time, same run): seeding the k-th best from
-        a sample of nearby rows; reading each bin's pre-filter survivors best bound first
-        (random access costs more than the early k-th best saves); seeding from the exact
-        similarities of the 64 rows with the best pre-filter bounds (over all bins it costs a
-        second pre-filter pass, over the central bins only it lifts the k-th best too little)."""
-        nsw = SW.shape[1]
-        nl = L.shape[0]
-        best_ord = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
-        filled = 0
-        worst = 0  # slot of the current k-th best once filled
-        kth = -1.0
-        up = a
-        down = a - 1
-        while True:
-            # pick the side whose bin bound is larger
-            bound_up = -1.0
-            if up <= max_count:
-                bound_up = (min(a, up) / max(a, up)) if max(a, up) > 0 else 0.0
-            bound_down = -1.0
-            if down >= 0:
-                bound_down = (min(a, down) / max(a, down)) if max(a, down) > 0 else 0.0
-            if bound_up < 0 and bound_down < 0:
-                break
-            if bound_up >= bound_down:
-                b = up
-                bound = bound_up
-                up += 1
-            else:
-                b = down
-                bound = bound_down
-                down -= 1
-            if filled == k and bound < kth:
-                break
-            need = 0 if filled < k else _need_for(a, b, kth)
-            for i in range(offsets[b], offsets[b + 1]):
-                if need > min(a, b):
-                    break
-                # --- exact overlap with early exit (same block as in _threshold_nb) ---
-                acc = np.uint64(0)
-                for s in range(nsw):
-                    qv = qsw[s]
-                    sv = SW[i, s]
-                    mask = ((((qv | _HI) - sv) & _HI) >> _S7) * _FF
-                    low = qv ^ ((qv ^ sv) & mask)
-                    acc += (low & _LO16) + ((low >> _S8) & _LO16)
-                tot = np.int64((acc * _ONE16) >> _S48)
-                if tot < need:
-                    continue
-                c = 0
-                rest = tot
-                for line in range(nl):
-                    base = line * 8
-                    for w in range(8):
-                        c += _popcnt(L[line, i, w] & q[base + w])
-                        rest -= min(qseg[base + w], np.int64(SC[i, base + w]))
-                    if c + rest < need:
-                        c = -1
-                        break
-                if c < 0:
-                    continue
-                denom = a + b - c
-                sim = c / denom if denom > 0 else 0.0
-                o = ordinals[i]
-                if filled < k:
-                    best_rows[filled] = i
-                    best_sims[filled] = sim
-                    best_ord[filled] = o
-                    filled += 1
-                elif sim > kth or (sim == kth and o < best_ord[worst]):
-                    best_rows[worst] = i
-                    best_sims[worst] = sim
-                    best_ord[worst] = o
-                else:
-                    continue
-                if filled == k:
-                    worst = 0
-                    for j in range(1, k):
-                        if best_sims[j] < best_sims[worst] or (
-                            best_sims[j] == best_sims[worst] and best_ord[j] > best_ord[worst]
-                        ):
-                            worst = j
-                    kth = best_sims[worst]
-                    need = _need_for(a, b, kth)
-        return filled
 
     @numba.njit(nogil=True, cache=True)
     def _screen_nb(pat, q, out_rows):  # type: ignore[no-untyped-def]
@@ -271,39 +111,6 @@ def pad_query(q: np.ndarray, lines: int) -> np.ndarray:
     """Zero-pad a packed query to ``lines * 8`` words (the line-major row width)."""
     out = np.zeros(lines * 8, dtype=np.uint64)
     out[: len(q)] = q
-    return out
-
-
-def query_segments(q: np.ndarray) -> np.ndarray:
-    """Popcount of each 64-bit word of a padded query (the pre-filter's query side)."""
-    return np.bitwise_count(q.astype(np.uint64)).astype(np.int64)
-
-
-def swar_view(seg: np.ndarray) -> np.ndarray:
-    """The ``(n, lines * 8)`` uint8 per-word popcounts seen as ``(n, lines)`` uint64, eight per word.
-
-    Why: the pre-filter ``sum_w min(a_w, b_w)`` is the kernels' hot loop (every row in the BitBound
-    range passes through it, and for a top-10 on MOSES that is nearly every row). Written per byte,
-    numba widens each count to int64 and AVX2 has no 64-bit min, so the loop is compute-bound (a
-    1.58M-row pre-filter alone: 20 ms; half as much per nibble was slower still). Eight counts per
-    uint64 (SIMD within a register) take 10.5 ms: every count is at most 64, so ``(q | 0x80) - b``
-    never borrows across bytes and its high bit says ``q >= b``; that selects the smaller byte, and
-    pairs of bytes are added into 16-bit lanes, which hold at most ``2 * lines * 64`` (fine up to
-    32,768 words). On the MOSES index the kernels went from 9.4 to 7.2 ms (threshold 0.7) and from
-    20.5 to 18.0 ms (top-10) CPU per query, median of 50, same run, load 5 on 2 cores.
-    """
-    seg = np.ascontiguousarray(seg) if not seg.flags.c_contiguous else seg
-    return seg.view(np.uint64)
-
-
-def segment_counts(L: np.ndarray) -> np.ndarray:
-    """Per-row popcount of every 64-bit word, ``(n, lines * 8)`` uint8 (the pre-filter data)."""
-    out = np.zeros((L.shape[1], L.shape[0] * 8), dtype=np.uint8)
-    if HAVE_NUMBA:
-        _segcounts_nb(L, out)
-        return out
-    for s, e in _chunks(0, L.shape[1]):
-        out[s:e] = np.bitwise_count(rows_of(L, s, e))
     return out
 
 
@@ -331,9 +138,9 @@ def _chunks(start: int, stop: int, size: int = 1 << 16):  # type: ignore[no-unty
 
 
 def threshold_search(
-    L: np.ndarray, SC: np.ndarray, offsets: np.ndarray, q: np.ndarray, threshold: float, use_numba: bool = True
+    L: np.ndarray, offsets: np.ndarray, q: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (sorted order) and similarities of every row with Tanimoto >= ``threshold``.
+    """Rows (sorted order) and similarities of every row with Tanimoto >= ``threshold`` (numpy).
 
     ``L`` is the line-major ``(lines, n, 8)`` array; ``q`` a packed query of any width <= lines * 8.
     """
@@ -342,14 +149,6 @@ def threshold_search(
     max_count = len(offsets) - 2
     lo, hi = bin_range(a, threshold, max_count)
     cmin = cmin_table(a, threshold, max_count + 1, lo, hi)
-    start, stop = int(offsets[lo]), int(offsets[hi + 1])
-    if use_numba and HAVE_NUMBA:
-        rows = np.empty(stop - start, dtype=np.int64)
-        sims = np.empty(stop - start, dtype=np.float64)
-        qseg = query_segments(q)
-        qsw = qseg.astype(np.uint8).view(np.uint64)
-        n = _threshold_nb(L, SC, swar_view(SC), offsets, q, qseg, qsw, a, lo, hi, cmin, rows, sims)
-        return rows[:n].copy(), sims[:n].copy()
     out_r, out_s = [], []
     for b in range(lo, hi + 1):
         if cmin[b] > min(a, b):
@@ -366,30 +165,16 @@ def threshold_search(
 
 
 def topk_search(
-    L: np.ndarray,
-    SC: np.ndarray,
-    offsets: np.ndarray,
-    ordinals: np.ndarray,
-    q: np.ndarray,
-    k: int,
-    use_numba: bool = True,
+    L: np.ndarray, offsets: np.ndarray, ordinals: np.ndarray, q: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` most similar rows, by similarity descending then input order ascending."""
+    """The ``k`` most similar rows, by similarity descending then input order ascending (numpy)."""
     q = pad_query(q, L.shape[0])
     a = int(np.bitwise_count(q).sum())
     max_count = len(offsets) - 2
     k = min(k, int(offsets[-1]))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    if use_numba and HAVE_NUMBA:
-        rows = np.empty(k, dtype=np.int64)
-        sims = np.empty(k, dtype=np.float64)
-        qseg = query_segments(q)
-        qsw = qseg.astype(np.uint8).view(np.uint64)
-        n = _topk_nb(L, SC, swar_view(SC), offsets, ordinals, q, qseg, qsw, a, k, max_count, rows, sims)
-        rows, sims = rows[:n], sims[:n]
-    else:
-        rows, sims = _topk_numpy(L, offsets, ordinals, q, a, k, max_count)
+    rows, sims = _topk_numpy(L, offsets, ordinals, q, a, k, max_count)
     order = np.lexsort((ordinals[rows], -sims))
     return rows[order], sims[order]
 

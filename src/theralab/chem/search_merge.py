@@ -77,7 +77,6 @@ def merge_chunks(
     fps_out = _lines_out(out / "fps.u64", n, spec.words)
     pat_out = _memmap_out(out / "pattern.u64", n, 32) if substructure else None
     lines = (spec.words + 7) // 8
-    seg_out = np.memmap(out / "wordcounts.u8", dtype=np.uint8, mode="w+", shape=(n, lines * 8)) if n else None
     start = 0
     for s in stems:
         with np.load(s.with_suffix(".npz")) as z:
@@ -86,19 +85,17 @@ def merge_chunks(
                 pos = position[start : start + m]
                 lm = line_major(z["fps"])  # (lines, m, 8)
                 fps_out[:, pos, :] = lm
-                if seg_out is not None:  # per-row popcount of each word, for the pre-filter
-                    seg_out[pos] = np.bitwise_count(lm).transpose(1, 0, 2).reshape(m, -1)
                 if pat_out is not None:
                     pat_out[pos] = z["pattern"]
             start += m
-    for arr in (fps_out, pat_out, seg_out):
+    for arr in (fps_out, pat_out):
         if isinstance(arr, np.memmap):
             arr.flush()
-    del fps_out, pat_out, seg_out
+    del fps_out, pat_out
     if n:  # folded sketches for the search pre-filters (theralab.chem.search_fold)
         fps_in = np.memmap(out / "fps.u64", dtype="<u8", mode="r", shape=(lines, n, 8))
-        for words, name in search_fold.SKETCH_FILES.items():
-            search_fold.fold_line_major(fps_in, words).tofile(out / name)
+        for sketch, name in zip(search_fold.sketches_of(fps_in), search_fold.SKETCH_FILES.values(), strict=True):
+            sketch.tofile(out / name)
         del fps_in
 
     sorted_counts = count[order]
@@ -155,7 +152,6 @@ def merge_chunks(
             "offsets.npy",
             "ordinal.npy",
             "molecules.parquet",
-            "wordcounts.u8",
             *search_fold.SKETCH_FILES.values(),
             "invalid.csv",
             "duplicates.csv",

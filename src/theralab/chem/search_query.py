@@ -2,7 +2,7 @@
 
 Every search is exact: the hits are the ones a brute-force RDKit ``BulkTanimotoSimilarity`` over
 the same fingerprints would return, in the same order (similarity descending, then input order).
-Pruning only skips rows that provably cannot qualify (see :mod:`theralab.chem.search_kernels`).
+Pruning only skips rows that provably cannot qualify (see :mod:`theralab.chem.search_fold`).
 """
 
 from __future__ import annotations
@@ -117,7 +117,6 @@ class FingerprintIndex:
         lines = (self.spec.words + K.LINE_WORDS - 1) // K.LINE_WORDS
         self.fps = np.memmap(path / "fps.u64", dtype="<u8", mode="r", shape=(lines, self.count, K.LINE_WORDS))
         self.pattern = self._map("pattern.u64", PATTERN_SPEC.words) if manifest.get("substructure") else None
-        self.segments = self._segments(lines)
         self._sketches: tuple[np.ndarray, np.ndarray] | None = None
         self._sketch_lock = threading.Lock()
         self._table: Any = None
@@ -151,46 +150,33 @@ class FingerprintIndex:
             raise InputError("the index is empty", where=str(path), hint="rebuild it from a library with valid rows")
         return cls(path, manifest, use_numba=use_numba)
 
-    def _segments(self, lines: int) -> np.ndarray:
-        """Per-row per-word popcounts (the pre-filter), memory-mapped, or derived once from the
-        fingerprints for an index written before the file existed."""
-        path = self.path / "wordcounts.u8"
-        if path.exists():
-            return np.memmap(path, dtype=np.uint8, mode="r", shape=(self.count, lines * 8))
-        seg = K.segment_counts(self.fps)
-        try:
-            tmp = path.with_suffix(".tmp")
-            seg.tofile(tmp)
-            tmp.replace(path)
-        except OSError:
-            pass  # read-only index: keep the in-memory copy
-        return seg
-
     def sketches(self) -> tuple[np.ndarray, np.ndarray]:
-        """The folded 128- and 256-bit sketches of every row, ``(n, 2)`` and ``(n, 4)`` uint64
-        (the pre-filters of :mod:`theralab.chem.search_fold`).
+        """The folded sketches of every row, 128-bit word-major ``(2, n)`` and 256-bit row-major
+        ``(n, 4)`` uint64 (the pre-filters of :mod:`theralab.chem.search_fold`).
 
-        Memory-mapped from ``fold128.u64`` and ``fold256.u64``, which the build writes; for an
-        index built before those files existed they are derived once from the fingerprints (a few
-        seconds for 1.6M rows) and saved beside them when the directory is writable.
+        Memory-mapped from the files the build writes; for an index built before they existed
+        they are derived once from the fingerprints (a few seconds for 1.6M rows) and saved beside
+        them when the directory is writable.
         """
         with self._sketch_lock:
             if self._sketches is None:
-                self._sketches = (self._load_sketch(F.FOLD_WORDS), self._load_sketch(F.FOLD2_WORDS))
+                self._sketches = self._load_sketches()
         return self._sketches
 
-    def _load_sketch(self, words: int) -> np.ndarray:
-        path = self.path / F.SKETCH_FILES[words]
-        if path.exists() and path.stat().st_size == words * 8 * self.count:
-            return np.memmap(path, dtype="<u8", mode="r", shape=(self.count, words))
-        sketch = F.fold_line_major(self.fps, words)
+    def _load_sketches(self) -> tuple[np.ndarray, np.ndarray]:
+        shapes = {F.FOLD_WORDS: (F.FOLD_WORDS, self.count), F.FOLD2_WORDS: (self.count, F.FOLD2_WORDS)}
+        paths = {w: self.path / name for w, name in F.SKETCH_FILES.items()}
+        if all(p.exists() and p.stat().st_size == 8 * w * self.count for w, p in paths.items()):
+            return tuple(np.memmap(paths[w], dtype="<u8", mode="r", shape=shapes[w]) for w in paths)  # type: ignore[return-value]
+        made = F.sketches_of(self.fps)
         try:
-            tmp = path.with_suffix(".tmp")
-            sketch.tofile(tmp)
-            tmp.replace(path)
+            for arr, path in zip(made, paths.values(), strict=True):
+                tmp = path.with_suffix(".tmp")
+                arr.tofile(tmp)
+                tmp.replace(path)
         except OSError:
-            pass  # read-only index: keep the in-memory copy
-        return sketch
+            pass  # read-only index: keep the in-memory copies
+        return made
 
     def _map(self, name: str, words: int) -> np.ndarray:
         return np.memmap(self.path / name, dtype="<u8", mode="r", shape=(self.count, words))
@@ -239,7 +225,7 @@ class FingerprintIndex:
         if self.use_numba and K.HAVE_NUMBA:
             rows, sims = F.threshold_search(self.fps, *self.sketches(), self.offsets, q, float(threshold))
         else:
-            rows, sims = K.threshold_search(self.fps, self.segments, self.offsets, q, float(threshold), False)
+            rows, sims = K.threshold_search(self.fps, self.offsets, q, float(threshold))
         return self._sorted(rows, sims)
 
     def topk_rows(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +233,7 @@ class FingerprintIndex:
         _check_k(k)
         if self.use_numba and K.HAVE_NUMBA:
             return F.topk_search(self.fps, *self.sketches(), self.offsets, self.ordinals, q, int(k))
-        return K.topk_search(self.fps, self.segments, self.offsets, self.ordinals, q, int(k), self.use_numba)
+        return K.topk_search(self.fps, self.offsets, self.ordinals, q, int(k))
 
     def similarity(self, query: Any, threshold: float = 0.7, *, substructure: str | None = None) -> SearchResult:
         """All molecules with Tanimoto >= ``threshold`` to the query (optionally containing a SMARTS)."""
