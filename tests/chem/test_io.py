@@ -188,3 +188,18 @@ def test_sdf_no_structure_record_and_gzip(tmp_path: Path) -> None:
     assert recs[0].id == "nostruct" and recs[0].error == "record has no atoms (no structure)"
     assert [r.id for r in recs[1:]] == ["aspirin", "five_bonds_carbon", "caffeine", "paracetamol"]
     assert [r.row for r in recs] == [1, 2, 3, 4, 5]
+
+
+def test_unparsed_reading_passes_text_through_and_still_flags_unreadable_bytes(tmp_path: Path) -> None:
+    """``parse=False`` (the job planners' mode) hands SMILES on as text; only bytes that are not
+    text are flagged, and parsing the passed text gives what the parsing reader gives."""
+    path = tmp_path / "lib.smi"
+    path.write_bytes(b"CCO ethanol\nC1CC bad_ring\nc1ccccc1 benzene\n\xff\xfe broken\n")
+    raw = [r for chunk in MoleculeReader(path, parse=False).chunks() for r in chunk]
+    parsed = [r for chunk in MoleculeReader(path).chunks() for r in chunk]
+    assert [r.id for r in raw] == [r.id for r in parsed] == ["ethanol", "bad_ring", "benzene", "broken"]
+    assert all(r.mol is None for r in raw)
+    assert [r.error for r in raw[:3]] == [None, None, None] and raw[3].error == parsed[3].error
+    for r, p in zip(raw[:3], parsed[:3], strict=True):
+        mol, err = parse_smiles(r.smiles)
+        assert err == p.error and (mol is None) == (p.mol is None)

@@ -139,6 +139,9 @@ class MoleculeReader:
         id_column: column (or SD data field) holding the identifier; auto-detected when ``None``.
         chunk_size: records per chunk.
         fmt: force a format instead of guessing from the file name.
+        parse: parse each SMILES into ``MolRecord.mol`` (and its ``error``). ``False`` passes the
+            text through unparsed (only unreadable text is flagged): for a planner that hands
+            rows to workers which parse them anyway, so the serial reading step costs no RDKit.
 
     Raises:
         InputError: the file is missing, empty, binary, or has no SMILES column.
@@ -152,8 +155,10 @@ class MoleculeReader:
         id_column: str | None = None,
         chunk_size: int = 10_000,
         fmt: str | None = None,
+        parse: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.parse = parse
         if not self.path.is_file():
             raise InputError(f"input file not found: {self.path}", where=str(self.path))
         if chunk_size < 1:
@@ -285,7 +290,7 @@ class MoleculeReader:
                 if not text or text.startswith("#"):
                     continue
                 parts = text.split(None, 1)
-                yield _make_record(row, parts[0], parts[1].strip() if len(parts) > 1 else "")
+                yield _make_record(row, parts[0], parts[1].strip() if len(parts) > 1 else "", self.parse)
 
     def _delimited_rows(self) -> Iterator[MolRecord]:
         delimiter = "\t" if self.format == "tsv" else ","
@@ -303,7 +308,7 @@ class MoleculeReader:
                     continue
                 smiles = fields[s_idx] if s_idx < len(fields) else ""
                 ident = fields[i_idx] if i_idx is not None and i_idx < len(fields) else ""
-                yield _make_record(row, smiles, ident)
+                yield _make_record(row, smiles, ident, self.parse)
 
     def _parquet_rows_iter(self) -> Iterator[MolRecord]:
         import pyarrow as pa
@@ -333,7 +338,7 @@ class MoleculeReader:
             ids = batch.column(1).to_pylist() if len(columns) > 1 else [None] * len(smiles)
             for smi, ident in zip(smiles, ids, strict=True):
                 row += 1
-                yield _make_record(row, smi or "", "" if ident is None else str(ident))
+                yield _make_record(row, smi or "", "" if ident is None else str(ident), self.parse)
 
     def _sdf_records(self) -> Iterator[MolRecord]:
         supplier = Chem.SDMolSupplier()
@@ -409,12 +414,14 @@ def _safe_text(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _make_record(row: int, smiles: str, ident: str) -> MolRecord:
+def _make_record(row: int, smiles: str, ident: str, parse: bool = True) -> MolRecord:
     ident = _safe_text(ident.strip()) or str(row)
     if not _valid_utf8(smiles):
         return MolRecord(row, ident, _safe_text(smiles), None, "not valid UTF-8 text")
     if "\x00" in smiles:
         return MolRecord(row, ident, smiles.replace("\x00", "\\0"), None, "binary data (NUL byte) in SMILES")
+    if not parse:
+        return MolRecord(row, ident, smiles.strip(), None, None)
     mol, err = parse_smiles(smiles)
     return MolRecord(row, ident, smiles.strip(), mol, err)
 
@@ -474,6 +481,13 @@ def read_molecules(path: str | os.PathLike[str], **kwargs: object) -> Iterator[M
 from theralab.chem.writers import OUTPUT_FORMATS, TableWriter, output_format, write_sdf, write_table  # noqa: E402
 
 __all__ = [
-    "OUTPUT_FORMATS", "MolRecord", "MoleculeReader", "TableWriter", "output_format", "parse_smiles", "read_molecules",
-    "write_sdf", "write_table",
+    "OUTPUT_FORMATS",
+    "MolRecord",
+    "MoleculeReader",
+    "TableWriter",
+    "output_format",
+    "parse_smiles",
+    "read_molecules",
+    "write_sdf",
+    "write_table",
 ]
