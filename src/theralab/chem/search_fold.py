@@ -33,7 +33,10 @@ from theralab.chem import search_kernels as K
 
 FOLD_WORDS = 2  # first-level sketch, 128 bits: 16 bytes per row, read for every row in range
 FOLD2_WORDS = 4  # second-level sketch, 256 bits: read only for rows that pass the first
-SKETCH_FILES = {FOLD_WORDS: "fold128.u64", FOLD2_WORDS: "fold256.u64"}  # (n, words) uint64, sorted rows
+# The first level is stored word-major, (2, n): each word is a contiguous column, so the bound
+# loop over rows vectorises with plain loads (row-major (n, 2) measured 3.7x slower per query).
+# The second level is row-major, (n, 4): it is read one row at a time, for survivors only.
+SKETCH_FILES = {FOLD_WORDS: "sketch128_cols.u64", FOLD2_WORDS: "sketch256_rows.u64"}
 BLOCK = 1024  # rows whose bounds are computed together (vectorised), then screened
 
 if K.HAVE_NUMBA:
@@ -43,17 +46,28 @@ if K.HAVE_NUMBA:
 
     @numba.njit(nogil=True, cache=True, boundscheck=False)
     def _bounds_nb(FD, levels, s, e, ub):  # type: ignore[no-untyped-def]
-        """``ub[i - s] = sum_m sum_k popcount(levels[m, k] & FD[i, k])`` for rows s..e (vectorised)."""
-        fw = FD.shape[1]
+        """``ub[i - s] = sum_m popcount(levels[m] & sketch(i))`` for rows s..e.
+
+        ``FD`` is the word-major ``(2, n)`` sketch. The first two levels (all a query has in
+        most cases; a missing second level is all zeros) go in one fused loop over rows, which
+        LLVM vectorises (AVX-512 has a vector popcount); deeper levels add a pass each.
+        """
         out = ub[: e - s]
-        out[:] = 0
-        # levels and sketch words outermost, rows innermost: the row loop is what LLVM vectorises
-        for m in range(levels.shape[0]):
-            for k in range(fw):
-                lv = levels[m, k]
-                col = FD[s:e, k]
-                for j in range(out.shape[0]):
-                    out[j] += _popcnt(col[j] & lv)
+        c0 = FD[0, s:e]
+        c1 = FD[1, s:e]
+        l00 = levels[0, 0]
+        l01 = levels[0, 1]
+        l10 = levels[1, 0]
+        l11 = levels[1, 1]
+        for j in range(out.shape[0]):
+            x0 = c0[j]
+            x1 = c1[j]
+            out[j] = _popcnt(x0 & l00) + _popcnt(x1 & l01) + _popcnt(x0 & l10) + _popcnt(x1 & l11)
+        for m in range(2, levels.shape[0]):
+            lm0 = levels[m, 0]
+            lm1 = levels[m, 1]
+            for j in range(out.shape[0]):
+                out[j] += _popcnt(c0[j] & lm0) + _popcnt(c1[j] & lm1)
 
     @numba.njit(nogil=True, cache=True, boundscheck=False)
     def _bound_row_nb(FE, i, levels):  # type: ignore[no-untyped-def]
@@ -194,14 +208,21 @@ def fold_line_major(L: np.ndarray, fold_words: int = FOLD_WORDS, chunk: int = 1 
     return out
 
 
+def sketches_of(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both sketches of a line-major library, in the layouts the kernels read: the 128-bit one
+    word-major ``(2, n)``, the 256-bit one row-major ``(n, 4)``."""
+    return np.ascontiguousarray(fold_line_major(L, FOLD_WORDS).T), fold_line_major(L, FOLD2_WORDS)
+
+
 def query_levels(q: np.ndarray, fold_words: int = FOLD_WORDS) -> np.ndarray:
-    """``(M, fold_words)`` masks: level ``m`` holds the sketch positions onto which at least
-    ``m + 1`` of the query's bits fold. ``sum_m popcount(level_m & fold(b))`` bounds ``|q & b|``."""
+    """``(M, fold_words)`` masks, ``M >= 2``: level ``m`` holds the sketch positions onto which at
+    least ``m + 1`` of the query's bits fold (all zeros where none do).
+    ``sum_m popcount(level_m & fold(b))`` bounds ``|q & b|``."""
     q = np.asarray(q, dtype=np.uint64)
     bits = np.unpackbits(q.view(np.uint8), bitorder="little").reshape(len(q) // fold_words, fold_words * 64)
     qc = bits.sum(axis=0)
     top = int(qc.max()) if len(qc) else 0
-    out = np.zeros((max(top, 1), fold_words), dtype=np.uint64)
+    out = np.zeros((max(top, 2), fold_words), dtype=np.uint64)
     for m in range(top):
         out[m] = np.packbits(qc > m, bitorder="little").view(np.uint64)
     return out
@@ -212,7 +233,8 @@ def threshold_search(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows (sorted order) and similarities of every row with Tanimoto >= ``threshold``.
 
-    ``FD`` and ``FE`` are the 128- and 256-bit sketches of the rows (:func:`fold_rows`).
+    ``FD`` is the word-major ``(2, n)`` 128-bit sketch and ``FE`` the row-major ``(n, 4)``
+    256-bit sketch of the rows (:func:`sketches_of`).
     """
     q = K.pad_query(q, L.shape[0])
     a = int(np.bitwise_count(q).sum())
@@ -222,7 +244,7 @@ def threshold_search(
     start, stop = int(offsets[lo]), int(offsets[hi + 1])
     rows = np.empty(stop - start, dtype=np.int64)
     sims = np.empty(stop - start, dtype=np.float64)
-    lv1, lv2 = query_levels(q, FD.shape[1]), query_levels(q, FE.shape[1])
+    lv1, lv2 = query_levels(q, FD.shape[0]), query_levels(q, FE.shape[1])
     n = _threshold_fold_nb(L, FD, FE, offsets, q, lv1, lv2, a, lo, hi, cmin, rows, sims)
     return rows[:n].copy(), sims[:n].copy()
 
@@ -255,7 +277,7 @@ def topk_many(
         return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)) for _ in queries]
     Q = np.stack([K.pad_query(q, L.shape[0]) for q in queries])
     A = np.bitwise_count(Q).sum(axis=1).astype(np.int64)
-    LV1, M1 = _stack_levels([query_levels(q, FD.shape[1]) for q in Q], FD.shape[1])
+    LV1, M1 = _stack_levels([query_levels(q, FD.shape[0]) for q in Q], FD.shape[0])
     LV2, M2 = _stack_levels([query_levels(q, FE.shape[1]) for q in Q], FE.shape[1])
     nbins = len(offsets) - 1
     b = np.arange(nbins, dtype=np.float64)
