@@ -95,7 +95,8 @@ def test_top_k_equals_brute_force(which: str, use_numba: bool, request: pytest.F
 
 
 def test_batch_equals_single_queries(lipo: tuple[Path, Brute]) -> None:
-    """Batches (blocked multi-query kernel for thresholds, threads for top-k) change nothing."""
+    """Batches (top-k: queries grouped by popcount sharing one pass; thresholds: one query per
+    thread) change nothing."""
     path, brute = lipo
     index = FingerprintIndex.open(path)
     queries = _queries(brute)
@@ -105,6 +106,25 @@ def test_batch_equals_single_queries(lipo: tuple[Path, Brute]) -> None:
         batch = index.search_many(queries, threshold=t, threads=2)
         assert [r.to_dict() for r in batch] == [index.similarity(q, t).to_dict() for q in queries]
         assert [len(r.hits) for r in batch] == [sum(s >= t for s in brute.ranked(q)[1]) for q in queries]
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="the sketches serve the numba kernels only")
+def test_index_without_sketch_files_derives_them(lipo: tuple[Path, Brute], tmp_path: Path) -> None:
+    """An index written before the sketch files existed answers the same, and gains the files."""
+    import shutil
+
+    path, brute = lipo
+    old = tmp_path / "old"
+    shutil.copytree(path, old)
+    for name in ("sketch128_cols.u64", "sketch256_rows.u64"):
+        (old / name).unlink()
+    index = FingerprintIndex.open(old)
+    for q in _queries(brute)[:4]:
+        ids, sims = brute.ranked(q)
+        got = index.top_k(q, 10)
+        assert [h.id for h in got.hits] == ids[:10] and [h.similarity for h in got.hits] == sims[:10]
+    assert (old / "sketch128_cols.u64").stat().st_size == (path / "sketch128_cols.u64").stat().st_size
+    assert (old / "sketch256_rows.u64").read_bytes() == (path / "sketch256_rows.u64").read_bytes()
 
 
 @pytest.mark.parametrize("use_numba", BACKENDS)
