@@ -57,8 +57,14 @@ def test_padding_does_not_change_the_likelihood():
     start, end = torch.randn(4, generator=g), torch.randn(4, generator=g)
     tags = torch.tensor([[1, 2, 3]])
     short = crf_nll(em, tags, torch.ones(1, 3, dtype=torch.bool), trans, start, end)
-    padded = crf_nll(torch.cat([em, torch.randn(1, 2, 4, generator=g)], 1), torch.tensor([[1, 2, 3, 0, 0]]),
-                     torch.tensor([[True, True, True, False, False]]), trans, start, end)
+    padded = crf_nll(
+        torch.cat([em, torch.randn(1, 2, 4, generator=g)], 1),
+        torch.tensor([[1, 2, 3, 0, 0]]),
+        torch.tensor([[True, True, True, False, False]]),
+        trans,
+        start,
+        end,
+    )
     assert float(short) == pytest.approx(float(padded), abs=1e-5)
 
 
@@ -71,18 +77,32 @@ def test_tiny_training_run_learns_its_documents(chia, tmp_path):
     """A real (small) training run: the network fits its own 8 trials well above chance."""
     keep = sorted({d.trial for d in chia})[:8]
     docs = [d for d in chia if d.trial in keep]
-    hp = {"word_dim": 24, "char_filters": 16, "feat_dim": 8, "hidden": 48, "epochs": 12, "w2v_epochs": 1,
-          "batch": 8, "dropout": 0.1, "word_dropout": 0.0, "lr": 1e-2}
+    hp = {
+        "word_dim": 24,
+        "char_filters": 16,
+        "feat_dim": 8,
+        "hidden": 48,
+        "epochs": 12,
+        "w2v_epochs": 1,
+        "batch": 8,
+        "dropout": 0.1,
+        "word_dropout": 0.0,
+        "lr": 1e-2,
+    }
     train_bilstm(docs, tmp_path, hp=hp, seeds=(1,), folds=2)
-    save_card(tmp_path, ModelCard(name="tiny", task="clinical-ner",
-                                  weights=dict.fromkeys([WEIGHTS_FILE, VOCAB_FILE, GAZETTEER_FILE], "")))
+    save_card(
+        tmp_path,
+        ModelCard(
+            name="tiny", task="clinical-ner", weights=dict.fromkeys([WEIGHTS_FILE, VOCAB_FILE, GAZETTEER_FILE], "")
+        ),
+    )
     model = load_ner(str(tmp_path))
     assert isinstance(model, NeuralNER)
     f1 = evaluate(model, docs)["overall"]["overlap"]["f1"]
     assert f1 > 0.6, f1  # measured 0.80 (1 torch thread, seed 1); an untrained network scores near 0
     text = docs[0].text
     ents = model.predict(text)
-    assert ents and all(text[e.start:e.end] == e.text and 0.0 <= e.score <= 1.0 for e in ents)
+    assert ents and all(text[e.start : e.end] == e.text and 0.0 <= e.score <= 1.0 for e in ents)
 
 
 def test_shipped_card_verifies_and_records_training_data(chia):
@@ -107,7 +127,7 @@ def test_shipped_tampered_weights_are_refused(tmp_path):
 def test_shipped_model_tags_a_real_criterion(shared_data):
     text = (shared_data / "trials" / "chia" / "NCT00050349_inc.txt").read_bytes().decode("utf-8")
     ents = load_ner("chia-bilstm").predict(text)
-    assert all(text[e.start:e.end] == e.text for e in ents)
+    assert all(text[e.start : e.end] == e.text for e in ents)
     found = {(e.type, e.text) for e in ents}
     assert ("Measurement", "total bilirubin") in found
     assert ("Value", "<1.5 X ULN") in found
@@ -122,3 +142,16 @@ def test_shipped_heldout_sample_scores_like_the_card(chia):
     got = evaluate(model, test[:20])["overall"]["overlap"]["f1"]
     card_f1 = model.card.metrics["heldout_flattened"]["overall"]["overlap"]["f1"]
     assert abs(got - card_f1) < 0.1, (got, card_f1)
+
+
+def test_dev_run_refuses_to_overwrite_shipped_weights(capsys):
+    """``--dev`` trains on 90% of the training trials: without ``--out`` it would replace the shipped model."""
+    from theralab.nlp.neural_train import main
+
+    before = (SHIPPED / WEIGHTS_FILE).stat().st_mtime_ns if (SHIPPED / WEIGHTS_FILE).exists() else None
+    with pytest.raises(SystemExit) as exc:
+        main(["--dev", "--chia", "/nonexistent"])
+    assert exc.value.code == 2
+    assert "--dev needs --out" in capsys.readouterr().err
+    after = (SHIPPED / WEIGHTS_FILE).stat().st_mtime_ns if (SHIPPED / WEIGHTS_FILE).exists() else None
+    assert before == after

@@ -28,9 +28,20 @@ from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, Ne
 from theralab.nlp.tokens import split_lines, tokenize
 
 DEFAULT_HP: dict[str, Any] = {
-    "word_dim": 100, "char_dim": 25, "char_filters": 50, "feat_dim": 16, "hidden": 150, "layers": 1,
-    "dropout": 0.5, "word_dropout": 0.05, "lr": 2e-3, "batch": 16, "epochs": 10, "clip": 5.0,
-    "w2v_epochs": 5, "w2v_min_count": 2,
+    "word_dim": 100,
+    "char_dim": 25,
+    "char_filters": 50,
+    "feat_dim": 16,
+    "hidden": 150,
+    "layers": 1,
+    "dropout": 0.5,
+    "word_dropout": 0.05,
+    "lr": 2e-3,
+    "batch": 16,
+    "epochs": 10,
+    "clip": 5.0,
+    "w2v_epochs": 5,
+    "w2v_min_count": 2,
 }
 SEED = 13
 DEFAULT_SEEDS = (13, 14, 15)
@@ -46,8 +57,9 @@ def unlabeled_lines(texts: list[str]) -> list[list[str]]:
     return [[norm_word(t.text) for t in tokenize(line)] for text in texts for _o, line in split_lines(text)]
 
 
-def _encode_docs(docs: list[ChiaDoc], vocab: Vocab, gaz_of: Callable[[ChiaDoc], Any],
-                 grow: bool) -> list[tuple[dict[str, Any], list[str]]]:
+def _encode_docs(
+    docs: list[ChiaDoc], vocab: Vocab, gaz_of: Callable[[ChiaDoc], Any], grow: bool
+) -> list[tuple[dict[str, Any], list[str]]]:
     out = []
     for d in docs:
         gaz = gaz_of(d)
@@ -61,10 +73,19 @@ def _encode_docs(docs: list[ChiaDoc], vocab: Vocab, gaz_of: Callable[[ChiaDoc], 
     return [(vocab.encode(t, g), lab) for t, g, lab in out]
 
 
-def train_bilstm(docs: list[ChiaDoc], out_dir: Path, *, unlabeled: list[str] | None = None,
-                 hp: dict[str, Any] | None = None, seeds: tuple[int, ...] = DEFAULT_SEEDS,
-                 folds: int = 5, gazetteer: bool = True, dev: list[ChiaDoc] | None = None,
-                 log: Callable[[str], None] | None = None, threads: int = 1) -> Path:
+def train_bilstm(
+    docs: list[ChiaDoc],
+    out_dir: Path,
+    *,
+    unlabeled: list[str] | None = None,
+    hp: dict[str, Any] | None = None,
+    seeds: tuple[int, ...] = DEFAULT_SEEDS,
+    folds: int = 5,
+    gazetteer: bool = True,
+    dev: list[ChiaDoc] | None = None,
+    log: Callable[[str], None] | None = None,
+    threads: int = 1,
+) -> Path:
     """Fit one BiLSTM-CRF per seed on ``docs`` and write the ensemble to ``out_dir``; returns ``model.pt``.
 
     Args:
@@ -93,9 +114,17 @@ def train_bilstm(docs: list[ChiaDoc], out_dir: Path, *, unlabeled: list[str] | N
         torch.set_num_threads(previous)
 
 
-def _train(docs: list[ChiaDoc], out_dir: Path, unlabeled: list[str] | None, hp: dict[str, Any],
-           seeds: tuple[int, ...], folds: int, gazetteer: bool, dev: list[ChiaDoc] | None,
-           say: Callable[[str], None]) -> Path:
+def _train(
+    docs: list[ChiaDoc],
+    out_dir: Path,
+    unlabeled: list[str] | None,
+    hp: dict[str, Any],
+    seeds: tuple[int, ...],
+    folds: int,
+    gazetteer: bool,
+    dev: list[ChiaDoc] | None,
+    say: Callable[[str], None],
+) -> Path:
     import numpy as np
     import torch
 
@@ -115,8 +144,9 @@ def _train(docs: list[ChiaDoc], out_dir: Path, unlabeled: list[str] | None, hp: 
     t0 = time.time()
     lines = unlabeled_lines(unlabeled if unlabeled is not None else [d.text for d in docs])
     if hp["w2v_epochs"] > 0:
-        words, vecs = train_word2vec(lines, dim=hp["word_dim"], epochs=hp["w2v_epochs"],
-                                     min_count=hp["w2v_min_count"], seed=seeds[0])
+        words, vecs = train_word2vec(
+            lines, dim=hp["word_dim"], epochs=hp["w2v_epochs"], min_count=hp["w2v_min_count"], seed=seeds[0]
+        )
     else:  # ablation: same vocabulary, random initial vectors
         words, _ = train_word2vec(lines, dim=hp["word_dim"], epochs=0, min_count=hp["w2v_min_count"])
         vecs = None
@@ -128,17 +158,23 @@ def _train(docs: list[ChiaDoc], out_dir: Path, unlabeled: list[str] | None, hp: 
     vocab.labels = ["O", *sorted({lab for _e, labels in train_set for lab in labels} - {"O"})]
     lab_ix = {lab: i for i, lab in enumerate(vocab.labels)}
     vocab.save(out_dir / VOCAB_FILE)
-    sizes = {"words": len(vocab.words), "chars": len(vocab.chars), "shapes": len(vocab.shapes),
-             "cues": len(vocab.cues), "gaz": len(vocab.gaz), "labels": len(vocab.labels)}
+    sizes = {
+        "words": len(vocab.words),
+        "chars": len(vocab.chars),
+        "shapes": len(vocab.shapes),
+        "cues": len(vocab.cues),
+        "gaz": len(vocab.gaz),
+        "labels": len(vocab.labels),
+    }
     mask_trans, mask_start = crf_masks(vocab.labels)
     order = sorted(range(len(train_set)), key=lambda i: len(train_set[i][1]))
     batches = []
     for k in range(0, len(order), hp["batch"]):  # fixed batches of similar length, tensors built once
-        idx = order[k:k + hp["batch"]]
+        idx = order[k : k + hp["batch"]]
         batch = batch_tensors([train_set[i][0] for i in idx])
         tags = torch.zeros(batch["mask"].shape, dtype=torch.long)
         for r, i in enumerate(idx):
-            tags[r, :len(train_set[i][1])] = torch.tensor([lab_ix[x] for x in train_set[i][1]])
+            tags[r, : len(train_set[i][1])] = torch.tensor([lab_ix[x] for x in train_set[i][1]])
         batches.append((batch, tags))
     pretrained = None if vecs is None else torch.from_numpy(np.asarray(vecs)) * 0.3 * float(np.sqrt(hp["word_dim"]))
 
@@ -151,7 +187,7 @@ def _train(docs: list[ChiaDoc], out_dir: Path, unlabeled: list[str] | None, hp: 
             torch.nn.init.normal_(net.word.weight, 0.0, 0.3)
             net.word.weight[0].zero_()
             if pretrained is not None:
-                net.word.weight[2:2 + len(words)] = pretrained
+                net.word.weight[2 : 2 + len(words)] = pretrained
         opt = torch.optim.Adam(net.parameters(), lr=hp["lr"])
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1.0 + 0.05 * e))
         for epoch in range(hp["epochs"]):
@@ -185,13 +221,23 @@ def _train(docs: list[ChiaDoc], out_dir: Path, unlabeled: list[str] | None, hp: 
 def _save(path: Path, members: list[Any], sizes: dict[str, int], hp: dict[str, Any]) -> None:
     import torch
 
-    blob = {"sizes": sizes, "hp": hp,
-            "members": [{k: v.detach().half() for k, v in m.state_dict().items()} for m in members]}
+    blob = {
+        "sizes": sizes,
+        "hp": hp,
+        "members": [{k: v.detach().half() for k, v in m.state_dict().items()} for m in members],
+    }
     torch.save(blob, path)
 
 
-def _dev_f1(members: list[Any], vocab: Vocab, gaz: Any, dev: list[ChiaDoc], sizes: dict[str, int],
-            hp: dict[str, Any], out_dir: Path) -> float:
+def _dev_f1(
+    members: list[Any],
+    vocab: Vocab,
+    gaz: Any,
+    dev: list[ChiaDoc],
+    sizes: dict[str, int],
+    hp: dict[str, Any],
+    out_dir: Path,
+) -> float:
     """Overlap F1 of the current networks on ``dev`` (used only to choose settings)."""
     from theralab.nlp.chia import flatten
     from theralab.nlp.train import predict_doc, score
@@ -217,52 +263,103 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chia", type=Path, default=Path("../shared/data/trials/chia"))
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "weights" / MODEL_NAME)
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="model directory (default: the shipped weights/chia-bilstm; required with --dev)",
+    )
     ap.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     ap.add_argument("--epochs", type=int, default=DEFAULT_HP["epochs"])
     ap.add_argument("--hidden", type=int, default=DEFAULT_HP["hidden"])
-    ap.add_argument("--dev", action="store_true",
-                    help="hold 10%% of the training trials out and print their F1 per epoch (choosing epochs)")
+    ap.add_argument(
+        "--hp",
+        type=json.loads,
+        default={},
+        help='JSON overrides of DEFAULT_HP, e.g. \'{"layers": 2, "dropout": 0.33}\' (choose on --dev)',
+    )
+    ap.add_argument(
+        "--dev",
+        action="store_true",
+        help="hold 10%% of the training trials out, print their F1 per epoch and stop: the held-out "
+        "trials are not scored (for choosing settings); needs --out",
+    )
     ap.add_argument("--no-gazetteer", action="store_true")
-    ap.add_argument("--o-bias", type=float, default=O_BIAS,
-                    help="subtracted from the O label's score at prediction (chosen on dev trials)")
+    ap.add_argument(
+        "--o-bias",
+        type=float,
+        default=O_BIAS,
+        help="subtracted from the O label's score at prediction (chosen on dev trials)",
+    )
     args = ap.parse_args(argv)
+    if args.dev and args.out is None:
+        ap.error("--dev needs --out: a dev model must not replace the shipped weights")
+    args.out = args.out or Path(__file__).resolve().parent / "weights" / MODEL_NAME
     docs = load_chia(args.chia)
     train, test = split_trials(docs, 0.2, SEED)
     dev = None
     if args.dev:
         train, dev = split_trials(train, 0.1, SEED)
-    hp = {"epochs": args.epochs, "hidden": args.hidden}
+    hp = {"epochs": args.epochs, "hidden": args.hidden, **args.hp}
     t0 = time.time()
-    train_bilstm(train, args.out, unlabeled=[d.text for d in docs], hp=hp, seeds=tuple(args.seeds), dev=dev,
-                 gazetteer=not args.no_gazetteer, log=print)
+    train_bilstm(
+        train,
+        args.out,
+        unlabeled=[d.text for d in docs],
+        hp=hp,
+        seeds=tuple(args.seeds),
+        dev=dev,
+        gazetteer=not args.no_gazetteer,
+        log=print,
+    )
     seconds = time.time() - t0
     files = [WEIGHTS_FILE, VOCAB_FILE] + ([] if args.no_gazetteer else [GAZETTEER_FILE])
-    save_card(args.out, ModelCard(name=MODEL_NAME, task="clinical-ner", weights=dict.fromkeys(files, ""),
-                                  params={"o_bias": args.o_bias}))
+    save_card(
+        args.out,
+        ModelCard(
+            name=MODEL_NAME, task="clinical-ner", weights=dict.fromkeys(files, ""), params={"o_bias": args.o_bias}
+        ),
+    )
+    if dev:  # settings are chosen on the dev trials only; the held-out trials stay unseen
+        summary = {"train_docs": len(train), "dev_docs": len(dev), "seconds": round(seconds, 1), "hp": hp}
+        print(json.dumps(summary, indent=2))
+        return summary
     model = NeuralNER(args.out)
     flat = evaluate(model, test, flattened=True)
     full = evaluate(model, test, flattened=False)
     card = ModelCard(
-        name=MODEL_NAME, task="clinical-ner", version="1",
+        name=MODEL_NAME,
+        task="clinical-ner",
+        version="1",
         description="BiLSTM-CRF ensemble with character CNN, our own word2vec vectors and a training-entity "
-                    "dictionary feature, tagging Chia entity types (BIO) in eligibility criteria and clinical "
-                    "text. Trained on the Chia corpus (Kury et al., Sci Data 2020), CC BY 4.0.",
-        training_data={**corpus_fingerprint(train), "split": f"80/20 by trial, seed {SEED}"
-                       + (", minus 10% dev trials" if dev else ""),
-                       "test_trials": len({d.trial for d in test}),
-                       "word_vectors": "skip-gram on the text (no annotations) of all Chia criteria files"},
-        metrics={"heldout_flattened": flat, "heldout_all_gold_overall": full["overall"],
-                 "train_seconds": round(seconds, 1)},
-        seeds=list(args.seeds), weights=dict.fromkeys(files, ""),
+        "dictionary feature, tagging Chia entity types (BIO) in eligibility criteria and clinical "
+        "text. Trained on the Chia corpus (Kury et al., Sci Data 2020), CC BY 4.0.",
+        training_data={
+            **corpus_fingerprint(train),
+            "split": f"80/20 by trial, seed {SEED}" + (", minus 10% dev trials" if dev else ""),
+            "test_trials": len({d.trial for d in test}),
+            "word_vectors": "skip-gram on the text (no annotations) of all Chia criteria files",
+        },
+        metrics={
+            "heldout_flattened": flat,
+            "heldout_all_gold_overall": full["overall"],
+            "train_seconds": round(seconds, 1),
+        },
+        seeds=list(args.seeds),
+        weights=dict.fromkeys(files, ""),
         retrain="python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia",
         params={**DEFAULT_HP, **hp, "gazetteer": not args.no_gazetteer, "o_bias": args.o_bias},
         licence="weights derived from Chia, CC BY 4.0: Kury et al., Sci Data 7:281 (2020), "
-                "doi:10.1038/s41597-020-00620-0",
+        "doi:10.1038/s41597-020-00620-0",
     )
     save_card(args.out, card)
-    summary = {"train_docs": len(train), "test_docs": len(test), "seconds": round(seconds, 1),
-               "overall_flattened": flat["overall"], "overall_all_gold": full["overall"]}
+    summary = {
+        "train_docs": len(train),
+        "test_docs": len(test),
+        "seconds": round(seconds, 1),
+        "overall_flattened": flat["overall"],
+        "overall_all_gold": full["overall"],
+    }
     print(json.dumps(summary, indent=2))
     return summary
 
