@@ -82,3 +82,78 @@ def test_bad_rows_keep_their_place_with_a_reason(panel):
     assert table.loc[1:3, "AMES"].isna().all() and np.isfinite(table.loc[[0, 4], "AMES"]).all()
     assert 0 <= table["AMES"].iloc[0] <= 1
     assert table["molecular_weight"].iloc[0] == pytest.approx(46.069, abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def forking_panel():
+    from theralab.discovery.admet_panel import AdmetPanel
+
+    return AdmetPanel(batch_size=16, percentiles=False, fork_min=0)
+
+
+def test_forked_rdkit_worker_gives_the_in_process_frame(forking_panel, fifty, monkeypatch):
+    import os
+
+    import torch
+
+    from theralab.discovery import admet_feed
+
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(admet_feed.os, "fork", counting_fork)
+    smiles = [*fifty[:20], "not a smiles", *fifty[20:]]
+    threads = torch.get_num_threads()
+    forked = forking_panel.predict_smiles(smiles)
+    assert forks == [1]  # the RDKit half really ran in a child process
+    assert torch.get_num_threads() == threads
+    forking_panel.overlap = False
+    try:
+        sequential = forking_panel.predict_smiles(smiles)
+    finally:
+        forking_panel.overlap = True
+    assert forks == [1]
+    pd.testing.assert_frame_equal(forked, sequential, check_exact=True)
+    assert forked["error"].iloc[20] != "" and forked["AMES"].iloc[[19, 21]].notna().all()
+
+
+def test_a_failing_rdkit_worker_raises_instead_of_hanging(forking_panel, fifty, monkeypatch):
+    from theralab.discovery import admet_physchem
+    from theralab.errors import ModelError
+
+    def broken(mols):
+        raise RuntimeError("physchem exploded")
+
+    monkeypatch.setattr(admet_physchem, "physchem_table", broken)
+    with pytest.raises(ModelError) as info:
+        forking_panel.predict_smiles(fifty[:20])
+    assert "physchem exploded" in (info.value.hint or "")
+
+
+def test_no_fork_while_other_threads_run():
+    import threading
+
+    from theralab.discovery.admet_feed import can_fork
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)  # like tqdm's monitor, which ADMET-AI starts
+    helper.start()
+    worker = threading.Thread(target=stop.wait)
+    try:
+        assert can_fork()
+        worker.start()
+        assert not can_fork()  # a server thread could hold a lock the child would wait on forever
+        from_thread = []
+        caller = threading.Thread(target=lambda: from_thread.append(can_fork()), daemon=True)
+        caller.start()
+        caller.join()
+        assert from_thread == [False]  # request threads of a server never fork
+    finally:
+        stop.set()
+        helper.join()
+        if worker.is_alive():
+            worker.join()

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from rdkit import Chem
 
-from theralab.chem.alert_screen import ScreenedQueries, catalog_screen, pattern_words, screened_qed
+from theralab.chem.alert_screen import ScreenedQueries, catalog_screen, element_counts, pattern_words, screened_qed
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +36,8 @@ def physchem_table(mols: Sequence[Chem.Mol]) -> np.ndarray:
     """``[n, 11]`` ADMET-AI physico-chemical properties in its column order (see ``admet_panel.PHYSCHEM``).
 
     Same RDKit functions as ``admet_ai.physchem``; Lipinski and QED reuse weight, logP, HBA, HBD
-    and TPSA instead of recomputing them, and the four alert counts go through the screen.
+    and TPSA instead of recomputing them, and the four alert counts go through the pattern-fingerprint
+    and element-count screens.
     """
     from admet_ai import physchem as ap
 
@@ -45,9 +46,10 @@ def physchem_table(mols: Sequence[Chem.Mol]) -> np.ndarray:
     if not mols:
         return out
     words = np.vstack([pattern_words(m) for m in mols])
+    elements = np.vstack([element_counts(m) for m in mols])
     screens = alert_screens()
     for col, name in ((8, "PAINS_alert"), (9, "BRENK_alert"), (10, "NIH_alert")):
-        out[:, col] = screens[name].count(mols, words)
+        out[:, col] = screens[name].count(mols, words, mol_elements=elements)
     for i, mol in enumerate(mols):
         mw, logp = ap.MolWt(mol), ap.MolLogP(mol)
         hba, hbd, tpsa = ap.CalcNumHBA(mol), ap.CalcNumHBD(mol), ap.CalcTPSA(mol)
@@ -57,7 +59,7 @@ def physchem_table(mols: Sequence[Chem.Mol]) -> np.ndarray:
             hba,
             hbd,
             float(sum([mw <= 500, logp <= 5, hba <= 10, hbd <= 5])),
-            screened_qed(mol, words[i], {"MW": mw, "ALOGP": logp, "HBD": hbd, "PSA": tpsa}),
+            screened_qed(mol, words[i], {"MW": mw, "ALOGP": logp, "HBD": hbd, "PSA": tpsa}, elements[i]),
             ap.CalcNumAtomStereoCenters(mol),
             tpsa,
         )
