@@ -337,13 +337,13 @@ class FingerprintIndex:
         """
         if (threshold is None) == (k is None):
             raise InputError("give exactly one of threshold and k", where="threshold/k")
+        if k is not None and substructure is None and self.use_numba and K.HAVE_NUMBA:
+            return self._top_k_grouped(queries, int(k), threads)  # parses each query once, naming a bad one
         for i, qy in enumerate(queries):  # fail fast, naming the bad query
             try:
                 parse_query(qy)
             except InputError as exc:
                 raise InputError(exc.message, where=f"query {i + 1}", hint=exc.hint) from None
-        if k is not None and substructure is None and self.use_numba and K.HAVE_NUMBA:
-            return self._top_k_grouped(queries, int(k), threads)
 
         def one(qy: Any) -> SearchResult:
             if threshold is not None:
