@@ -152,3 +152,13 @@ def test_fold_searches_equal_brute_force(seed: int, n: int, words: int, density:
             want = rank[: min(k, n)]
             assert ordinals[rows].tolist() == want.tolist(), (seed, k)
             assert got.tolist() == sims[want].tolist(), (seed, k)
+
+
+def test_sketches_read_once_equal_direct_folds() -> None:
+    """The 128-bit sketch folded from the 256-bit one equals folding the fingerprints directly."""
+    rng = np.random.default_rng(3)
+    L = rng.integers(0, 2**63, size=(4, 300, 8), dtype=np.uint64)
+    FD, FE = F.sketches_of(L)
+    assert np.array_equal(FD, F.fold_line_major(L, F.FOLD_WORDS).T)
+    assert np.array_equal(FE, F.fold_line_major(L, F.FOLD2_WORDS))
+    assert FD.flags.c_contiguous

@@ -210,8 +210,13 @@ def fold_line_major(L: np.ndarray, fold_words: int = FOLD_WORDS, chunk: int = 1 
 
 def sketches_of(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both sketches of a line-major library, in the layouts the kernels read: the 128-bit one
-    word-major ``(2, n)``, the 256-bit one row-major ``(n, 4)``."""
-    return np.ascontiguousarray(fold_line_major(L, FOLD_WORDS).T), fold_line_major(L, FOLD2_WORDS)
+    word-major ``(2, n)``, the 256-bit one row-major ``(n, 4)``.
+
+    The library is read once: the 128-bit sketch is the 256-bit one folded again (words ``k`` and
+    ``k + 2`` of the 256-bit sketch hold exactly the words ``w`` with ``w % 2 == k``).
+    """
+    wide = fold_line_major(L, FOLD2_WORDS)
+    return np.ascontiguousarray(fold_rows(wide, FOLD_WORDS).T), wide
 
 
 def query_levels(q: np.ndarray, fold_words: int = FOLD_WORDS) -> np.ndarray:
