@@ -1,11 +1,21 @@
 """Criteria parsing on held-out Chia trials: entity F1 (exact, overlap) per type, negation, coding.
 
-Splits the 800 Chia trials 80/20 by trial (seed 13, the split the shipped model was trained on),
-then on the 160 held-out trials measures, in the same run:
+Scores trials a model has not seen, one of two ways:
 
-* **ours**: the shipped BiLSTM-CRF ensemble (``theralab/nlp/weights/chia-bilstm``), or a fresh one
-  trained on the training split with ``--retrain`` (three seeds: about 25 minutes on one shared core);
-* **our CRF** (``theralab/nlp/weights/chia-crf``), the previous model, scored in the same run;
+* ``--heldout DIR``: annotated trials outside ``--chia`` (the 200 trials held out to judge the
+  issue); the shipped ``chia-bilstm``, trained on all 800 Chia trials, is scored as it ships;
+* otherwise one fold of the 5-fold split by trial of the 800 Chia trials (seed 13; ``--fold K``,
+  fold 0 is the 80/20 split of every earlier figure), which needs a model that did not see that
+  fold: ``--retrain`` trains the shipped recipe on the other four folds first (three seeds, about
+  25 minutes on one shared core), or ``--model DIR`` names a fold model
+  (``python -m theralab.nlp.neural_train --fold K --out DIR``). The shipped model's card holds the
+  pooled 5-fold estimate (``metrics.cv``).
+
+On those trials it measures, in the same run:
+
+* **ours**: the BiLSTM-CRF ensemble;
+* **our CRF** (``theralab/nlp/weights/chia-crf``, trained on fold 0's training trials), the previous
+  model, scored in the same run when the trials are unseen by it (fold 0 or ``--heldout``);
 * **dictionary baseline**: longest-match lookup of every training-set entity string (the classic
   gazetteer peer, measured here); Criteria2Query's published entity F1 0.795 (Yuan et al., JAMIA
   2019, on its own corpus) is printed as the anchor;
@@ -17,8 +27,10 @@ then on the 160 held-out trials measures, in the same run:
 
 Usage::
 
-    python benchmarks/trials_criteria.py                    # reads ../shared/data/trials/chia
-    python benchmarks/trials_criteria.py --retrain --json out.json   # retrains the BiLSTM-CRF
+    python benchmarks/trials_criteria.py --heldout DIR             # the shipped model on unseen trials
+    python benchmarks/trials_criteria.py --retrain --json out.json   # fold 0: retrains the recipe first
+    python benchmarks/trials_criteria.py --retrain --fold 3          # another fold of the 5-fold estimate
+    python benchmarks/trials_criteria.py --model DIR --fold 2        # a fold model trained before
     python benchmarks/trials_criteria.py --retrain --seeds 13        # retrain one network only (~9 min)
 """
 
@@ -71,6 +83,28 @@ def dictionary_baseline(train: list, test: list) -> list[list]:
             spans += [Span(t, s, e) for t, s, e, _i, _j in bio_to_spans(toks, gaz.tag(toks))]
         out.append(spans)
     return out
+
+
+def _f1(table: dict[str, Any], etype: str, kind: str) -> str:
+    """An F1 of a result table as printed, or ``n/a`` where that model was not scored."""
+    m = table.get(etype, {}).get(kind)
+    return f"{m['f1']:.3f}" if m else "n/a"
+
+
+def refuse_seen_fold(model: Any, fold: int) -> None:
+    """Stop when ``model`` was trained on the trials of ``fold`` (its card records which it held out).
+
+    Models from before the k-fold cards record no fold: they were trained with fold 0 held out.
+    """
+    data = getattr(getattr(model, "card", None), "training_data", None) or {}
+    held = data.get("fold", 0)
+    if held != fold:
+        seen = "every Chia trial" if held is None else f"the trials of fold {fold} (it holds out fold {held})"
+        sys.exit(
+            f"{model.model_dir.name} was trained on {seen}: scoring it on fold {fold} would report training "
+            "accuracy. Use --retrain (trains the same recipe on the other folds), --model DIR of a model from "
+            "`python -m theralab.nlp.neural_train --fold K --out DIR`, or --heldout DIR with unseen trials."
+        )
 
 
 def negation_eval(test: list, model: Any) -> dict[str, float]:
@@ -142,18 +176,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--retrain", action="store_true",
                     help="train a fresh BiLSTM-CRF on the training split first (the CRF is the shipped one)")
     ap.add_argument("--seeds", type=int, nargs="+", default=None, help="with --retrain: ensemble seeds")
+    ap.add_argument("--fold", type=int, default=0, help="the held-out fold of the 5-fold split (0: the 80/20 split)")
+    ap.add_argument("--heldout", type=Path, default=None,
+                    help="score annotated trials in this folder instead of a fold (none may be in --chia)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     import torch
 
-    from theralab.nlp.chia import flatten, load_chia, split_trials
+    from theralab.nlp.chia import flatten, load_chia, trial_fold
     from theralab.nlp.ner import load_ner
     from theralab.nlp.train import SEED, evaluate, predict_doc, score
 
     torch.set_num_threads(1)  # two shared cores: more threads spin-wait and run slower
 
     docs = load_chia(args.chia)
-    train, test = split_trials(docs, 0.2, SEED)
+    if args.heldout is not None:
+        train, test = docs, load_chia(args.heldout)
+        seen = {d.trial for d in docs} & {d.trial for d in test}
+        if seen:
+            sys.exit(f"{len(seen)} trials of {args.heldout} are also in {args.chia} (e.g. {min(seen)}): "
+                     "the models were trained on them; give trials outside the Chia folder")
+    else:
+        train, test = trial_fold(docs, args.fold, 5, SEED)
     model_dir = args.model
     if args.retrain:
         from theralab.models.registry import ModelCard, save_card
@@ -164,24 +208,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         train_bilstm(train, tmp, unlabeled=[d.text for d in docs], seeds=tuple(args.seeds or DEFAULT_SEEDS),
                      log=lambda m: print(m, file=sys.stderr))
         print(f"trained in {time.perf_counter() - t0:.0f} s -> {tmp}", file=sys.stderr)
-        save_card(tmp, ModelCard(name="chia-bilstm-bench", task="clinical-ner", params={"o_bias": O_BIAS}))
+        save_card(tmp, ModelCard(name="chia-bilstm-bench", task="clinical-ner", params={"o_bias": O_BIAS},
+                                 training_data={"fold": None if args.heldout else args.fold, "folds": 5}))
         model_dir = str(tmp)
     model = load_ner(model_dir)
-    crf = load_ner(args.crf)
+    if args.heldout is None:
+        refuse_seen_fold(model, args.fold)
+    # the CRF was trained on fold 0's training trials: scored only where these trials are unseen by it
+    crf = load_ner(args.crf) if args.heldout is not None or args.fold == 0 else None
     flat = evaluate(model, test, flattened=True)
-    crf_flat = evaluate(crf, test, flattened=True)
-    crf_full = evaluate(crf, test, flattened=False)
+    crf_flat = evaluate(crf, test, flattened=True) if crf else {}
+    crf_full = evaluate(crf, test, flattened=False) if crf else {}
     full = evaluate(model, test, flattened=False)
     base = score([flatten(d.spans) for d in test], dictionary_baseline(train, test))
     preds = [predict_doc(model, d) for d in test]
     query_gold = [[s for s in flatten(d.spans) if s.type in QUERY_TYPES] for d in test]
     query = score(query_gold, [[s for s in p if s.type in QUERY_TYPES] for p in preds])["overall"]
-    crf_query = score(query_gold, [[s for s in predict_doc(crf, d) if s.type in QUERY_TYPES] for d in test])["overall"]
+    crf_query = (
+        score(query_gold, [[s for s in predict_doc(crf, d) if s.type in QUERY_TYPES] for d in test])["overall"]
+        if crf
+        else {}
+    )
     neg = negation_eval(test, model)
     parse = parse_eval(test, str(model.model_dir))
     print(
-        f"Chia held-out: {len({d.trial for d in test})} trials, {len(test)} criteria blocks "
-        f"(train {len({d.trial for d in train})} trials), split seed {SEED}\n"
+        f"Held-out: {len({d.trial for d in test})} trials, {len(test)} criteria blocks "
+        + (f"from {args.heldout}" if args.heldout else f"(fold {args.fold} of 5 by trial, seed {SEED})")
+        + f"; dictionary from {len({d.trial for d in train})} training trials"
+        + ("" if crf else "; CRF not scored (it was trained on some of these trials)")
+        + "\n"
     )
     print("| type | gold | BiLSTM-CRF exact P/R/F1 | BiLSTM-CRF overlap P/R/F1 | CRF exact F1 | CRF overlap F1 "
           "| dictionary overlap F1 |")
@@ -191,24 +246,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             continue
         e, o = flat[t]["exact"], flat[t]["overlap"]
         b = base.get(t, {}).get("overlap", {}).get("f1", 0.0)
-        ce = crf_flat.get(t, {}).get("exact", {}).get("f1", 0.0)
-        co = crf_flat.get(t, {}).get("overlap", {}).get("f1", 0.0)
+        ce, co = _f1(crf_flat, t, "exact"), _f1(crf_flat, t, "overlap")
         name = f"**{t}**" if t == "overall" else t
         print(
             f"| {name} | {e['gold']} | {e['precision']:.3f} / {e['recall']:.3f} / {e['f1']:.3f} | "
-            f"{o['precision']:.3f} / {o['recall']:.3f} / {o['f1']:.3f} | {ce:.3f} | {co:.3f} | {b:.3f} |"
+            f"{o['precision']:.3f} / {o['recall']:.3f} / {o['f1']:.3f} | {ce} | {co} | {b:.3f} |"
         )
     fo, fe = full["overall"]["overlap"], full["overall"]["exact"]
     print(
         f"\nagainst all gold (nested entities kept): BiLSTM-CRF exact F1 {fe['f1']:.3f}, overlap F1 {fo['f1']:.3f}; "
-        f"CRF exact F1 {crf_full['overall']['exact']['f1']:.3f}, overlap F1 {crf_full['overall']['overlap']['f1']:.3f} "
+        f"CRF exact F1 {_f1(crf_full, 'overall', 'exact')}, overlap F1 {_f1(crf_full, 'overall', 'overlap')} "
         f"(gold {fo['gold']})"
     )
     print(
         f"query types only ({', '.join(QUERY_TYPES)}): exact F1 {query['exact']['f1']:.3f}, "
         f"overlap P/R/F1 {query['overlap']['precision']:.3f} / {query['overlap']['recall']:.3f} / "
-        f"{query['overlap']['f1']:.3f}; CRF exact F1 {crf_query['exact']['f1']:.3f}, overlap F1 "
-        f"{crf_query['overlap']['f1']:.3f}"
+        f"{query['overlap']['f1']:.3f}; CRF exact F1 {_f1({'q': crf_query}, 'q', 'exact')}, overlap F1 "
+        f"{_f1({'q': crf_query}, 'q', 'overlap')}"
     )
     print(
         f"dictionary baseline overall: exact F1 {base['overall']['exact']['f1']:.3f}, "
@@ -225,7 +279,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"parse: {parse}")
     result = {
         "flattened": flat,
-        "crf_flattened": crf_flat, "crf_all_gold_overall": crf_full["overall"],
+        "crf_flattened": crf_flat, "crf_all_gold_overall": crf_full.get("overall"),
         "all_gold_overall": full["overall"], "query_types_overall": query, "crf_query_types_overall": crf_query,
         "dictionary": base,
         "negation": neg,

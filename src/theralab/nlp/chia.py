@@ -145,6 +145,28 @@ def split_trials(
     return [d for d in docs if d.trial not in test], [d for d in docs if d.trial in test]
 
 
+def trial_fold(
+    docs: list[ChiaDoc], fold: int = 0, n_folds: int = 5, seed: int = 13
+) -> tuple[list[ChiaDoc], list[ChiaDoc]]:
+    """Fold ``fold`` of a k-fold split by trial: (the other folds' documents, this fold's).
+
+    Why: one 20% split of 800 trials is a noisy estimate (a fold's overlap F1 moves by a point or
+    more with which trials it holds), so the shipped model's held-out figure is the mean over the
+    folds. The trials are shuffled exactly as :func:`split_trials` shuffles them, so fold 0 of 5 is
+    the 80/20 split every earlier figure and the CRF model used.
+
+    Raises:
+        InputError: when ``fold`` is not in ``0..n_folds-1``.
+    """
+    if not 0 <= fold < n_folds:
+        raise InputError(f"fold {fold} is not in 0..{n_folds - 1}", where="fold")
+    trials = sorted({d.trial for d in docs})
+    random.Random(seed).shuffle(trials)
+    size = len(trials) / n_folds
+    test = set(trials[round(fold * size) : round((fold + 1) * size)])
+    return [d for d in docs if d.trial not in test], [d for d in docs if d.trial in test]
+
+
 def flatten(spans: list[Span]) -> list[Span]:
     """Non-overlapping subset: longest first, then earlier start, then type priority."""
     chosen: list[Span] = []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from theralab.errors import InputError
-from theralab.nlp.chia import ChiaDoc, bio_sequences, corpus_fingerprint, load_chia, split_trials
+from theralab.nlp.chia import ChiaDoc, bio_sequences, corpus_fingerprint, load_chia, split_trials, trial_fold
 from theralab.nlp.neural import UNK, Vocab, batch_tensors, build_tagger, crf_nll, norm_word
 from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, NeuralNER, crf_masks
 from theralab.nlp.tokens import split_lines, tokenize
@@ -256,8 +256,56 @@ def _dev_f1(
     return score([flatten(d.spans) for d in dev], preds)["overall"]["overlap"]["f1"]
 
 
+def cv_summary(fold_dirs: list[Path]) -> dict[str, Any]:
+    """Pool the held-out metrics of k fold models (their cards) into one k-fold estimate.
+
+    Per type and overall, true positives are recovered from each fold's precision x predictions and
+    recall x gold and summed, so the pooled figures are micro-averages over every trial of the
+    corpus (each trial scored once, by the model that did not see it); the per-fold overall figures
+    and their spread are kept beside them.
+
+    Raises:
+        InputError: when a directory's card has no held-out metrics or two cards hold the same fold.
+    """
+    from theralab.models.registry import load_card
+
+    folds: list[dict[str, Any]] = []
+    pooled: dict[str, dict[str, list[float]]] = {}
+    for d in fold_dirs:
+        card = load_card(Path(d), verify=False)
+        flat = (card.metrics or {}).get("heldout_flattened")
+        if not flat:
+            raise InputError(f"{d} has no held-out metrics in its card", hint="pass fold models trained with --fold K")
+        fold = (card.training_data or {}).get("fold")
+        if fold is not None and any(f["fold"] == fold for f in folds):
+            raise InputError(f"fold {fold} is given twice", where=str(d))
+        o, e = flat["overall"]["overlap"], flat["overall"]["exact"]
+        folds.append({"fold": fold, "trials": (card.training_data or {}).get("test_trials"), "gold": o["gold"],
+                      "overlap_precision": o["precision"], "overlap_recall": o["recall"], "overlap_f1": o["f1"],
+                      "exact_f1": e["f1"]})
+        for etype, kinds in flat.items():
+            for kind, m in kinds.items():
+                acc = pooled.setdefault(etype, {}).setdefault(kind, [0.0, 0.0, 0.0, 0.0])
+                acc[0] += m["precision"] * m["pred"]
+                acc[1] += m["pred"]
+                acc[2] += m["recall"] * m["gold"]
+                acc[3] += m["gold"]
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for etype, kinds in pooled.items():
+        for kind, (tp_p, n_pred, tp_g, n_gold) in kinds.items():
+            p = tp_p / n_pred if n_pred else 0.0
+            r = tp_g / n_gold if n_gold else 0.0
+            table.setdefault(etype, {})[kind] = {"precision": round(p, 4), "recall": round(r, 4),
+                                                 "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+                                                 "gold": int(n_gold), "pred": int(n_pred)}
+    f1s = [f["overlap_f1"] for f in folds]
+    mean = sum(f1s) / len(f1s)
+    sd = (sum((x - mean) ** 2 for x in f1s) / (len(f1s) - 1)) ** 0.5 if len(f1s) > 1 else 0.0
+    return {"folds": folds, "overlap_f1_mean": round(mean, 4), "overlap_f1_sd": round(sd, 4), "pooled": table}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Train on the fixed 80% split, evaluate on the 20% held-out trials, write model + card."""
+    """Train on every trial (``--all``, the shipped model) or on k-1 folds and score the held-out fold."""
     from theralab.models.registry import ModelCard, save_card
     from theralab.nlp.train import evaluate
 
@@ -267,7 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--out",
         type=Path,
         default=None,
-        help="model directory (default: the shipped weights/chia-bilstm; required with --dev)",
+        help="model directory (default with --all: the shipped weights/chia-bilstm; required otherwise)",
     )
     ap.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     ap.add_argument("--epochs", type=int, default=DEFAULT_HP["epochs"])
@@ -278,6 +326,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default={},
         help='JSON overrides of DEFAULT_HP, e.g. \'{"layers": 2, "dropout": 0.33}\' (choose on --dev)',
     )
+    ap.add_argument("--fold", type=int, default=0,
+                    help="hold this fold's trials out and score them (fold 0 of 5 is the 80/20 split of every "
+                    "earlier figure)")
+    ap.add_argument("--folds", type=int, default=5, help="number of folds (by trial, seed 13)")
+    ap.add_argument("--all", action="store_true",
+                    help="train on every trial: the shipped model (no trial held out; its held-out estimate is "
+                    "the k-fold result given with --cv)")
+    ap.add_argument("--cv", type=Path, nargs="+", default=None,
+                    help="with --all: the fold models' directories, whose held-out metrics are pooled into the card")
     ap.add_argument(
         "--dev",
         action="store_true",
@@ -292,11 +349,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="subtracted from the O label's score at prediction (chosen on dev trials)",
     )
     args = ap.parse_args(argv)
-    if args.dev and args.out is None:
-        ap.error("--dev needs --out: a dev model must not replace the shipped weights")
+    if args.out is None and (args.dev or not args.all):
+        ap.error("--out is required unless --all: only the all-trials model replaces the shipped weights")
+    if args.cv and not args.all:
+        ap.error("--cv goes with --all")
+    cv = cv_summary(args.cv) if args.cv else None  # read first: a bad fold directory fails before training
     args.out = args.out or Path(__file__).resolve().parent / "weights" / MODEL_NAME
     docs = load_chia(args.chia)
-    train, test = split_trials(docs, 0.2, SEED)
+    if args.all:
+        train, test = docs, []
+    else:
+        train, test = trial_fold(docs, args.fold, args.folds, SEED)
     dev = None
     if args.dev:
         train, dev = split_trials(train, 0.1, SEED)
@@ -324,42 +387,54 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         summary = {"train_docs": len(train), "dev_docs": len(dev), "seconds": round(seconds, 1), "hp": hp}
         print(json.dumps(summary, indent=2))
         return summary
-    model = NeuralNER(args.out)
-    flat = evaluate(model, test, flattened=True)
-    full = evaluate(model, test, flattened=False)
+    metrics: dict[str, Any] = {"train_seconds": round(seconds, 1)}
+    if test:
+        model = NeuralNER(args.out)
+        metrics["heldout_flattened"] = evaluate(model, test, flattened=True)
+        metrics["heldout_all_gold_overall"] = evaluate(model, test, flattened=False)["overall"]
+    if cv is not None:
+        metrics["cv"] = cv
+    split = (
+        f"all {len({d.trial for d in train})} trials (none held out; held-out estimate: metrics.cv)"
+        if args.all
+        else f"{args.folds}-fold by trial, seed {SEED}, fold {args.fold} held out"
+        + (" (= the 80/20 split)" if args.fold == 0 and args.folds == 5 else "")
+    )
+    retrain = "python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia " + (
+        "--all --cv FOLD0 FOLD1 FOLD2 FOLD3 FOLD4 (each from --fold K --out FOLDK)"
+        if args.all
+        else f"--fold {args.fold} --out DIR"
+    )
     card = ModelCard(
         name=MODEL_NAME,
         task="clinical-ner",
-        version="1",
+        version="2" if args.all else "1",
         description="BiLSTM-CRF ensemble with character CNN, our own word2vec vectors and a training-entity "
         "dictionary feature, tagging Chia entity types (BIO) in eligibility criteria and clinical "
         "text. Trained on the Chia corpus (Kury et al., Sci Data 2020), CC BY 4.0.",
         training_data={
             **corpus_fingerprint(train),
-            "split": f"80/20 by trial, seed {SEED}" + (", minus 10% dev trials" if dev else ""),
+            "split": split,
+            "fold": None if args.all else args.fold,
+            "folds": args.folds,
             "test_trials": len({d.trial for d in test}),
             "word_vectors": "skip-gram on the text (no annotations) of all Chia criteria files",
         },
-        metrics={
-            "heldout_flattened": flat,
-            "heldout_all_gold_overall": full["overall"],
-            "train_seconds": round(seconds, 1),
-        },
+        metrics=metrics,
         seeds=list(args.seeds),
         weights=dict.fromkeys(files, ""),
-        retrain="python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia",
+        retrain=retrain,
         params={**DEFAULT_HP, **hp, "gazetteer": not args.no_gazetteer, "o_bias": args.o_bias},
         licence="weights derived from Chia, CC BY 4.0: Kury et al., Sci Data 7:281 (2020), "
         "doi:10.1038/s41597-020-00620-0",
     )
     save_card(args.out, card)
-    summary = {
-        "train_docs": len(train),
-        "test_docs": len(test),
-        "seconds": round(seconds, 1),
-        "overall_flattened": flat["overall"],
-        "overall_all_gold": full["overall"],
-    }
+    summary: dict[str, Any] = {"train_docs": len(train), "test_docs": len(test), "seconds": round(seconds, 1)}
+    if test:
+        summary["overall_flattened"] = metrics["heldout_flattened"]["overall"]
+        summary["overall_all_gold"] = metrics["heldout_all_gold_overall"]
+    if cv is not None:
+        summary["cv"] = {k: v for k, v in cv.items() if k != "pooled"} | {"pooled_overall": cv["pooled"]["overall"]}
     print(json.dumps(summary, indent=2))
     return summary
 
