@@ -1,11 +1,11 @@
 """Word vectors pre-trained by us: skip-gram with negative sampling (word2vec) in PyTorch.
 
 Why our own and not a downloaded set: the project ships no weights fetched from a hub, and
-general-domain vectors know little of criteria language. Unlabelled eligibility text (every Chia
-criteria file; no annotations are read) is enough for word2vec to put ``hba1c`` near ``glycated``
-and ``creatinine`` near ``bilirubin``, which helps the BiLSTM tagger on words rare in the labelled
-training lines. A dozen lines of torch replace a gensim dependency; for ~100k tokens it trains in
-under a minute on two cores.
+general-domain vectors know little of criteria language. Unlabelled text (the training trials'
+criteria and PubMed abstracts; no annotations are read) is enough for word2vec to put ``hba1c``
+near ``glycated`` and ``creatinine`` near ``bilirubin``, which helps the BiLSTM tagger on words rare
+in the labelled training lines. A dozen lines of torch replace a gensim dependency; for ~400k
+tokens it trains in about two minutes on one core.
 """
 
 from __future__ import annotations

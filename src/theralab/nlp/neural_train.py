@@ -1,9 +1,11 @@
 """Train the BiLSTM-CRF NER on Chia; the ``retrain`` command of the shipped ``chia-bilstm`` model.
 
-``python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia`` pre-trains word vectors on
-the text of every Chia criteria file (text only, no annotations), trains one BiLSTM-CRF per seed on
-the 80% training trials of the fixed split (seed 13), averages them as an ensemble, scores the 20%
-held-out trials and writes ``weights/chia-bilstm`` with its card (metrics, split, seeds, command).
+``python -m theralab.nlp.neural_train --fold K --out DIR`` trains on four of the five folds by trial
+of the 800 Chia trials and scores the fifth; ``--all --cv DIR0 … DIR4`` trains the shipped model on
+every trial and pools the fold models' held-out figures into its card. Each run pre-trains word
+vectors on the text of its training trials (never a held-out trial's) plus the titles and abstracts
+of a PubTator corpus (BC5CDR in ``../shared``), trains one BiLSTM-CRF per seed and averages them as
+an ensemble.
 
 Why these choices: the training-entity dictionary feature is jackknifed over trial folds exactly as
 for the CRF (:func:`theralab.nlp.train.train_crf`) so the network cannot learn to trust it blindly;
@@ -25,6 +27,7 @@ from theralab.errors import InputError
 from theralab.nlp.chia import ChiaDoc, bio_sequences, corpus_fingerprint, load_chia, split_trials, trial_fold
 from theralab.nlp.neural import UNK, Vocab, batch_tensors, build_tagger, crf_nll, norm_word
 from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, NeuralNER, crf_masks
+from theralab.nlp.pubtator import pubtator_texts
 from theralab.nlp.tokens import split_lines, tokenize
 
 DEFAULT_HP: dict[str, Any] = {
@@ -280,7 +283,8 @@ def cv_summary(fold_dirs: list[Path]) -> dict[str, Any]:
         if fold is not None and any(f["fold"] == fold for f in folds):
             raise InputError(f"fold {fold} is given twice", where=str(d))
         o, e = flat["overall"]["overlap"], flat["overall"]["exact"]
-        folds.append({"fold": fold, "trials": (card.training_data or {}).get("test_trials"), "gold": o["gold"],
+        folds.append({"fold": fold, "trials": (card.training_data or {}).get("test_trials"), "seeds": card.seeds,
+                      "gold": o["gold"],
                       "overlap_precision": o["precision"], "overlap_recall": o["recall"], "overlap_f1": o["f1"],
                       "exact_f1": e["f1"]})
         for etype, kinds in flat.items():
@@ -311,6 +315,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chia", type=Path, default=Path("../shared/data/trials/chia"))
+    ap.add_argument(
+        "--abstracts",
+        default="../shared/data/literature/bc5cdr",
+        help="folder of PubTator files whose titles and abstracts join the word-vector text ('none': "
+        "the training trials' text only)",
+    )
     ap.add_argument(
         "--out",
         type=Path,
@@ -364,11 +374,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.dev:
         train, dev = split_trials(train, 0.1, SEED)
     hp = {"epochs": args.epochs, "hidden": args.hidden, **args.hp}
+    # word vectors read the training trials' text (never a held-out trial's) and the abstracts
+    abstracts = [] if args.abstracts == "none" else pubtator_texts(Path(args.abstracts))
     t0 = time.time()
     train_bilstm(
         train,
         args.out,
-        unlabeled=[d.text for d in docs],
+        unlabeled=[d.text for d in train] + abstracts,
         hp=hp,
         seeds=tuple(args.seeds),
         dev=dev,
@@ -418,7 +430,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "fold": None if args.all else args.fold,
             "folds": args.folds,
             "test_trials": len({d.trial for d in test}),
-            "word_vectors": "skip-gram on the text (no annotations) of all Chia criteria files",
+            "word_vectors": "skip-gram on the text (no annotations) of the training trials"
+            + (f" and {len(abstracts)} PubTator titles+abstracts ({args.abstracts})" if abstracts else ""),
         },
         metrics=metrics,
         seeds=list(args.seeds),

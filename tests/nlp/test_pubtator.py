@@ -1,0 +1,37 @@
+"""PubTator reading: texts, mention offsets, relations, and errors that say where."""
+
+from __future__ import annotations
+
+import pytest
+
+from theralab.errors import InputError
+from theralab.nlp.pubtator import pubtator_texts, read_pubtator
+
+
+def test_read_pubtator_offsets_point_at_the_mention(test_data):
+    docs = read_pubtator(test_data / "literature" / "mini.PubTator.txt")
+    assert [d.pmid for d in docs] == ["227508", "354896"]
+    first = docs[0]
+    assert [first.text[m.start : m.end] for m in first.mentions] == ["Naloxone", "clonidine"]
+    assert first.mentions[1].concept == "D003000" and first.relations == [("CID", "D003000", "D006973")]
+    assert docs[1].text == "Lidocaine-induced cardiac asystole."  # empty abstract: title only
+
+
+def test_pubtator_texts_reads_a_folder(test_data):
+    texts = pubtator_texts(test_data / "literature")
+    assert len(texts) == 2 and texts[0].startswith("Naloxone reverses") and "blood pressure" in texts[0]
+
+
+def test_bc5cdr_titles_and_abstracts_all_load(shared_data):
+    texts = pubtator_texts(shared_data / "literature" / "bc5cdr")
+    assert len(texts) == 1000  # 500 training + 500 development abstracts
+
+
+def test_malformed_lines_are_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "x.PubTator.txt"
+    bad.write_text("1|t|Title\n1\tzero\t4\tTitl\tChemical\tD1\n")
+    with pytest.raises(InputError) as exc:
+        read_pubtator(bad)
+    assert "x.PubTator.txt:2" in str(exc.value.where) and "not integers" in str(exc.value)
+    with pytest.raises(InputError, match="no \\*.PubTator.txt"):
+        pubtator_texts(tmp_path / "missing")
