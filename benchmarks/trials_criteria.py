@@ -205,8 +205,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         tmp = Path(tempfile.mkdtemp(prefix="chia-bilstm-"))
         t0 = time.perf_counter()
-        train_bilstm(train, tmp, unlabeled=[d.text for d in docs], seeds=tuple(args.seeds or DEFAULT_SEEDS),
-                     log=lambda m: print(m, file=sys.stderr))
+        from theralab.nlp.pubtator import pubtator_texts
+
+        # the shipped recipe: word vectors from the training trials' text and the BC5CDR abstracts only
+        abstracts = pubtator_texts(ROOT.parent / "shared" / "data" / "literature" / "bc5cdr")
+        train_bilstm(train, tmp, unlabeled=[d.text for d in train] + abstracts,
+                     seeds=tuple(args.seeds or DEFAULT_SEEDS), log=lambda m: print(m, file=sys.stderr))
         print(f"trained in {time.perf_counter() - t0:.0f} s -> {tmp}", file=sys.stderr)
         save_card(tmp, ModelCard(name="chia-bilstm-bench", task="clinical-ner", params={"o_bias": O_BIAS},
                                  training_data={"fold": None if args.heldout else args.fold, "folds": 5}))

@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         + (" (= the 80/20 split)" if args.fold == 0 and args.folds == 5 else "")
     )
     retrain = "python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia " + (
-        "--all --cv FOLD0 FOLD1 FOLD2 FOLD3 FOLD4 (each from --fold K --out FOLDK)"
+        "--all --cv FOLD0 FOLD1 FOLD2 FOLD3 FOLD4 (each from --fold K --seeds 13 --out FOLDK)"
         if args.all
         else f"--fold {args.fold} --out DIR"
     )
