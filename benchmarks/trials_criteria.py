@@ -85,9 +85,9 @@ def dictionary_baseline(train: list, test: list) -> list[list]:
     return out
 
 
-def _f1(table: dict[str, Any], etype: str, kind: str) -> str:
-    """An F1 of a result table as printed, or ``n/a`` where that model was not scored."""
-    m = table.get(etype, {}).get(kind)
+def _f1(kinds: dict[str, Any], kind: str) -> str:
+    """The ``exact`` or ``overlap`` F1 of one result row as printed, or ``n/a`` where that model was not scored."""
+    m = kinds.get(kind)
     return f"{m['f1']:.3f}" if m else "n/a"
 
 
@@ -207,10 +207,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
         from theralab.nlp.pubtator import pubtator_texts
 
-        # the shipped recipe: word vectors from the training trials' text and the BC5CDR abstracts only
-        abstracts = pubtator_texts(ROOT.parent / "shared" / "data" / "literature" / "bc5cdr")
-        train_bilstm(train, tmp, unlabeled=[d.text for d in train] + abstracts,
-                     seeds=tuple(args.seeds or DEFAULT_SEEDS), log=lambda m: print(m, file=sys.stderr))
+        abstracts = pubtator_texts(ROOT.parent / "shared" / "data" / "literature" / "bc5cdr")  # shipped recipe
+        train_bilstm(train, tmp, extra_text=abstracts, seeds=tuple(args.seeds or DEFAULT_SEEDS),
+                     log=lambda m: print(m, file=sys.stderr))
         print(f"trained in {time.perf_counter() - t0:.0f} s -> {tmp}", file=sys.stderr)
         save_card(tmp, ModelCard(name="chia-bilstm-bench", task="clinical-ner", params={"o_bias": O_BIAS},
                                  training_data={"fold": None if args.heldout else args.fold, "folds": 5}))
@@ -250,23 +249,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             continue
         e, o = flat[t]["exact"], flat[t]["overlap"]
         b = base.get(t, {}).get("overlap", {}).get("f1", 0.0)
-        ce, co = _f1(crf_flat, t, "exact"), _f1(crf_flat, t, "overlap")
+        ce, co = _f1(crf_flat.get(t, {}), "exact"), _f1(crf_flat.get(t, {}), "overlap")
         name = f"**{t}**" if t == "overall" else t
         print(
             f"| {name} | {e['gold']} | {e['precision']:.3f} / {e['recall']:.3f} / {e['f1']:.3f} | "
             f"{o['precision']:.3f} / {o['recall']:.3f} / {o['f1']:.3f} | {ce} | {co} | {b:.3f} |"
         )
     fo, fe = full["overall"]["overlap"], full["overall"]["exact"]
+    crf_all = crf_full.get("overall", {})
     print(
         f"\nagainst all gold (nested entities kept): BiLSTM-CRF exact F1 {fe['f1']:.3f}, overlap F1 {fo['f1']:.3f}; "
-        f"CRF exact F1 {_f1(crf_full, 'overall', 'exact')}, overlap F1 {_f1(crf_full, 'overall', 'overlap')} "
+        f"CRF exact F1 {_f1(crf_all, 'exact')}, overlap F1 {_f1(crf_all, 'overlap')} "
         f"(gold {fo['gold']})"
     )
     print(
         f"query types only ({', '.join(QUERY_TYPES)}): exact F1 {query['exact']['f1']:.3f}, "
         f"overlap P/R/F1 {query['overlap']['precision']:.3f} / {query['overlap']['recall']:.3f} / "
-        f"{query['overlap']['f1']:.3f}; CRF exact F1 {_f1({'q': crf_query}, 'q', 'exact')}, overlap F1 "
-        f"{_f1({'q': crf_query}, 'q', 'overlap')}"
+        f"{query['overlap']['f1']:.3f}; CRF exact F1 {_f1(crf_query, 'exact')}, overlap F1 "
+        f"{_f1(crf_query, 'overlap')}"
     )
     print(
         f"dictionary baseline overall: exact F1 {base['overall']['exact']['f1']:.3f}, "

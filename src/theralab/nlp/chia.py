@@ -139,9 +139,17 @@ def split_trials(
     docs: list[ChiaDoc], test_fraction: float = 0.2, seed: int = 13
 ) -> tuple[list[ChiaDoc], list[ChiaDoc]]:
     """Split by trial (never one trial's inclusion in train and its exclusion in test)."""
+    trials = _shuffled_trials(docs, seed)
+    return _hold_out(docs, set(trials[: round(len(trials) * test_fraction)]))
+
+
+def _shuffled_trials(docs: list[ChiaDoc], seed: int) -> list[str]:
     trials = sorted({d.trial for d in docs})
     random.Random(seed).shuffle(trials)
-    test = set(trials[: round(len(trials) * test_fraction)])
+    return trials
+
+
+def _hold_out(docs: list[ChiaDoc], test: set[str]) -> tuple[list[ChiaDoc], list[ChiaDoc]]:
     return [d for d in docs if d.trial not in test], [d for d in docs if d.trial in test]
 
 
@@ -160,11 +168,9 @@ def trial_fold(
     """
     if not 0 <= fold < n_folds:
         raise InputError(f"fold {fold} is not in 0..{n_folds - 1}", where="fold")
-    trials = sorted({d.trial for d in docs})
-    random.Random(seed).shuffle(trials)
+    trials = _shuffled_trials(docs, seed)  # the same order as split_trials: fold 0 of 5 is its split
     size = len(trials) / n_folds
-    test = set(trials[round(fold * size) : round((fold + 1) * size)])
-    return [d for d in docs if d.trial not in test], [d for d in docs if d.trial in test]
+    return _hold_out(docs, set(trials[round(fold * size) : round((fold + 1) * size)]))
 
 
 def flatten(spans: list[Span]) -> list[Span]:

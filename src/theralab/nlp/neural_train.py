@@ -80,7 +80,7 @@ def train_bilstm(
     docs: list[ChiaDoc],
     out_dir: Path,
     *,
-    unlabeled: list[str] | None = None,
+    extra_text: list[str] | None = None,
     hp: dict[str, Any] | None = None,
     seeds: tuple[int, ...] = DEFAULT_SEEDS,
     folds: int = 5,
@@ -94,7 +94,8 @@ def train_bilstm(
     Args:
         docs: annotated training documents.
         out_dir: written with ``model.pt``, ``vocab.json`` and (with ``gazetteer``) ``gazetteer.json``.
-        unlabeled: raw texts for the word vectors (the training texts when None).
+        extra_text: unlabelled raw texts (e.g. PubMed abstracts) the word vectors read besides the
+            training documents' text; a held-out document's text never belongs here.
         hp: settings over :data:`DEFAULT_HP`.
         seeds: one network per seed; their CRF potentials are averaged at prediction time.
         folds: trial folds of the jackknifed dictionary feature.
@@ -112,7 +113,7 @@ def train_bilstm(
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _train(docs, Path(out_dir), unlabeled, hp, seeds, folds, gazetteer, dev, log or (lambda _m: None))
+        return _train(docs, Path(out_dir), extra_text or [], hp, seeds, folds, gazetteer, dev, log or (lambda _m: None))
     finally:
         torch.set_num_threads(previous)
 
@@ -120,7 +121,7 @@ def train_bilstm(
 def _train(
     docs: list[ChiaDoc],
     out_dir: Path,
-    unlabeled: list[str] | None,
+    extra_text: list[str],
     hp: dict[str, Any],
     seeds: tuple[int, ...],
     folds: int,
@@ -145,7 +146,7 @@ def _train(
         (out_dir / GAZETTEER_FILE).unlink(missing_ok=True)
 
     t0 = time.time()
-    lines = unlabeled_lines(unlabeled if unlabeled is not None else [d.text for d in docs])
+    lines = unlabeled_lines([d.text for d in docs] + extra_text)  # the training text, never held-out text
     if hp["w2v_epochs"] > 0:
         words, vecs = train_word2vec(
             lines, dim=hp["word_dim"], epochs=hp["w2v_epochs"], min_count=hp["w2v_min_count"], seed=seeds[0]
@@ -374,13 +375,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.dev:
         train, dev = split_trials(train, 0.1, SEED)
     hp = {"epochs": args.epochs, "hidden": args.hidden, **args.hp}
-    # word vectors read the training trials' text (never a held-out trial's) and the abstracts
     abstracts = [] if args.abstracts == "none" else pubtator_texts(Path(args.abstracts))
     t0 = time.time()
     train_bilstm(
         train,
         args.out,
-        unlabeled=[d.text for d in train] + abstracts,
+        extra_text=abstracts,
         hp=hp,
         seeds=tuple(args.seeds),
         dev=dev,
