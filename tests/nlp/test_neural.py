@@ -9,13 +9,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from theralab.errors import ModelError  # noqa: E402
+from theralab.errors import InputError, ModelError  # noqa: E402
 from theralab.models.registry import ModelCard, load_card, save_card  # noqa: E402
 from theralab.nlp.chia import corpus_fingerprint, flatten, load_chia  # noqa: E402
 from theralab.nlp.ner import WEIGHTS_ROOT, load_ner  # noqa: E402
 from theralab.nlp.neural import allowed_transitions, crf_nll, marginals, viterbi  # noqa: E402
 from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, NeuralNER  # noqa: E402
 from theralab.nlp.neural_train import train_bilstm  # noqa: E402
+from theralab.nlp.pubtator import read_pubtator  # noqa: E402
 from theralab.nlp.train import evaluate, score  # noqa: E402
 
 SHIPPED = WEIGHTS_ROOT / "chia-bilstm"
@@ -73,8 +74,9 @@ def test_bio_constraints():
     assert ok[1][2] and ok[2][2] and not ok[0][2] and not ok[1][3] and ok[3][0]
 
 
-def test_tiny_training_run_learns_its_documents(chia, tmp_path):
-    """A real (small) training run: the network fits its own 8 trials well above chance."""
+def test_tiny_training_run_learns_its_documents(chia, tmp_path, test_data):
+    """A real (small) training run of the shipped recipe, auxiliary heads included: the network fits its
+    own 8 trials well above chance, and only the main tagger is saved."""
     keep = sorted({d.trial for d in chia})[:8]
     docs = [d for d in chia if d.trial in keep]
     hp = {
@@ -89,7 +91,12 @@ def test_tiny_training_run_learns_its_documents(chia, tmp_path):
         "word_dropout": 0.0,
         "lr": 1e-2,
     }
-    train_bilstm(docs, tmp_path, hp=hp, seeds=(1,), folds=2)
+    abstracts = read_pubtator(test_data / "literature" / "mini.PubTator.txt")
+    lines = []
+    train_bilstm(docs, tmp_path, hp=hp, seeds=(1,), folds=2, aux_docs=abstracts, log=lines.append)
+    assert len(lines) == 13 and lines[-1].startswith("seed 1 epoch 12")
+    saved = torch.load(tmp_path / WEIGHTS_FILE, weights_only=True)["members"][0]
+    assert "out.weight" in saved and not any(k.startswith(("heads", "aux")) for k in saved)
     save_card(
         tmp_path,
         ModelCard(
@@ -105,6 +112,14 @@ def test_tiny_training_run_learns_its_documents(chia, tmp_path):
     assert ents and all(text[e.start : e.end] == e.text and 0.0 <= e.score <= 1.0 for e in ents)
 
 
+def test_auxiliary_abstract_task_without_abstracts_is_refused(chia, tmp_path):
+    docs = [d for d in chia if d.trial == chia[0].trial]
+    with pytest.raises(InputError, match="annotated abstracts"):
+        train_bilstm(docs, tmp_path, hp={"epochs": 1, "w2v_epochs": 1}, seeds=(1,), folds=2)
+    train_bilstm(docs, tmp_path, hp={"epochs": 1, "w2v_epochs": 1, "aux_pubtator": 0}, seeds=(1,), folds=2)
+    assert (tmp_path / WEIGHTS_FILE).exists()
+
+
 def test_shipped_card_verifies_and_records_training_data(chia):
     """The shipped model is trained on every Chia trial; its held-out figure is the pooled 5-fold one."""
     card = load_card(SHIPPED)  # raises if a weight file does not match its sha256
@@ -112,6 +127,8 @@ def test_shipped_card_verifies_and_records_training_data(chia):
     assert card.training_data["sha256"] == corpus_fingerprint(chia)["sha256"]
     assert card.training_data["fold"] is None and card.training_data["trials"] == 800
     assert "python -m theralab.nlp.neural_train" in card.retrain and len(card.seeds) >= 1
+    aux = card.training_data["auxiliary_tasks"]  # the recipe: both auxiliary heads were on
+    assert aux["chia_second_layer"] > 0 and aux["pubtator_disease_chemical"] > 0 and "1000" in aux["pubtator_source"]
     cv = card.metrics["cv"]
     assert sorted(f["fold"] for f in cv["folds"]) == [0, 1, 2, 3, 4]
     # the five held-out folds together are the whole corpus: every flattened gold entity scored once

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from theralab.errors import InputError
-from theralab.models.registry import ModelCard, save_card
-from theralab.nlp.neural_train import cv_summary, main
+from theralab.models.registry import ModelCard, load_card, save_card
+from theralab.nlp.neural_cv import cv_summary
+from theralab.nlp.neural_train import main
 
 
 def _fold_model(path, fold, p, n_pred, r, n_gold):
@@ -51,6 +52,8 @@ def test_cv_summary_refuses_a_fold_twice_and_a_model_without_heldout_metrics(tmp
         (["--fold", "2"], "--out is required unless --all"),
         (["--all", "--dev"], "--out is required unless --all"),
         (["--fold", "1", "--out", "x", "--cv", "a"], "--cv goes with --all"),
+        (["--all", "--out", "x", "--pool-only"], "--pool-only needs --all --cv"),
+        (["--fold", "1", "--out", "x", "--abstracts", "none"], "auxiliary abstract task without data"),
     ],
 )
 def test_commands_that_would_replace_the_shipped_model_or_mix_modes_are_refused(argv, message, capsys):
@@ -58,3 +61,19 @@ def test_commands_that_would_replace_the_shipped_model_or_mix_modes_are_refused(
         main(["--chia", "/nonexistent", *argv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_pool_only_writes_the_fold_figures_into_the_all_trials_card(tmp_path):
+    folds = [_fold_model(tmp_path / f"f{k}", k, 0.8, 100, 0.5, 160) for k in range(2)]
+    shipped = tmp_path / "all"
+    shipped.mkdir()
+    (shipped / "model.pt").write_bytes(b"weights")
+    save_card(shipped, ModelCard(name="all", task="clinical-ner", training_data={"fold": None},
+                                 metrics={"train_seconds": 9.0}))
+    main(["--all", "--out", str(shipped), "--pool-only", "--cv", *map(str, folds)])
+    card = load_card(shipped)  # checksums still match: the weights were not touched
+    assert card.metrics["train_seconds"] == 9.0
+    assert card.metrics["cv"]["pooled"]["overall"]["overlap"]["gold"] == 320
+    with pytest.raises(InputError, match="holds a fold model"):
+        main(["--all", "--out", str(folds[0]), "--pool-only", "--cv", *map(str, folds)])
+

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from theralab.errors import InputError
-from theralab.nlp.pubtator import pubtator_texts, read_pubtator
+from theralab.nlp.pubtator import bio_sentences, pubtator_docs, pubtator_texts, read_pubtator
 
 
 def test_read_pubtator_offsets_point_at_the_mention(test_data):
@@ -35,3 +37,24 @@ def test_malformed_lines_are_reported_with_file_and_line(tmp_path):
     assert "x.PubTator.txt:2" in str(exc.value.where) and "not integers" in str(exc.value)
     with pytest.raises(InputError, match="no \\*.PubTator.txt"):
         pubtator_texts(tmp_path / "missing")
+
+
+def test_bio_sentences_label_the_mentions_sentence_by_sentence(test_data):
+    doc = read_pubtator(test_data / "literature" / "mini.PubTator.txt")[0]
+    sentences = bio_sentences(doc)
+    assert [" ".join(t.text for t in toks) for toks, _ in sentences] == [
+        "Naloxone reverses the antihypertensive effect of clonidine .",
+        "In rats clonidine lowered blood pressure .",
+    ]
+    tagged = [(t.text, lab) for toks, labels in sentences for t, lab in zip(toks, labels, strict=True) if lab != "O"]
+    assert tagged == [("Naloxone", "B-Chemical"), ("clonidine", "B-Chemical")]  # the abstract's is not
+
+
+def test_bc5cdr_sentences_carry_every_mention(shared_data):
+    """Mention counts are the corpus paper's (Li et al., Database 2016: training 5,203 chemical and 4,182
+    disease mentions, development 5,347 and 4,244), and every mention begins exactly one BIO entity."""
+    docs = pubtator_docs(shared_data / "literature" / "bc5cdr")
+    kinds = Counter(m.type for d in docs for m in d.mentions)
+    assert kinds == {"Chemical": 5203 + 5347, "Disease": 4182 + 4244}
+    begins = Counter(lab[2:] for d in docs for _t, labels in bio_sentences(d) for lab in labels if lab[:2] == "B-")
+    assert begins == kinds

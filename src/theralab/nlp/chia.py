@@ -42,6 +42,9 @@ ENTITY_TYPES: tuple[str, ...] = (
     "Visit",
 )
 TYPE_PRIORITY = {t: i for i, t in enumerate(ENTITY_TYPES)}
+#: Annotations kept beside the entities but not tagged: they group entities (``Scope``) or anchor a
+#: time window (``Reference_point``); an auxiliary training task can read them (``second_layer``).
+STRUCTURE_TYPES: tuple[str, ...] = ("Scope", "Reference_point")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ChiaDoc:
     text: str
     spans: list[Span] = field(default_factory=list)  # every modelled-type entity (may overlap)
     negated: set[tuple[int, int]] = field(default_factory=set)  # spans Chia links to a Negation
+    structure: list[Span] = field(default_factory=list)  # Scope and Reference_point (not modelled)
 
     @property
     def trial(self) -> str:
@@ -96,6 +100,8 @@ def read_ann(text: str, ann: str, doc_id: str = "") -> ChiaDoc:
             boxes[parts[0]] = (etype, start, end)
             if etype in TYPE_PRIORITY:
                 doc.spans.append(Span(etype, start, end, text[start:end]))
+            elif etype in STRUCTURE_TYPES:
+                doc.structure.append(Span(etype, start, end, text[start:end]))
         elif line.startswith("R") and len(parts) >= 2 and parts[1].startswith("Has_negation"):
             args = dict(a.split(":", 1) for a in parts[1].split()[1:] if ":" in a)
             if "Arg1" in args:
@@ -188,9 +194,30 @@ def bio_sequences(doc: ChiaDoc) -> list[tuple[list[Token], list[str]]]:
     A token is inside an entity when it overlaps it (gold boundaries inside a token, rare with this
     tokeniser, round outwards).
     """
-    flat = flatten(doc.spans)
+    return _bio_lines(doc.text, flatten(doc.spans))
+
+
+def second_layer(doc: ChiaDoc) -> list[tuple[list[Token], list[str]]]:
+    """What :func:`bio_sequences` cannot show, as a second BIO layer on the same lines.
+
+    The modelled-type entities that flattening dropped (nested inside or overlapping a longer one,
+    e.g. the ``Qualifier`` "ovarian" inside a ``Condition``), then ``Reference_point``, then
+    ``Scope`` where they do not overlap what is already there. Why: an auxiliary head trained on
+    these makes the shared encoder learn Chia's nesting and grouping without changing the flat
+    output the matcher uses.
+    """
+    kept = set(flatten(doc.spans))
+    layer = flatten([sp for sp in doc.spans if sp not in kept])
+    for etype in ("Reference_point", "Scope"):
+        for sp in sorted((s for s in doc.structure if s.type == etype), key=lambda s: s.start - s.end):
+            if all(sp.end <= c.start or sp.start >= c.end for c in layer):
+                layer.append(sp)
+    return _bio_lines(doc.text, sorted(layer, key=lambda s: s.start))
+
+
+def _bio_lines(text: str, flat: list[Span]) -> list[tuple[list[Token], list[str]]]:
     out = []
-    for offset, line in split_lines(doc.text):
+    for offset, line in split_lines(text):
         toks = tokenize(line, offset)
         labels = ["O"] * len(toks)
         for sp in flat:

@@ -166,6 +166,10 @@ def build_tagger(sizes: dict[str, int], hp: dict[str, Any]) -> Any:
             self.end = nn.Parameter(torch.zeros(n))
 
         def emissions(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            return self.out(self.drop(self.hidden(batch)))
+
+        def hidden(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            """The BiLSTM states ``[B, T, 2*hidden]`` (auxiliary training heads read them too)."""
             x = torch.cat([self.word(batch["words"]), self.char(batch["chars"]), self.shape(batch["shapes"]),
                            self.cue(batch["cues"]), self.gaz(batch["gaz"])], dim=-1)
             lengths = batch["mask"].sum(1).cpu()
@@ -173,7 +177,7 @@ def build_tagger(sizes: dict[str, int], hp: dict[str, Any]) -> Any:
                                                        enforce_sorted=False)
             h, _ = self.lstm(packed)
             h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=x.shape[1])
-            return self.out(self.drop(h))
+            return h
 
     return Tagger()
 
@@ -190,11 +194,9 @@ def crf_nll(em: Any, tags: Any, mask: Any, trans: Any, start: Any, end: Any) -> 
 
     b, t, _ = em.shape
     maskf = mask.float()
-    ar = torch.arange(b)
-    gold = start[tags[:, 0]] + em[ar, 0, tags[:, 0]]
-    for i in range(1, t):
-        step = trans[tags[:, i - 1], tags[:, i]] + em[ar, i, tags[:, i]]
-        gold = gold + step * maskf[:, i]
+    ar = torch.arange(b, device=em.device)
+    gold = start[tags[:, 0]] + (em.gather(2, tags.unsqueeze(2)).squeeze(2) * maskf).sum(1)
+    gold = gold + (trans[tags[:, :-1], tags[:, 1:]] * maskf[:, 1:]).sum(1)
     last = tags[ar, mask.sum(1) - 1]
     gold = gold + end[last]
     alpha = start + em[:, 0]  # [B, L]

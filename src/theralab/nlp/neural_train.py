@@ -5,7 +5,9 @@ of the 800 Chia trials and scores the fifth; ``--all --cv DIR0 … DIR4`` trains
 every trial and pools the fold models' held-out figures into its card. Each run pre-trains word
 vectors on the text of its training trials (never a held-out trial's) plus the titles and abstracts
 of a PubTator corpus (BC5CDR in ``../shared``), trains one BiLSTM-CRF per seed and averages them as
-an ensemble.
+an ensemble. While it trains, two auxiliary heads share its encoder (:mod:`theralab.nlp.neural_aux`:
+Chia's nested and grouping annotations, and BC5CDR's Disease and Chemical mentions); only the main
+tagger is saved. ``--device cuda`` trains on a GPU where one is lent.
 
 Why these choices: the training-entity dictionary feature is jackknifed over trial folds exactly as
 for the CRF (:func:`theralab.nlp.train.train_crf`) so the network cannot learn to trust it blindly;
@@ -26,8 +28,10 @@ from typing import Any
 from theralab.errors import InputError
 from theralab.nlp.chia import ChiaDoc, bio_sequences, corpus_fingerprint, load_chia, split_trials, trial_fold
 from theralab.nlp.neural import UNK, Vocab, batch_tensors, build_tagger, crf_nll, norm_word
+from theralab.nlp.neural_aux import aux_head, aux_tasks
+from theralab.nlp.neural_cv import cv_summary, pool_into_card
 from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, NeuralNER, crf_masks
-from theralab.nlp.pubtator import pubtator_texts
+from theralab.nlp.pubtator import pubtator_docs
 from theralab.nlp.tokens import split_lines, tokenize
 
 DEFAULT_HP: dict[str, Any] = {
@@ -45,10 +49,23 @@ DEFAULT_HP: dict[str, Any] = {
     "clip": 5.0,
     "w2v_epochs": 5,
     "w2v_min_count": 2,
+    "aux_layer2": 0.5,
+    "aux_pubtator": 0.5,
 }
 SEED = 13
 DEFAULT_SEEDS = (13, 14, 15)
 MODEL_NAME = "chia-bilstm"
+CARD_DESCRIPTION = (
+    "BiLSTM-CRF ensemble with character CNN, our own word2vec vectors and a training-entity dictionary "
+    "feature, tagging Chia entity types (BIO) in eligibility criteria and clinical text. Trained on the Chia "
+    "corpus (Kury et al., Sci Data 2020), CC BY 4.0, with two auxiliary heads during training only: Chia's "
+    "nested, Scope and Reference_point annotations, and the Disease and Chemical mentions of BC5CDR (Li et "
+    "al., Database 2016; training and development abstracts)."
+)
+CARD_LICENCE = (
+    "weights derived from Chia, CC BY 4.0: Kury et al., Sci Data 7:281 (2020), doi:10.1038/s41597-020-00620-0; "
+    "and from BC5CDR (public domain mark): Li et al., Database 2016:baw068"
+)
 #: Subtracted from the ``O`` score before decoding: the networks leave vague entities (Qualifier,
 #: Observation, Mood) unlabelled more often than they mislabel them, so a small bias toward entities
 #: trades precision for recall. Chosen on the dev trials (10% of the training trials), never the test.
@@ -62,7 +79,8 @@ def unlabeled_lines(texts: list[str]) -> list[list[str]]:
 
 def _encode_docs(
     docs: list[ChiaDoc], vocab: Vocab, gaz_of: Callable[[ChiaDoc], Any], grow: bool
-) -> list[tuple[dict[str, Any], list[str]]]:
+) -> list[tuple[dict[str, Any], list[str], tuple[str, int]]]:
+    """(encoded inputs, BIO labels, line key) per non-blank line; the key is (doc id, first offset)."""
     out = []
     for d in docs:
         gaz = gaz_of(d)
@@ -72,8 +90,8 @@ def _encode_docs(
             tags = gaz.tag(toks) if gaz is not None else None
             if grow:
                 vocab.add_line(toks, tags)
-            out.append((toks, tags, labels))
-    return [(vocab.encode(t, g), lab) for t, g, lab in out]
+            out.append((toks, tags, labels, (d.doc_id, toks[0].start)))
+    return [(vocab.encode(t, g), lab, key) for t, g, lab, key in out]
 
 
 def train_bilstm(
@@ -88,6 +106,8 @@ def train_bilstm(
     dev: list[ChiaDoc] | None = None,
     log: Callable[[str], None] | None = None,
     threads: int = 1,
+    aux_docs: list[Any] | None = None,
+    device: str = "cpu",
 ) -> Path:
     """Fit one BiLSTM-CRF per seed on ``docs`` and write the ensemble to ``out_dir``; returns ``model.pt``.
 
@@ -104,6 +124,10 @@ def train_bilstm(
         log: receives progress lines.
         threads: torch CPU threads; 1 by default: on two shared cores, more threads spin-wait and run
             many times slower than one.
+        aux_docs: annotated PubTator documents (e.g. BC5CDR) for the auxiliary head that
+            ``hp["aux_pubtator"] > 0`` trains beside the criteria tagger (multi-task learning).
+        device: ``"cpu"`` or ``"cuda"`` (a lent GPU trains a network in about half the time of one
+            CPU core); the saved weights load on either.
     """
     import torch
 
@@ -113,7 +137,8 @@ def train_bilstm(
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _train(docs, Path(out_dir), extra_text or [], hp, seeds, folds, gazetteer, dev, log or (lambda _m: None))
+        return _train(docs, Path(out_dir), extra_text or [], hp, seeds, folds, gazetteer, dev,
+                      log or (lambda _m: None), aux_docs or [], device)
     finally:
         torch.set_num_threads(previous)
 
@@ -128,6 +153,8 @@ def _train(
     gazetteer: bool,
     dev: list[ChiaDoc] | None,
     say: Callable[[str], None],
+    aux_docs: list[Any],
+    device: str,
 ) -> Path:
     import numpy as np
     import torch
@@ -159,7 +186,7 @@ def _train(
     for w in words:
         vocab.words.setdefault(w, len(vocab.words))
     train_set = _encode_docs(docs, vocab, lambda d: gaz_fold.get(fold_of[d.trial]), grow=True)
-    vocab.labels = ["O", *sorted({lab for _e, labels in train_set for lab in labels} - {"O"})]
+    vocab.labels = ["O", *sorted({lab for _e, labels, _k in train_set for lab in labels} - {"O"})]
     lab_ix = {lab: i for i, lab in enumerate(vocab.labels)}
     vocab.save(out_dir / VOCAB_FILE)
     sizes = {
@@ -171,15 +198,18 @@ def _train(
         "labels": len(vocab.labels),
     }
     mask_trans, mask_start = crf_masks(vocab.labels)
+    m_trans, m_start = mask_trans.to(device), mask_start.to(device)
     order = sorted(range(len(train_set)), key=lambda i: len(train_set[i][1]))
     batches = []
     for k in range(0, len(order), hp["batch"]):  # fixed batches of similar length, tensors built once
         idx = order[k : k + hp["batch"]]
         batch = batch_tensors([train_set[i][0] for i in idx])
+        batch["keys"] = [train_set[i][2] for i in idx]
         tags = torch.zeros(batch["mask"].shape, dtype=torch.long)
         for r, i in enumerate(idx):
             tags[r, : len(train_set[i][1])] = torch.tensor([lab_ix[x] for x in train_set[i][1]])
         batches.append((batch, tags))
+    aux = aux_tasks(docs, aux_docs, vocab, full_gaz, batches, hp)
     pretrained = None if vecs is None else torch.from_numpy(np.asarray(vecs)) * 0.3 * float(np.sqrt(hp["word_dim"]))
 
     members = []
@@ -192,34 +222,58 @@ def _train(
             net.word.weight[0].zero_()
             if pretrained is not None:
                 net.word.weight[2 : 2 + len(words)] = pretrained
-        opt = torch.optim.Adam(net.parameters(), lr=hp["lr"])
+        heads = torch.nn.ModuleDict({n: aux_head(2 * hp["hidden"], len(t["labels"])) for n, t in aux.items()})
+        net.to(device)
+        heads.to(device)
+        params = list(net.parameters()) + list(heads.parameters())
+        opt = torch.optim.Adam(params, lr=hp["lr"])
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1.0 + 0.05 * e))
         for epoch in range(hp["epochs"]):
             net.train()
             rng.shuffle(batches)
             total = 0.0
-            for batch, tags in batches:
-                if hp["word_dropout"] > 0:
-                    drop = (torch.rand(batch["words"].shape) < hp["word_dropout"]) & batch["mask"]
-                    batch = {**batch, "words": batch["words"].masked_fill(drop, UNK)}
-                em = net.emissions(batch)
-                loss = crf_nll(em, tags, batch["mask"], net.trans + mask_trans, net.start + mask_start, net.end)
+            for bi, (batch, tags) in enumerate(batches):
+                batch, tags = _dropped(batch, hp, device), tags.to(device)
+                h = net.hidden(batch)
+                em = net.out(net.drop(h))
+                loss = crf_nll(em, tags, batch["mask"], net.trans + m_trans, net.start + m_start, net.end)
+                for name, task in aux.items():
+                    if name == "layer2":  # the same lines, a second tag layer
+                        a_h, a_batch, a_tags = h, batch, batch["layer2"]
+                    else:  # the next batch of the other corpus
+                        a_batch, a_tags = task["batches"][(epoch * len(batches) + bi) % len(task["batches"])]
+                        a_batch, a_tags = _dropped(a_batch, hp, device), a_tags.to(device)
+                        a_h = net.hidden(a_batch)
+                    loss = loss + task["weight"] * heads[name].nll(net.drop(a_h), a_tags, a_batch["mask"], task)
                 opt.zero_grad()
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), hp["clip"])
+                torch.nn.utils.clip_grad_norm_(params, hp["clip"])
                 opt.step()
                 total += loss.item() * len(tags)
             sched.step()
             msg = f"seed {seed} epoch {epoch + 1}: loss {total / len(train_set):.3f} ({time.time() - t0:.0f} s)"
-            if dev:
+            if dev and (device == "cpu" or epoch + 1 == hp["epochs"]):
+                net.to("cpu")
                 msg += f" dev overlap F1 {_dev_f1([net], vocab, full_gaz, dev, sizes, hp, out_dir):.4f}"
+                net.to(device)
             say(msg)
-        members.append(net)
+        members.append(net.to("cpu"))
     path = out_dir / WEIGHTS_FILE
     _save(path, members, sizes, hp)
     if dev and len(members) > 1:
         say(f"ensemble dev overlap F1 {_dev_f1(members, vocab, full_gaz, dev, sizes, hp, out_dir):.4f}")
     return path
+
+
+def _dropped(batch: dict[str, Any], hp: dict[str, Any], device: str) -> dict[str, Any]:
+    """The batch on ``device`` with word dropout applied (words replaced by ``<unk>`` at random)."""
+    import torch
+
+    batch = {k: v.to(device) for k, v in batch.items() if k != "keys"}
+    if hp["word_dropout"] > 0:
+        drop = (torch.rand(batch["words"].shape, device=device) < hp["word_dropout"]) & batch["mask"]
+        batch["words"] = batch["words"].masked_fill(drop, UNK)
+    return batch
 
 
 def _save(path: Path, members: list[Any], sizes: dict[str, int], hp: dict[str, Any]) -> None:
@@ -260,53 +314,12 @@ def _dev_f1(
     return score([flatten(d.spans) for d in dev], preds)["overall"]["overlap"]["f1"]
 
 
-def cv_summary(fold_dirs: list[Path]) -> dict[str, Any]:
-    """Pool the held-out metrics of k fold models (their cards) into one k-fold estimate.
-
-    Per type and overall, true positives are recovered from each fold's precision x predictions and
-    recall x gold and summed, so the pooled figures are micro-averages over every trial of the
-    corpus (each trial scored once, by the model that did not see it); the per-fold overall figures
-    and their spread are kept beside them.
-
-    Raises:
-        InputError: when a directory's card has no held-out metrics or two cards hold the same fold.
-    """
-    from theralab.models.registry import load_card
-
-    folds: list[dict[str, Any]] = []
-    pooled: dict[str, dict[str, list[float]]] = {}
-    for d in fold_dirs:
-        card = load_card(Path(d), verify=False)
-        flat = (card.metrics or {}).get("heldout_flattened")
-        if not flat:
-            raise InputError(f"{d} has no held-out metrics in its card", hint="pass fold models trained with --fold K")
-        fold = (card.training_data or {}).get("fold")
-        if fold is not None and any(f["fold"] == fold for f in folds):
-            raise InputError(f"fold {fold} is given twice", where=str(d))
-        o, e = flat["overall"]["overlap"], flat["overall"]["exact"]
-        folds.append({"fold": fold, "trials": (card.training_data or {}).get("test_trials"), "seeds": card.seeds,
-                      "gold": o["gold"],
-                      "overlap_precision": o["precision"], "overlap_recall": o["recall"], "overlap_f1": o["f1"],
-                      "exact_f1": e["f1"]})
-        for etype, kinds in flat.items():
-            for kind, m in kinds.items():
-                acc = pooled.setdefault(etype, {}).setdefault(kind, [0.0, 0.0, 0.0, 0.0])
-                acc[0] += m["precision"] * m["pred"]
-                acc[1] += m["pred"]
-                acc[2] += m["recall"] * m["gold"]
-                acc[3] += m["gold"]
-    table: dict[str, dict[str, dict[str, float]]] = {}
-    for etype, kinds in pooled.items():
-        for kind, (tp_p, n_pred, tp_g, n_gold) in kinds.items():
-            p = tp_p / n_pred if n_pred else 0.0
-            r = tp_g / n_gold if n_gold else 0.0
-            table.setdefault(etype, {})[kind] = {"precision": round(p, 4), "recall": round(r, 4),
-                                                 "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-                                                 "gold": int(n_gold), "pred": int(n_pred)}
-    f1s = [f["overlap_f1"] for f in folds]
-    mean = sum(f1s) / len(f1s)
-    sd = (sum((x - mean) ** 2 for x in f1s) / (len(f1s) - 1)) ** 0.5 if len(f1s) > 1 else 0.0
-    return {"folds": folds, "overlap_f1_mean": round(mean, 4), "overlap_f1_sd": round(sd, 4), "pooled": table}
+def _aux_summary(hp: dict[str, Any], n_abstracts: int, source: str) -> dict[str, Any]:
+    """What the card says of the auxiliary training heads (weights 0 = off)."""
+    full = {**DEFAULT_HP, **hp}
+    return {"chia_second_layer": full["aux_layer2"],
+            "pubtator_disease_chemical": full["aux_pubtator"],
+            "pubtator_source": f"{n_abstracts} annotated abstracts ({source})" if full["aux_pubtator"] > 0 else None}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -346,6 +359,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "the k-fold result given with --cv)")
     ap.add_argument("--cv", type=Path, nargs="+", default=None,
                     help="with --all: the fold models' directories, whose held-out metrics are pooled into the card")
+    ap.add_argument("--pool-only", action="store_true",
+                    help="with --all --cv: write the pooled fold figures into the card of the model already in "
+                    "--out, without training it again (the fold models finished after it)")
     ap.add_argument(
         "--dev",
         action="store_true",
@@ -353,6 +369,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "trials are not scored (for choosing settings); needs --out",
     )
     ap.add_argument("--no-gazetteer", action="store_true")
+    ap.add_argument("--device", default="cpu", help="torch device for training: cpu (default) or cuda")
     ap.add_argument(
         "--o-bias",
         type=float,
@@ -364,8 +381,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ap.error("--out is required unless --all: only the all-trials model replaces the shipped weights")
     if args.cv and not args.all:
         ap.error("--cv goes with --all")
+    if args.pool_only and not args.cv:
+        ap.error("--pool-only needs --all --cv FOLD_DIRS")
     cv = cv_summary(args.cv) if args.cv else None  # read first: a bad fold directory fails before training
     args.out = args.out or Path(__file__).resolve().parent / "weights" / MODEL_NAME
+    if args.pool_only:
+        return pool_into_card(args.out, cv)
+    hp = {"epochs": args.epochs, "hidden": args.hidden, **args.hp}
+    if args.abstracts == "none" and {**DEFAULT_HP, **hp}["aux_pubtator"] > 0:
+        ap.error("--abstracts none leaves the auxiliary abstract task without data: add --hp '{\"aux_pubtator\": 0}'")
     docs = load_chia(args.chia)
     if args.all:
         train, test = docs, []
@@ -374,8 +398,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dev = None
     if args.dev:
         train, dev = split_trials(train, 0.1, SEED)
-    hp = {"epochs": args.epochs, "hidden": args.hidden, **args.hp}
-    abstracts = [] if args.abstracts == "none" else pubtator_texts(Path(args.abstracts))
+    aux_docs = [] if args.abstracts == "none" else pubtator_docs(Path(args.abstracts))
+    abstracts = [d.text for d in aux_docs]
     t0 = time.time()
     train_bilstm(
         train,
@@ -386,6 +410,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         dev=dev,
         gazetteer=not args.no_gazetteer,
         log=print,
+        aux_docs=aux_docs,
+        device=args.device,
     )
     seconds = time.time() - t0
     files = [WEIGHTS_FILE, VOCAB_FILE] + ([] if args.no_gazetteer else [GAZETTEER_FILE])
@@ -421,9 +447,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         name=MODEL_NAME,
         task="clinical-ner",
         version="2" if args.all else "1",
-        description="BiLSTM-CRF ensemble with character CNN, our own word2vec vectors and a training-entity "
-        "dictionary feature, tagging Chia entity types (BIO) in eligibility criteria and clinical "
-        "text. Trained on the Chia corpus (Kury et al., Sci Data 2020), CC BY 4.0.",
+        description=CARD_DESCRIPTION,
         training_data={
             **corpus_fingerprint(train),
             "split": split,
@@ -432,14 +456,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "test_trials": len({d.trial for d in test}),
             "word_vectors": "skip-gram on the text (no annotations) of the training trials"
             + (f" and {len(abstracts)} PubTator titles+abstracts ({args.abstracts})" if abstracts else ""),
+            "auxiliary_tasks": _aux_summary(hp, len(aux_docs), args.abstracts),
         },
         metrics=metrics,
         seeds=list(args.seeds),
         weights=dict.fromkeys(files, ""),
         retrain=retrain,
         params={**DEFAULT_HP, **hp, "gazetteer": not args.no_gazetteer, "o_bias": args.o_bias},
-        licence="weights derived from Chia, CC BY 4.0: Kury et al., Sci Data 7:281 (2020), "
-        "doi:10.1038/s41597-020-00620-0",
+        licence=CARD_LICENCE,
     )
     save_card(args.out, card)
     summary: dict[str, Any] = {"train_docs": len(train), "test_docs": len(test), "seconds": round(seconds, 1)}
