@@ -120,7 +120,9 @@ def train_bilstm(
         seeds: one network per seed; their CRF potentials are averaged at prediction time.
         folds: trial folds of the jackknifed dictionary feature.
         gazetteer: use the training-entity dictionary feature.
-        dev: optional documents scored (overlap F1) after every epoch, for choosing ``epochs``.
+        dev: optional documents scored (overlap F1) after every epoch, for choosing ``epochs`` (on a
+            GPU after the last epoch only: scoring runs on the CPU). The logged loss includes the
+            auxiliary heads' losses.
         log: receives progress lines.
         threads: torch CPU threads; 1 by default: on two shared cores, more threads spin-wait and run
             many times slower than one.
