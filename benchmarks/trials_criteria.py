@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         # the shipped recipe: BC5CDR abstracts feed the word vectors and the auxiliary Disease/Chemical head
         abstracts = pubtator_docs(ROOT.parent / "shared" / "data" / "literature" / "bc5cdr")
-        train_bilstm(train, tmp, extra_text=[d.text for d in abstracts], aux_docs=abstracts,
+        train_bilstm(train, tmp, abstracts=abstracts,
                      seeds=tuple(args.seeds or DEFAULT_SEEDS), log=lambda m: print(m, file=sys.stderr))
         print(f"trained in {time.perf_counter() - t0:.0f} s -> {tmp}", file=sys.stderr)
         save_card(tmp, ModelCard(name="chia-bilstm-bench", task="clinical-ner", params={"o_bias": O_BIAS},

@@ -93,7 +93,7 @@ def test_tiny_training_run_learns_its_documents(chia, tmp_path, test_data):
     }
     abstracts = read_pubtator(test_data / "literature" / "mini.PubTator.txt")
     lines = []
-    train_bilstm(docs, tmp_path, hp=hp, seeds=(1,), folds=2, aux_docs=abstracts, log=lines.append)
+    train_bilstm(docs, tmp_path, hp=hp, seeds=(1,), folds=2, abstracts=abstracts, log=lines.append)
     assert len(lines) == 13 and lines[-1].startswith("seed 1 epoch 12")
     saved = torch.load(tmp_path / WEIGHTS_FILE, weights_only=True)["members"][0]
     assert "out.weight" in saved and not any(k.startswith(("heads", "aux")) for k in saved)

@@ -98,7 +98,7 @@ def aux_tasks(
         if not aux_docs:
             raise InputError(
                 "aux_pubtator > 0 needs annotated abstracts",
-                hint="pass aux_docs (the command line reads them from --abstracts), or set aux_pubtator to 0",
+                hint="pass abstracts (the command line reads them from --abstracts), or set aux_pubtator to 0",
             )
         sents = [(toks, lab) for d in aux_docs for toks, lab in bio_sentences(d) if toks]
         labels = ["O", *sorted({x for _t, lab in sents for x in lab} - {"O"})]

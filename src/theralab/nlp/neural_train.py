@@ -31,7 +31,7 @@ from theralab.nlp.neural import UNK, Vocab, batch_tensors, build_tagger, crf_nll
 from theralab.nlp.neural_aux import aux_head, aux_tasks
 from theralab.nlp.neural_cv import cv_summary, pool_into_card
 from theralab.nlp.neural_ner import GAZETTEER_FILE, VOCAB_FILE, WEIGHTS_FILE, NeuralNER, crf_masks
-from theralab.nlp.pubtator import pubtator_docs
+from theralab.nlp.pubtator import PubTatorDoc, pubtator_docs
 from theralab.nlp.tokens import split_lines, tokenize
 
 DEFAULT_HP: dict[str, Any] = {
@@ -98,7 +98,6 @@ def train_bilstm(
     docs: list[ChiaDoc],
     out_dir: Path,
     *,
-    extra_text: list[str] | None = None,
     hp: dict[str, Any] | None = None,
     seeds: tuple[int, ...] = DEFAULT_SEEDS,
     folds: int = 5,
@@ -106,7 +105,7 @@ def train_bilstm(
     dev: list[ChiaDoc] | None = None,
     log: Callable[[str], None] | None = None,
     threads: int = 1,
-    aux_docs: list[Any] | None = None,
+    abstracts: list[PubTatorDoc] | None = None,
     device: str = "cpu",
 ) -> Path:
     """Fit one BiLSTM-CRF per seed on ``docs`` and write the ensemble to ``out_dir``; returns ``model.pt``.
@@ -114,8 +113,6 @@ def train_bilstm(
     Args:
         docs: annotated training documents.
         out_dir: written with ``model.pt``, ``vocab.json`` and (with ``gazetteer``) ``gazetteer.json``.
-        extra_text: unlabelled raw texts (e.g. PubMed abstracts) the word vectors read besides the
-            training documents' text; a held-out document's text never belongs here.
         hp: settings over :data:`DEFAULT_HP`.
         seeds: one network per seed; their CRF potentials are averaged at prediction time.
         folds: trial folds of the jackknifed dictionary feature.
@@ -126,8 +123,10 @@ def train_bilstm(
         log: receives progress lines.
         threads: torch CPU threads; 1 by default: on two shared cores, more threads spin-wait and run
             many times slower than one.
-        aux_docs: annotated PubTator documents (e.g. BC5CDR) for the auxiliary head that
-            ``hp["aux_pubtator"] > 0`` trains beside the criteria tagger (multi-task learning).
+        abstracts: annotated PubTator documents (e.g. BC5CDR): their titles and abstracts join the
+            training documents' text for the word vectors, and their mentions train the auxiliary
+            head when ``hp["aux_pubtator"] > 0`` (multi-task learning). One list for both, so every
+            caller trains the same recipe; a held-out document's text never belongs here.
         device: ``"cpu"`` or ``"cuda"`` (a lent GPU trains a network in about half the time of one
             CPU core); the saved weights load on either.
     """
@@ -139,8 +138,8 @@ def train_bilstm(
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return _train(docs, Path(out_dir), extra_text or [], hp, seeds, folds, gazetteer, dev,
-                      log or (lambda _m: None), aux_docs or [], device)
+        return _train(docs, Path(out_dir), abstracts or [], hp, seeds, folds, gazetteer, dev,
+                      log or (lambda _m: None), device)
     finally:
         torch.set_num_threads(previous)
 
@@ -148,14 +147,13 @@ def train_bilstm(
 def _train(
     docs: list[ChiaDoc],
     out_dir: Path,
-    extra_text: list[str],
+    abstracts: list[PubTatorDoc],
     hp: dict[str, Any],
     seeds: tuple[int, ...],
     folds: int,
     gazetteer: bool,
     dev: list[ChiaDoc] | None,
     say: Callable[[str], None],
-    aux_docs: list[Any],
     device: str,
 ) -> Path:
     import numpy as np
@@ -175,7 +173,7 @@ def _train(
         (out_dir / GAZETTEER_FILE).unlink(missing_ok=True)
 
     t0 = time.time()
-    lines = unlabeled_lines([d.text for d in docs] + extra_text)  # the training text, never held-out text
+    lines = unlabeled_lines([d.text for d in docs] + [a.text for a in abstracts])  # never held-out text
     if hp["w2v_epochs"] > 0:
         words, vecs = train_word2vec(
             lines, dim=hp["word_dim"], epochs=hp["w2v_epochs"], min_count=hp["w2v_min_count"], seed=seeds[0]
@@ -211,7 +209,7 @@ def _train(
         for r, i in enumerate(idx):
             tags[r, : len(train_set[i][1])] = torch.tensor([lab_ix[x] for x in train_set[i][1]])
         batches.append((batch, tags))
-    aux = aux_tasks(docs, aux_docs, vocab, full_gaz, batches, hp)
+    aux = aux_tasks(docs, abstracts, vocab, full_gaz, batches, hp)
     pretrained = None if vecs is None else torch.from_numpy(np.asarray(vecs)) * 0.3 * float(np.sqrt(hp["word_dim"]))
 
     members = []
@@ -317,11 +315,10 @@ def _dev_f1(
 
 
 def _aux_summary(hp: dict[str, Any], n_abstracts: int, source: str) -> dict[str, Any]:
-    """What the card says of the auxiliary training heads (weights 0 = off)."""
-    full = {**DEFAULT_HP, **hp}
-    return {"chia_second_layer": full["aux_layer2"],
-            "pubtator_disease_chemical": full["aux_pubtator"],
-            "pubtator_source": f"{n_abstracts} annotated abstracts ({source})" if full["aux_pubtator"] > 0 else None}
+    """What the card says of the auxiliary training heads (``hp`` complete; weights 0 = off)."""
+    return {"chia_second_layer": hp["aux_layer2"],
+            "pubtator_disease_chemical": hp["aux_pubtator"],
+            "pubtator_source": f"{n_abstracts} annotated abstracts ({source})" if hp["aux_pubtator"] > 0 else None}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -389,8 +386,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args.out = args.out or Path(__file__).resolve().parent / "weights" / MODEL_NAME
     if args.pool_only:
         return pool_into_card(args.out, cv)
-    hp = {"epochs": args.epochs, "hidden": args.hidden, **args.hp}
-    if args.abstracts == "none" and {**DEFAULT_HP, **hp}["aux_pubtator"] > 0:
+    hp = {**DEFAULT_HP, "epochs": args.epochs, "hidden": args.hidden, **args.hp}
+    if args.abstracts == "none" and hp["aux_pubtator"] > 0:
         ap.error("--abstracts none leaves the auxiliary abstract task without data: add --hp '{\"aux_pubtator\": 0}'")
     docs = load_chia(args.chia)
     if args.all:
@@ -400,19 +397,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dev = None
     if args.dev:
         train, dev = split_trials(train, 0.1, SEED)
-    aux_docs = [] if args.abstracts == "none" else pubtator_docs(Path(args.abstracts))
-    abstracts = [d.text for d in aux_docs]
+    abstracts = [] if args.abstracts == "none" else pubtator_docs(Path(args.abstracts))
     t0 = time.time()
     train_bilstm(
         train,
         args.out,
-        extra_text=abstracts,
+        abstracts=abstracts,
         hp=hp,
         seeds=tuple(args.seeds),
         dev=dev,
         gazetteer=not args.no_gazetteer,
         log=print,
-        aux_docs=aux_docs,
         device=args.device,
     )
     seconds = time.time() - t0
@@ -458,13 +453,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "test_trials": len({d.trial for d in test}),
             "word_vectors": "skip-gram on the text (no annotations) of the training trials"
             + (f" and {len(abstracts)} PubTator titles+abstracts ({args.abstracts})" if abstracts else ""),
-            "auxiliary_tasks": _aux_summary(hp, len(aux_docs), args.abstracts),
+            "auxiliary_tasks": _aux_summary(hp, len(abstracts), args.abstracts),
         },
         metrics=metrics,
         seeds=list(args.seeds),
         weights=dict.fromkeys(files, ""),
         retrain=retrain,
-        params={**DEFAULT_HP, **hp, "gazetteer": not args.no_gazetteer, "o_bias": args.o_bias},
+        params={**hp, "gazetteer": not args.no_gazetteer, "o_bias": args.o_bias},
         licence=CARD_LICENCE,
     )
     save_card(args.out, card)
