@@ -72,10 +72,10 @@ def run_set(name: str, frame: pd.DataFrame, targets: list[str], split: str, args
             labels: np.ndarray | None = None) -> dict[str, float]:
     """Train every model on one split of one data set; return test scores."""
     from theralab.chem.fingerprints import Fingerprinter, fingerprint_spec, unpack_bits
-    from theralab.discovery import admet_chemprop
-    from theralab.discovery.admet_features import make_split, maplight_features
-    from theralab.discovery.admet_models import TrainConfig, fit
-    from theralab.discovery.admet_train import prepare
+    from theralab.discovery.admet import dmpnn as admet_chemprop
+    from theralab.discovery.admet.features import make_split, maplight_features
+    from theralab.discovery.admet.train import prepare
+    from theralab.discovery.admet.user_models import TrainConfig, fit
 
     t0 = time.perf_counter()
     prepared, task = prepare(frame, targets)

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from admet_ai import ADMETModel
 
-    from theralab.discovery.admet_panel import AdmetPanel
+    from theralab.discovery.admet.panel import AdmetPanel
 
     panel = AdmetPanel()
     sequential = AdmetPanel(overlap=False) if args.sequential else None

@@ -1,8 +1,8 @@
 """AF / rhythm classification on CinC 2017: 5-fold cross-validated CinC F1 (mean of N, A, O F1).
 
 Runs, on the same stratified folds (StratifiedKFold, shuffle, random_state 7), the previous
-feature model alone (LightGBM on theralab.monitoring.ecg_features), the 1-D CNN alone
-(theralab.monitoring.ecg_cnn) and the shipped ensemble (mean of the two probability vectors,
+feature model alone (LightGBM on theralab.monitoring.ecg.features), the 1-D CNN alone
+(theralab.monitoring.ecg.cnn) and the shipped ensemble (mean of the two probability vectors,
 weight fixed in advance). In every fold both models are fitted on the training records only.
 
 Features and 100 Hz signals are computed once and cached under benchmarks/cache/monitoring/
@@ -29,7 +29,7 @@ CACHE = Path(__file__).resolve().parent / "cache" / "monitoring"
 def _report(name: str, labels, pred, metrics: dict[str, float]) -> None:
     import pandas as pd
 
-    from theralab.monitoring.ecg_rhythm import CLASSES
+    from theralab.monitoring.ecg.rhythm import CLASSES
 
     print(f"\n== {name}")
     print(pd.crosstab(pd.Series(labels, name="true"), pd.Series(pred, name="predicted")).to_string())
@@ -50,7 +50,7 @@ def main() -> None:
 
     import numpy as np
 
-    from theralab.monitoring import ecg_rhythm as er
+    from theralab.monitoring.ecg import rhythm as er
 
     t0 = time.perf_counter()
     df = er.feature_table(args.data, CACHE)
@@ -68,7 +68,7 @@ def main() -> None:
     else:
         import torch
 
-        from theralab.monitoring import ecg_cnn
+        from theralab.monitoring.ecg import cnn as ecg_cnn
 
         torch.set_num_threads(args.threads)
         signals = ecg_cnn.cinc_signals(args.data, CACHE)

@@ -25,7 +25,7 @@ METHODS = ("theralab", "xqrs", "neurokit", "pantompkins")
 
 def detect(method: str, x: np.ndarray, fs: float) -> np.ndarray:
     if method == "theralab":
-        from theralab.monitoring.ecg_qrs import detect_qrs
+        from theralab.monitoring.ecg.qrs import detect_qrs
 
         return detect_qrs(x, fs)
     if method == "xqrs":
@@ -54,7 +54,7 @@ def main() -> None:
     import wfdb
     from wfdb import processing
 
-    from theralab.monitoring.ecg import BEAT_SYMBOLS
+    from theralab.monitoring.ecg.analysis import BEAT_SYMBOLS
 
     records = args.records or sorted(p.stem for p in args.data.glob("*.hea"))
     totals = {m: {"tp": 0, "fp": 0, "fn": 0, "seconds": 0.0, "ecg_s": 0.0} for m in args.methods}

@@ -70,7 +70,7 @@ def main() -> None:
     from theralab.settings import reset_settings
 
     reset_settings()
-    from theralab.monitoring.streams import register_device
+    from theralab.monitoring.streams.ingest import register_device
     from theralab.runtime import migrate
     from theralab.runtime.db import session_scope
 
@@ -128,8 +128,8 @@ def main() -> None:
     import paho.mqtt.client as mqtt
     from sqlalchemy import func, select
 
-    from theralab.monitoring.mqtt import MqttIngestService
-    from theralab.monitoring.store import VitalReading
+    from theralab.monitoring.streams.mqtt import MqttIngestService
+    from theralab.monitoring.streams.tables import VitalReading
     from theralab.runtime.alerts import Alert
 
     service = MqttIngestService(topic="theralab-bench/+/observations").start()

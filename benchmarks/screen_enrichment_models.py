@@ -53,7 +53,7 @@ def similarity(query_smiles: list[str], smiles: list[str]) -> np.ndarray:
 
 
 def run_target(folder: Path, seed: int, workdir: Path) -> dict[str, float]:
-    from theralab.discovery.screening import ScreenJob
+    from theralab.discovery.screening.pipeline import ScreenJob
     from theralab.models.fingerprint_gbm import train
     from theralab.models.registry import load_card  # noqa: F401 - the model dir is passed by path
 

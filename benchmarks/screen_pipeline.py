@@ -6,7 +6,7 @@ Besides wall-clock rates it reports CPU time per molecule (driver + every Dask w
 ``client.run(time.process_time)`` before and after each run), which is what to compare on a
 machine shared with other jobs, and the load average. It also profiles the first --compare
 molecules in this process with the reference profile (``theralab.chem.profile.profile_records``)
-and with the pipeline's fast profile (``theralab.discovery.screening_profile.fast_profile``),
+and with the pipeline's fast profile (``theralab.discovery.screening.profile.fast_profile``),
 checks that both give identical frames, and prints CPU ms per molecule for each.
 
 The issue asks for 1M molecules (``--n 1000000``); at the default 20,000 the rate is what scales
@@ -34,7 +34,7 @@ def compare_profiles(smiles: list[str]) -> tuple[float, float]:
 
     from theralab.chem.io import MolRecord, parse_smiles
     from theralab.chem.profile import profile_records
-    from theralab.discovery.screening_profile import alert_screen, fast_profile
+    from theralab.discovery.screening.profile import alert_screen, fast_profile
 
     records = [MolRecord(i + 1, str(i), s, *parse_smiles(s)) for i, s in enumerate(smiles)]
     alert_screen()

@@ -8,7 +8,7 @@ Scores trials a model has not seen, one of two ways:
   fold 0 is the 80/20 split of every earlier figure), which needs a model that did not see that
   fold: ``--retrain`` trains the shipped recipe on the other four folds first (three seeds, about
   25 minutes on one shared core), or ``--model DIR`` names a fold model
-  (``python -m theralab.nlp.neural_train --fold K --out DIR``). The shipped model's card holds the
+  (``python -m theralab.nlp.neural.train --fold K --out DIR``). The shipped model's card holds the
   pooled 5-fold estimate (``metrics.cv``).
 
 On those trials it measures, in the same run:
@@ -103,7 +103,7 @@ def refuse_seen_fold(model: Any, fold: int) -> None:
         sys.exit(
             f"{model.model_dir.name} was trained on {seen}: scoring it on fold {fold} would report training "
             "accuracy. Use --retrain (trains the same recipe on the other folds), --model DIR of a model from "
-            "`python -m theralab.nlp.neural_train --fold K --out DIR`, or --heldout DIR with unseen trials."
+            "`python -m theralab.nlp.neural.train --fold K --out DIR`, or --heldout DIR with unseen trials."
         )
 
 
@@ -135,8 +135,8 @@ def negation_eval(test: list, model: Any) -> dict[str, float]:
 
 def parse_eval(test: list, model_dir: str) -> dict[str, Any]:
     """Parse each held-out trial's criteria and count coded entities and parsed measurement values."""
-    from theralab.trials.criteria import parse_criteria
-    from theralab.trials.criteria_models import CORE_TYPES
+    from theralab.trials.criteria.parse import parse_criteria
+    from theralab.trials.criteria.schemas import CORE_TYPES
 
     trials = sorted({d.trial for d in test})
     by_trial: dict[str, dict[str, str]] = {}
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     model_dir = args.model
     if args.retrain:
         from theralab.models.registry import ModelCard, save_card
-        from theralab.nlp.neural_train import DEFAULT_SEEDS, O_BIAS, train_bilstm
+        from theralab.nlp.neural.train import DEFAULT_SEEDS, O_BIAS, train_bilstm
 
         tmp = Path(tempfile.mkdtemp(prefix="chia-bilstm-"))
         t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Sections (run one, or ``all``):
 
-* ``accuracy``: the 15-criterion structured trial (``theralab.trials.matching_synthetic``) on a
+* ``accuracy``: the 15-criterion structured trial (``theralab.trials.matching.synthetic``) on a
   seeded synthetic cohort; the engine (SQL over the ``ehr_*`` tables) against an oracle that reads
   the generator's FHIR with plain Python. Criterion-level accuracy; goal 100 %.
 * ``synthea``: the same on the Synthea CSV export (27 patients) and the Synthea bulk FHIR export.
@@ -46,9 +46,9 @@ PG_URL = os.environ.get("THERALAB_TEST_PG", "postgresql://postgres@127.0.0.1:543
 def _engine(url: str):
     from sqlalchemy import create_engine
 
-    from theralab.ehr import store
+    from theralab.ehr import tables as store
     from theralab.runtime.db import Base, _normalise_url
-    from theralab.trials import store as tstore
+    from theralab.trials import tables as tstore
 
     eng = create_engine(_normalise_url(url))
     Base.metadata.create_all(eng, tables=store.ehr_tables() + tstore.trial_tables())
@@ -56,10 +56,10 @@ def _engine(url: str):
 
 
 def accuracy(n: int, seed: int) -> dict[str, Any]:
-    from theralab.ehr.fhir import import_resources
-    from theralab.ehr.synthetic import generate_cohort
+    from theralab.ehr.fhir.ingest import import_resources
+    from theralab.ehr.synthetic.cohort import generate_cohort
     from theralab.runtime.db import session_scope
-    from theralab.trials.matching_synthetic import FhirPatient, criterion_accuracy
+    from theralab.trials.matching.synthetic import FhirPatient, criterion_accuracy
 
     with tempfile.TemporaryDirectory() as tmp:
         eng = _engine(f"sqlite:///{tmp}/acc.db")
@@ -82,11 +82,11 @@ def _short(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def synthea() -> list[dict[str, Any]]:
-    from theralab.ehr.fhir import import_path
-    from theralab.ehr.fhir_read import fhir_files, iter_file
-    from theralab.ehr.synthea_csv import iter_synthea_csv
+    from theralab.ehr.fhir.ingest import import_path
+    from theralab.ehr.fhir.read import fhir_files, iter_file
+    from theralab.ehr.fhir.synthea_csv import iter_synthea_csv
     from theralab.runtime.db import session_scope
-    from theralab.trials.matching_synthetic import criterion_accuracy, group_by_patient
+    from theralab.trials.matching.synthetic import criterion_accuracy, group_by_patient
 
     out = []
     for name in ("synthea_csv_27pt", "synthea_bulk_10pt"):
@@ -116,7 +116,7 @@ def _replicate(eng, copies: int) -> None:
     """Copy every ehr row ``copies`` times with ids suffixed ``~k`` (patients, then child tables)."""
     from sqlalchemy import String, cast, insert, literal, select
 
-    from theralab.ehr import store
+    from theralab.ehr import tables as store
 
     id_cols = {"id", "patient_id", "parent_id", "encounter_id"}
     with eng.begin() as conn:
@@ -134,12 +134,12 @@ def speed(url: str, n: int, replicate: int, validate: bool, runs: int) -> dict[s
 
     from sqlalchemy import func, select
 
-    from theralab.ehr import store
-    from theralab.ehr.fhir import import_resources
-    from theralab.ehr.synthetic import generate_patient
+    from theralab.ehr import tables as store
+    from theralab.ehr.fhir.ingest import import_resources
+    from theralab.ehr.synthetic.cohort import generate_patient
     from theralab.runtime.db import session_scope
-    from theralab.trials.matching import evaluate_cohort
-    from theralab.trials.matching_synthetic import benchmark_trial
+    from theralab.trials.matching.engine import evaluate_cohort
+    from theralab.trials.matching.synthetic import benchmark_trial
 
     eng = _engine(url)
     with session_scope(eng) as s:
@@ -205,8 +205,8 @@ def drop_pg_schema(schema: str) -> None:
 
 
 def trec() -> dict[str, Any]:
-    from theralab.trials.criteria import chia_trial_text, parse_criteria
-    from theralab.trials.matching_text import match_text
+    from theralab.trials.criteria.parse import chia_trial_text, parse_criteria
+    from theralab.trials.matching.text import match_text
 
     chia_dir, tg = SHARED / "trials" / "chia", SHARED / "trials" / "trialgpt"
     if not chia_dir.is_dir() or not tg.is_dir():

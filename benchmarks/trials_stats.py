@@ -61,8 +61,8 @@ def main() -> None:
     from statsmodels.stats.proportion import proportion_effectsize
 
     from theralab.trials import design as d
-    from theralab.trials import meta as m
-    from theralab.trials import safety as s
+    from theralab.trials.meta import model as m
+    from theralab.trials.safety import screen as s
 
     ref = json.loads((args.data / "reference" / "reference_values.json").read_text())
     print(f"{'measurement':<44} {'ours ms':>10} {'peer ms':>10}   agreement")

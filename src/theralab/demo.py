@@ -2,7 +2,7 @@
 
 * A compound library: a few well-known approved drugs plus a combinatorial set built by joining
   drug-like scaffolds and substituents at attachment points with RDKit's ``molzip``.
-* Synthetic patients from :mod:`theralab.ehr.synthetic` (when that package is installed).
+* Synthetic patients from :mod:`theralab.ehr.synthetic.cohort` (when that package is installed).
 * An ``admin`` account with a one-time password printed once.
 """
 
@@ -93,9 +93,9 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
         report["patients"] = "skipped (--patients 0)"
         return report
     try:
-        from theralab.ehr.synthetic import load_demo_patients
+        from theralab.ehr.synthetic.cohort import load_demo_patients
     except ImportError:
-        report["patients"] = "skipped: theralab.ehr.synthetic is not available"
+        report["patients"] = "skipped: theralab.ehr.synthetic.cohort is not available"
     else:
         from theralab.runtime.db import session_scope
 

@@ -27,8 +27,8 @@ def test_auth_and_validation(api) -> None:
 
 
 def test_models_train_explain_and_job(api, shared_data, tmp_path) -> None:
-    from theralab.discovery.admet_models import TrainConfig
-    from theralab.discovery.admet_train import train
+    from theralab.discovery.admet.train import train
+    from theralab.discovery.admet.user_models import TrainConfig
 
     frame = pd.read_csv(shared_data / "discovery" / "moleculenet" / "delaney.csv").sample(120, random_state=0)
     train(frame, TrainConfig(targets=["logp"], kind="lgbm", split="random", members=1), tmp_path / "sol",

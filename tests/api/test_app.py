@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from theralab.privacy.models import AuditEvent
+from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
 
 

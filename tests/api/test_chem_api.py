@@ -8,7 +8,7 @@ from rdkit import Chem
 from rdkit.Chem import Descriptors
 
 from theralab.api.app import create_app
-from theralab.api.deps import Principal, get_current_user
+from theralab.privacy.deps import Principal, get_current_user
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import theralab.api.deps as deps
+import theralab.privacy.deps as deps
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import theralab.api.deps as deps
-from theralab.ehr.synthetic import generate_cohort
+import theralab.privacy.deps as deps
+from theralab.ehr.synthetic.cohort import generate_cohort
 
 
 @pytest.fixture
@@ -20,9 +20,9 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
-    import theralab.privacy.models  # noqa: F401
+    import theralab.privacy.tables  # noqa: F401
     from theralab.api.app import create_app
-    from theralab.ehr import store  # noqa: F401
+    from theralab.ehr import tables as store  # noqa: F401
     from theralab.runtime.db import Base, get_engine
 
     Base.metadata.create_all(get_engine())
@@ -37,7 +37,7 @@ def _client(app, *roles: str) -> TestClient:
 
 
 def _audit_actions() -> list[tuple[str, str]]:
-    from theralab.privacy.models import AuditEvent
+    from theralab.privacy.tables import AuditEvent
     from theralab.runtime.db import session_scope
 
     with session_scope() as s:

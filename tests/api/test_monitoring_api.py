@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-import theralab.api.deps as deps
+import theralab.privacy.deps as deps
 
 
 @pytest.fixture(scope="module")

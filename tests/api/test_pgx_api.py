@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-import theralab.api.deps as deps
+import theralab.privacy.deps as deps
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pgx"
 
@@ -20,7 +20,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
-    import theralab.privacy.models  # noqa: F401
+    import theralab.privacy.tables  # noqa: F401
     from theralab.api.app import create_app
     from theralab.runtime.db import Base, get_engine
 
@@ -35,7 +35,7 @@ def _client(app, *roles: str) -> TestClient:
 
 
 def _audit() -> list[tuple[str, str, str, str]]:
-    from theralab.privacy.models import AuditEvent
+    from theralab.privacy.tables import AuditEvent
     from theralab.runtime.db import session_scope
 
     with session_scope() as s:

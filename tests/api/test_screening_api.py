@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import theralab.api.deps as deps
+import theralab.privacy.deps as deps
 from theralab.chem.search import FingerprintIndex, build_index
 
 LIB = [

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from theralab.api.app import create_app
-from theralab.api.deps import Principal, get_current_user
+from theralab.privacy.deps import Principal, get_current_user
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
-    import theralab.privacy.models  # noqa: F401
-    from theralab.ehr import store
+    import theralab.privacy.tables  # noqa: F401
+    from theralab.ehr import tables as store
     from theralab.runtime.db import Base, get_engine
 
     Base.metadata.create_all(get_engine(), tables=store.ehr_tables())

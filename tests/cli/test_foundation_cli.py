@@ -60,7 +60,7 @@ def test_models_list_and_show_unknown(tl_env):
 def test_demo_patients_land_in_the_patient_model(tl_env):
     from sqlalchemy import func, select
 
-    from theralab.ehr.store import PatientRow as Patient
+    from theralab.ehr.tables import PatientRow as Patient
     from theralab.runtime.db import session_scope
 
     assert runner.invoke(app, ["demo", "load", "--patients", "8", "--seed", "3"]).exit_code == 0

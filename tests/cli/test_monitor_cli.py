@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from theralab.cli.main import app
-from theralab.monitoring.store import VitalReading
+from theralab.monitoring.streams.tables import VitalReading
 from theralab.runtime.db import session_scope
 
 runner = CliRunner(env={"COLUMNS": "300"})
@@ -39,7 +39,7 @@ def test_device_add_and_errors(tl_env, tmp_path):
 
 @pytest.mark.skipif(not _broker_up(), reason="no MQTT broker (Mosquitto) at 127.0.0.1:1883")
 def test_replay_over_mqtt_into_storage(tl_env, tmp_path):
-    from theralab.monitoring.mqtt import MqttIngestService
+    from theralab.monitoring.streams.mqtt import MqttIngestService
 
     token = re.search(r"token: (\S+)", runner.invoke(app, ["monitor", "device", "add", "w-2", "p-2"]).output).group(1)
     start = datetime(2026, 1, 1, tzinfo=UTC)

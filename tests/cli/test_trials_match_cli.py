@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from theralab.cli.main import app
-from theralab.trials.matching_synthetic import benchmark_trial
+from theralab.trials.matching.synthetic import benchmark_trial
 
 runner = CliRunner()
 AT = "2025-01-01"
@@ -22,8 +22,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
-    from theralab.ehr.fhir import import_resources
-    from theralab.ehr.synthetic import generate_cohort
+    from theralab.ehr.fhir.ingest import import_resources
+    from theralab.ehr.synthetic.cohort import generate_cohort
     from theralab.runtime import migrate
     from theralab.runtime.db import session_scope
 
@@ -68,7 +68,7 @@ def test_add_list_funnel_match(db: Path) -> None:
 
     from sqlalchemy import select
 
-    from theralab.privacy.models import AuditEvent
+    from theralab.privacy.tables import AuditEvent
     from theralab.runtime.db import session_scope
 
     with session_scope() as s:

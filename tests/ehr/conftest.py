@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from theralab.ehr import store
+from theralab.ehr import tables as store
 from theralab.runtime.db import Base
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from theralab.ehr.fhir import import_path, import_resources
+from theralab.ehr.fhir.ingest import import_path, import_resources
 from theralab.ehr.patients import (
     ConditionItem,
     MedicationItem,
@@ -17,7 +17,7 @@ from theralab.ehr.patients import (
     list_patients,
     load_patient,
 )
-from theralab.ehr.synthetic import generate_patient
+from theralab.ehr.synthetic.cohort import generate_patient
 from theralab.errors import InputError, NotFoundError
 from theralab.runtime.db import session_scope
 

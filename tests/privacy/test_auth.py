@@ -18,7 +18,7 @@ from theralab.privacy.auth import (
     require_role,
     verify_password,
 )
-from theralab.privacy.models import AuditEvent
+from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, inspect, select
 
-from theralab.privacy.models import AuditEvent, User
+from theralab.privacy.tables import AuditEvent, User
 from theralab.runtime import migrate
 from theralab.runtime.db import get_engine, session_scope
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from theralab.privacy.models import AuditEvent
+from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
 
 
@@ -14,7 +14,7 @@ def _login(api, name):
 
 
 def test_patient_pages(api):
-    from theralab.ehr.synthetic import load_demo_patients
+    from theralab.ehr.synthetic.cohort import load_demo_patients
 
     with session_scope() as session:
         load_demo_patients(session, n=4, seed=11)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from theralab.privacy.models import AuditEvent
+from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
-from theralab.trials.matching_synthetic import benchmark_trial
+from theralab.trials.matching.synthetic import benchmark_trial
 
 AT = "2025-01-01"
 
@@ -17,11 +17,11 @@ def _login(api, name):
 
 
 def _setup():
-    from theralab.ehr import store
-    from theralab.ehr.fhir import import_resources
-    from theralab.ehr.synthetic import generate_cohort
+    from theralab.ehr import tables as store
+    from theralab.ehr.fhir.ingest import import_resources
+    from theralab.ehr.synthetic.cohort import generate_cohort
     from theralab.runtime.db import Base, get_engine
-    from theralab.trials import store as tstore
+    from theralab.trials import tables as tstore
 
     Base.metadata.create_all(get_engine(), tables=store.ehr_tables() + tstore.trial_tables())
     with session_scope() as s:

@@ -20,7 +20,7 @@ def _login(api, name):
 def test_upload_runs_as_a_job(api, monkeypatch, page, form, kind, suffix, extra):
     from sqlalchemy import select
 
-    from theralab.privacy.models import AuditEvent
+    from theralab.privacy.tables import AuditEvent
     from theralab.runtime import jobs
     from theralab.runtime.db import session_scope
 

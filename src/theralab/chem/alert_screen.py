@@ -19,8 +19,8 @@ The catalogue entries of these sets are plain ``SmartsMatcher`` objects with ``m
 their query molecule is read back from the entry's serialisation. An entry whose serialised form
 is anything else gets all-zero screen words and is always matched, so the result is the
 catalogue's own by construction. Used by the screening pipeline's profile
-(``theralab.discovery.screening_profile``) and the ADMET panel's physico-chemical block
-(``theralab.discovery.admet_physchem``); both are tested frame for frame against the unscreened
+(``theralab.discovery.screening.profile``) and the ADMET panel's physico-chemical block
+(``theralab.discovery.admet.physchem``); both are tested frame for frame against the unscreened
 computation.
 """
 

@@ -32,7 +32,7 @@ def predict(
     import pandas as pd
 
     from theralab.chem.io import MoleculeReader, TableWriter
-    from theralab.discovery.admet_jobs import score_smiles
+    from theralab.discovery.admet.jobs import score_smiles
 
     reader = MoleculeReader(input, smiles_column=smiles_column, id_column=id_column, chunk_size=chunk_size)
     total = errors = 0
@@ -71,9 +71,9 @@ def train(
     register: bool = typer.Option(True, "--register/--no-register", help="copy into the model registry"),
 ) -> None:
     """Train a model, report held-out metrics, and save it with its card."""
-    from theralab.discovery.admet_models import TrainConfig
-    from theralab.discovery.admet_train import read_table
-    from theralab.discovery.admet_train import train as do_train
+    from theralab.discovery.admet.train import read_table
+    from theralab.discovery.admet.train import train as do_train
+    from theralab.discovery.admet.user_models import TrainConfig
 
     cfg = TrainConfig(targets=list(target), task=task, kind=model, split=split, seed=seed, members=members,
                       epochs=epochs)
@@ -97,8 +97,8 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
     """Metrics of a trained model on a labelled file."""
-    from theralab.discovery.admet_train import evaluate as do_eval
-    from theralab.discovery.admet_train import read_table
+    from theralab.discovery.admet.train import evaluate as do_eval
+    from theralab.discovery.admet.train import read_table
 
     report = do_eval(model, read_table(data), smiles_col=smiles_column)
     if as_json:
@@ -117,9 +117,9 @@ def explain(
 ) -> None:
     """Draw per-atom contributions (red raises, blue lowers the prediction) as an SVG."""
     from theralab.chem.io import parse_smiles
-    from theralab.discovery.admet_explain import explain as do_explain
-    from theralab.discovery.admet_models import AdmetModel
-    from theralab.discovery.admet_train import resolve_model
+    from theralab.discovery.admet.explain import explain as do_explain
+    from theralab.discovery.admet.train import resolve_model
+    from theralab.discovery.admet.user_models import AdmetModel
     from theralab.errors import InputError
 
     mol, err = parse_smiles(smiles)

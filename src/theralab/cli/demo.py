@@ -23,7 +23,7 @@ def load(
 
     from theralab.demo import load_demo
     from theralab.privacy.auth import create_user, set_password
-    from theralab.privacy.models import User
+    from theralab.privacy.tables import User
     from theralab.runtime import migrate
     from theralab.runtime.db import session_scope
     from theralab.settings import get_settings

@@ -26,8 +26,8 @@ def analyze(
     with_peaks: bool = typer.Option(True, "--peaks/--no-peaks", help="include R-peak sample indices in JSON"),
 ) -> None:
     """Analyse one ECG lead and print a summary (JSON with -o)."""
-    from theralab.monitoring.ecg import analyze as run
-    from theralab.monitoring.ecg import read_ecg
+    from theralab.monitoring.ecg.analysis import analyze as run
+    from theralab.monitoring.ecg.analysis import read_ecg
 
     rec = read_ecg(record, fs=fs, channel=channel)
     with console.status(f"analysing {rec.name} ({rec.signal.size / rec.fs:.0f} s at {rec.fs:g} Hz)"):

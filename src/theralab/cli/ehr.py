@@ -39,7 +39,7 @@ def import_(
     """Import patients; bad resources are listed with file, line, id and path, the rest loads."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from theralab.ehr.fhir import fhir_files, import_path
+    from theralab.ehr.fhir.ingest import fhir_files, import_path
     from theralab.runtime.db import session_scope
 
     files = fhir_files(path) if path.exists() and not (path / "patients.csv").exists() else [path]
@@ -85,7 +85,7 @@ def export(
     """Export one patient as a FHIR R4 Bundle (validated)."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from theralab.ehr.fhir import export_patient
+    from theralab.ehr.fhir.ingest import export_patient
     from theralab.runtime.db import session_scope
 
     try:
@@ -141,7 +141,7 @@ def synth(
     output: Path = typer.Option(..., "-o", "--output", help=".ndjson (one resource a line) or .json (one Bundle)"),
 ) -> None:
     """Generate a synthetic cohort as FHIR R4 (ndjson resources, or one Bundle for .json)."""
-    from theralab.ehr.synthetic import generate_cohort
+    from theralab.ehr.synthetic.cohort import generate_cohort
     from theralab.errors import InputError
 
     if n < 0:

@@ -22,7 +22,7 @@ app.add_typer(device_app, name="device")
 @friendly_errors
 def device_add(device_id: str, patient_id: str, kind: str = typer.Option("wearable", help="device kind")) -> None:
     """Register a device for a patient and print its token (shown once; the device sends it)."""
-    from theralab.monitoring.streams import register_device
+    from theralab.monitoring.streams.ingest import register_device
     from theralab.runtime.db import session_scope
 
     with session_scope() as session:
@@ -39,7 +39,7 @@ def serve(
     seconds: float = typer.Option(0, help="stop after this many seconds (0 = until Ctrl-C)"),
 ) -> None:
     """Subscribe to the broker and ingest every device's readings (HTTP ingest runs in 'theralab serve')."""
-    from theralab.monitoring.mqtt import MqttIngestService
+    from theralab.monitoring.streams.mqtt import MqttIngestService
 
     service = MqttIngestService(host, port, topic).start()
     console.print(f"ingesting from mqtt://{host}:{port}/{topic} (Ctrl-C stops)")

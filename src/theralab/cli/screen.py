@@ -52,7 +52,7 @@ def index_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from theralab.chem.search import build_index
-    from theralab.chem.search_readers import estimate_rows
+    from theralab.chem.search.readers import estimate_rows
 
     with friendly_errors():
         total = estimate_rows(library) if library.is_file() else None
@@ -96,7 +96,7 @@ def read_queries(query: str) -> list[str]:
     """A SMILES string, or every SMILES in a file (any library format the index reads)."""
     path = Path(query)
     if path.suffix and path.is_file():
-        from theralab.chem.search_readers import iter_records
+        from theralab.chem.search.readers import iter_records
 
         _kind, records = iter_records(path)
         queries = [text for _o, _i, text in records]
@@ -188,8 +188,8 @@ def run_cmd(
     continues where it stopped.
     """
     from theralab.cli._common import progress_bar
-    from theralab.discovery.screening import screen_summary
-    from theralab.discovery.screening_config import load_config
+    from theralab.discovery.screening.config import load_config
+    from theralab.discovery.screening.pipeline import screen_summary
     from theralab.runtime.executors import make_executor
     from theralab.runtime.jobs import create_job, run_job
 
@@ -225,7 +225,7 @@ def library_add(
 ) -> None:
     """Register a library: profile, collapse duplicates by InChIKey, build the similarity index."""
     from theralab.cli._common import progress_bar
-    from theralab.discovery.libraries import register_library
+    from theralab.discovery.screening.libraries import register_library
 
     with friendly_errors():
         with progress_bar() as bar:
@@ -244,7 +244,7 @@ def library_add(
 @library_app.command("list")
 def library_list() -> None:
     """Registered libraries with their counts and provenance."""
-    from theralab.discovery.libraries import list_libraries
+    from theralab.discovery.screening.libraries import list_libraries
 
     table = Table("name", "unique", "duplicates", "invalid", "fingerprint", "source", "created")
     for lib in list_libraries():

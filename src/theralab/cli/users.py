@@ -50,7 +50,7 @@ def list_users() -> None:
     """List users and their roles."""
     from sqlalchemy import select
 
-    from theralab.privacy.models import User
+    from theralab.privacy.tables import User
     from theralab.runtime.db import session_scope
 
     table = Table("user", "roles", "active", "created")

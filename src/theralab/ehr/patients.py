@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from theralab.ehr import store
+from theralab.ehr import tables as store
 from theralab.errors import NotFoundError
 
 
@@ -377,7 +377,7 @@ def save_genotype(
     """
     import uuid
 
-    from theralab.ehr.fhir import upsert
+    from theralab.ehr.fhir.ingest import upsert
     from theralab.errors import InputError
 
     if not gene or not gene.strip():

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from theralab.monitoring.store import Device, VitalReading
-from theralab.monitoring.vitals import NEWS2_CODE, VITALS
+from theralab.monitoring.streams.tables import Device, VitalReading
+from theralab.monitoring.streams.vitals import NEWS2_CODE, VITALS
 from theralab.runtime.alerts import OPEN_STATES, Alert, list_alerts
 from theralab.runtime.db import utcnow
 

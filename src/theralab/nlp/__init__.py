@@ -6,7 +6,7 @@ Public API (lazy, so ``import theralab.nlp`` stays cheap)::
     for e in extract("No history of myocardial infarction within 6 months"):
         print(e.type, e.text, e.start, e.end, e.negated, e.historical)
 
-Reused by :mod:`theralab.trials.criteria` (eligibility criteria), trial matching (free-text notes)
+Reused by :mod:`theralab.trials.criteria.parse` (eligibility criteria), trial matching (free-text notes)
 and, later, literature mining.
 """
 

@@ -20,7 +20,7 @@ def train_word2vec(sentences: list[list[str]], *, dim: int = 100, window: int = 
     """Skip-gram vectors for every word seen at least ``min_count`` times.
 
     Args:
-        sentences: tokenised, normalised lines (see :func:`theralab.nlp.neural.norm_word`).
+        sentences: tokenised, normalised lines (see :func:`theralab.nlp.neural.tagger.norm_word`).
         dim, window, negative, epochs, lr, batch: the usual word2vec settings (Adam on the two
             embedding tables; a dynamic window, as in word2vec, weights near words more).
         min_count: rarer words get no vector (the tagger learns theirs from labelled data).

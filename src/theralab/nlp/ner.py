@@ -1,7 +1,7 @@
 """The clinical NER: loading by name, and the linear-chain CRF (CRFsuite) over :mod:`theralab.nlp.features`.
 
 :func:`load_ner` returns the model a directory holds: the BiLSTM-CRF ensemble
-(:mod:`theralab.nlp.neural_ner`, shipped as ``chia-bilstm``, the default) or this CRF
+(:mod:`theralab.nlp.neural.ner`, shipped as ``chia-bilstm``, the default) or this CRF
 (``chia-crf``, kept as the fast, dependency-light peer and for comparison).
 
 The model directory holds ``model.crfsuite`` (CRFsuite's own binary format: weights and labels,
@@ -23,14 +23,14 @@ from theralab.nlp.gazetteer import Gazetteer
 from theralab.nlp.tokens import Token, split_lines, tokenize
 
 if TYPE_CHECKING:
-    from theralab.nlp.neural_ner import NeuralNER
+    from theralab.nlp.neural.ner import NeuralNER
 
 DEFAULT_MODEL = "chia-bilstm"
 WEIGHTS_ROOT = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = "model.crfsuite"
 GAZETTEER_FILE = "gazetteer.json"
 CLUSTERS_FILE = "clusters.json"
-NEURAL_FILE = "model.pt"  # the BiLSTM-CRF's weights (theralab.nlp.neural_ner)
+NEURAL_FILE = "model.pt"  # the BiLSTM-CRF's weights (theralab.nlp.neural.ner)
 
 
 def _crfsuite():
@@ -104,7 +104,7 @@ class ClinicalNER:
 def load_ner(name_or_path: str = DEFAULT_MODEL) -> ClinicalNER | NeuralNER:
     """The shipped model by name (``weights/<name>``), or any model directory by path; cached.
 
-    A directory with ``model.pt`` is the BiLSTM-CRF (:class:`~theralab.nlp.neural_ner.NeuralNER`),
+    A directory with ``model.pt`` is the BiLSTM-CRF (:class:`~theralab.nlp.neural.ner.NeuralNER`),
     one with ``model.crfsuite`` the CRF; both offer ``predict``, ``tag_tokens`` and ``entity_types``.
     """
     path = Path(name_or_path)
@@ -112,9 +112,9 @@ def load_ner(name_or_path: str = DEFAULT_MODEL) -> ClinicalNER | NeuralNER:
         path = WEIGHTS_ROOT / name_or_path
     if not (path / "model.json").exists():
         raise ModelError(f"no NER model at {path}",
-                         hint="retrain it: python -m theralab.nlp.neural_train --chia ../shared/data/trials/chia")
+                         hint="retrain it: python -m theralab.nlp.neural.train --chia ../shared/data/trials/chia")
     if (path / NEURAL_FILE).exists():
-        from theralab.nlp.neural_ner import NeuralNER
+        from theralab.nlp.neural.ner import NeuralNER
 
         return NeuralNER(path)
     return ClinicalNER(path)

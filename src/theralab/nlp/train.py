@@ -23,7 +23,7 @@ from theralab.nlp.gazetteer import Gazetteer
 from theralab.nlp.ner import CLUSTERS_FILE, GAZETTEER_FILE, MODEL_FILE, ClinicalNER, _crfsuite
 
 if TYPE_CHECKING:
-    from theralab.nlp.neural_ner import NeuralNER
+    from theralab.nlp.neural.ner import NeuralNER
 
 DEFAULT_PARAMS: dict[str, Any] = {"c1": 0.2, "c2": 0.01, "max_iterations": 600,
                                   "feature.possible_transitions": True, "feature.minfreq": 1}

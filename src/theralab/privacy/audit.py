@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from theralab.privacy.models import AuditEvent
+from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
 
 

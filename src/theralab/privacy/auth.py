@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from theralab.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
-from theralab.privacy.models import ROLES, User
+from theralab.privacy.tables import ROLES, User
 from theralab.settings import Settings, get_settings
 
 _hasher = PasswordHasher()

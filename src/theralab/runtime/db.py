@@ -1,7 +1,7 @@
 """Relational storage: one SQLAlchemy 2 engine per database URL and transactional sessions.
 
 Every domain package declares its ORM tables on :class:`Base` (in its own module, e.g.
-``theralab.ehr.store``) and the Alembic migrations in ``theralab/runtime/migrations`` create them.
+``theralab.ehr.tables``) and the Alembic migrations in ``theralab/runtime/migrations`` create them.
 Writes go through :func:`session_scope`, which commits on success and rolls back on any error, so a
 failure never leaves half-written rows. SQLite (default) and PostgreSQL run the same code.
 """

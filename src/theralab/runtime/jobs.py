@@ -32,7 +32,7 @@ from sqlalchemy import select
 from theralab.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from theralab.runtime.db import session_scope, utcnow
 from theralab.runtime.executors import Executor, WorkerLost, make_executor
-from theralab.runtime.models import TERMINAL, Job
+from theralab.runtime.tables import TERMINAL, Job
 
 
 class JobKind(Protocol):
@@ -49,8 +49,8 @@ class JobKind(Protocol):
 KINDS: dict[str, str] = {
     "selftest": "theralab.runtime.selftest:SelfTestJob",
     "chem.profile": "theralab.chem.jobs:ProfileJob",
-    "screen.run": "theralab.discovery.screening:ScreenJob",
-    "admet.predict": "theralab.discovery.admet_jobs:AdmetPredictJob",
+    "screen.run": "theralab.discovery.screening.pipeline:ScreenJob",
+    "admet.predict": "theralab.discovery.admet.jobs:AdmetPredictJob",
 }
 
 

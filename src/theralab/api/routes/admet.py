@@ -15,9 +15,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.api.deps import CurrentUser
 from theralab.api.encoding import json_safe
 from theralab.errors import InputError
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/admet", tags=["admet"])
 
@@ -46,7 +46,7 @@ class ExplainRequest(BaseModel):
 @router.post("/predict")
 def predict(body: PredictRequest, user: CurrentUser) -> Any:
     """Score molecules inline (<= 1,000) or submit a job for more."""
-    from theralab.discovery.admet_jobs import score_smiles
+    from theralab.discovery.admet.jobs import score_smiles
 
     if len(body.smiles) > MAX_INLINE:
         from theralab.runtime import jobs as runtime_jobs
@@ -85,7 +85,7 @@ def models(user: CurrentUser) -> list[dict[str, Any]]:
 @router.get("/endpoints")
 def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
     """Name, category, units and task type of every panel endpoint (from ADMET-AI's table)."""
-    from theralab.discovery.admet_panel import endpoint_info
+    from theralab.discovery.admet.panel import endpoint_info
 
     frame = endpoint_info()
     return [{k: json_safe(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
@@ -95,9 +95,9 @@ def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
 def explain(body: ExplainRequest, user: CurrentUser) -> dict[str, Any]:
     """Per-atom contributions and an SVG heatmap for one molecule under a trained model."""
     from theralab.chem.io import parse_smiles
-    from theralab.discovery.admet_explain import explain as do_explain
-    from theralab.discovery.admet_models import AdmetModel
-    from theralab.discovery.admet_train import resolve_model
+    from theralab.discovery.admet.explain import explain as do_explain
+    from theralab.discovery.admet.train import resolve_model
+    from theralab.discovery.admet.user_models import AdmetModel
 
     if body.model == "panel":
         raise InputError("the pretrained panel has no atom explanations here", where="body.model",

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from theralab.api.deps import Principal, SessionDep, require_roles
+from theralab.privacy.deps import Principal, SessionDep, require_roles
 from theralab.runtime import alerts as alert_store
 from theralab.runtime.db import session_scope
 

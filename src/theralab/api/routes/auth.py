@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from theralab.api.deps import CurrentUser, SessionDep
 from theralab.privacy import audit
 from theralab.privacy.auth import authenticate, issue_token
+from theralab.privacy.deps import CurrentUser, SessionDep
 from theralab.settings import get_settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from theralab.api.deps import CurrentUser
 from theralab.api.encoding import json_safe
 from theralab.errors import InputError
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/chem", tags=["chem"])
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.api.deps import CurrentUser
-from theralab.trials.criteria_models import Criteria, CriteriaCorrection
+from theralab.privacy.deps import CurrentUser
+from theralab.trials.criteria.schemas import Criteria, CriteriaCorrection
 
 router = APIRouter(prefix="/trials/criteria", tags=["trials"])
 
@@ -37,7 +37,7 @@ class CorrectRequest(BaseModel):
 @router.post("/parse", response_model=Criteria)
 def parse(body: ParseRequest, user: CurrentUser) -> Criteria:
     """Parse criteria into structured, coded entities with AND/OR logic, age and sex rules."""
-    from theralab.trials.criteria import parse_criteria
+    from theralab.trials.criteria.parse import parse_criteria
 
     return parse_criteria(body.text, trial_id=body.trial_id, default_kind=body.default_kind)
 
@@ -45,7 +45,7 @@ def parse(body: ParseRequest, user: CurrentUser) -> Criteria:
 @router.post("/correct", response_model=Criteria)
 def correct(body: CorrectRequest, user: CurrentUser) -> Criteria:
     """Apply a correction (edits to entities/criteria) and return the corrected parse with its history."""
-    from theralab.trials.criteria import apply_correction
+    from theralab.trials.criteria.parse import apply_correction
 
     if not body.correction.author:
         body.correction.author = user.username

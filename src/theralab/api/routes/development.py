@@ -11,8 +11,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.api.deps import CurrentUser
 from theralab.api.encoding import json_safe
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/development", tags=["development"])
 

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 
-from theralab.api.deps import Principal, SessionDep, require_roles
-from theralab.ehr.fhir import ImportReport, export_patient, import_text
+from theralab.ehr.fhir.ingest import ImportReport, export_patient, import_text
 from theralab.ehr.patients import PatientRecord, PatientSummary, count_patients, list_patients, load_patient
 from theralab.errors import InputError, NotFoundError
+from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(prefix="/ehr", tags=["ehr"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]

@@ -12,10 +12,10 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.api.deps import CurrentUser
 from theralab.errors import NotFoundError
+from theralab.privacy.deps import CurrentUser
 from theralab.runtime import jobs as runtime_jobs
-from theralab.runtime.models import TERMINAL
+from theralab.runtime.tables import TERMINAL
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 

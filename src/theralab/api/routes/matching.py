@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.api.deps import CurrentUser, Principal, SessionDep, require_roles
 from theralab.errors import InputError
-from theralab.trials.criteria_models import Criteria, CriteriaCorrection
-from theralab.trials.matching_models import PatientMatch
+from theralab.privacy.deps import CurrentUser, Principal, SessionDep, require_roles
+from theralab.trials.criteria.schemas import Criteria, CriteriaCorrection
+from theralab.trials.matching.schemas import PatientMatch
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
@@ -46,7 +46,7 @@ class TrialOut(BaseModel):
 
 
 def _trial_out(session: Any, trial_id: str) -> TrialOut:
-    from theralab.trials.store import current_criteria, get_trial, versions
+    from theralab.trials.tables import current_criteria, get_trial, versions
 
     row = get_trial(session, trial_id)
     crit, version = current_criteria(session, trial_id)
@@ -58,7 +58,7 @@ def _trial_out(session: Any, trial_id: str) -> TrialOut:
 @router.get("")
 def list_trials(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
     """Stored trials: id, title, current version, criteria counts."""
-    from theralab.trials.store import list_trials as _list
+    from theralab.trials.tables import list_trials as _list
 
     return _list(session)
 
@@ -66,8 +66,8 @@ def list_trials(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
 @router.post("", response_model=TrialOut, status_code=201)
 def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
     """Add a trial: parse ``criteria_text`` (or take ``criteria`` as given) and store it as version 1."""
-    from theralab.trials.criteria import parse_criteria
-    from theralab.trials.store import add_trial as _add
+    from theralab.trials.criteria.parse import parse_criteria
+    from theralab.trials.tables import add_trial as _add
 
     if (body.criteria_text is None) == (body.criteria is None):
         raise InputError("give exactly one of criteria_text and criteria", where="body",
@@ -82,7 +82,7 @@ def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
 def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
                        at: date | None = None) -> list[dict[str, Any]]:
     """Every stored trial ranked for one patient (eligible first), with pass/fail/unknown counts."""
-    from theralab.trials.matching import rank_trials
+    from theralab.trials.matching.engine import rank_trials
 
     out = rank_trials(session, patient_id, at=at)
     user.audit("trials.match.patient_trials", "Patient", patient_id, session=session)
@@ -99,7 +99,7 @@ def get_trial(trial_id: str, user: CurrentUser, session: SessionDep) -> TrialOut
 @router.put("/{trial_id}/criteria", response_model=TrialOut)
 def correct_criteria(trial_id: str, correction: CriteriaCorrection, user: Clinical, session: SessionDep) -> TrialOut:
     """Store a user's correction of the parse as a new criteria version (the author is the caller)."""
-    from theralab.trials.store import save_correction
+    from theralab.trials.tables import save_correction
 
     correction = correction.model_copy(update={"author": user.username})
     save_correction(session, trial_id, correction)
@@ -118,8 +118,8 @@ def match(
     notes: bool = Query(False, description="re-judge the listed patients with their notes"),
 ) -> dict[str, Any]:
     """Patients ranked for the trial: eligible, then not enough information, then ineligible."""
-    from theralab.trials.matching import evaluate_cohort, refine_ranked
-    from theralab.trials.store import current_criteria
+    from theralab.trials.matching.engine import evaluate_cohort, refine_ranked
+    from theralab.trials.tables import current_criteria
 
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
@@ -134,8 +134,8 @@ def match(
 @router.get("/{trial_id}/funnel")
 def funnel(trial_id: str, user: Clinical, session: SessionDep, at: date | None = None) -> dict[str, Any]:
     """Feasibility funnel: how many patients each criterion removes, applied in order, and per-criterion counts."""
-    from theralab.trials.matching import evaluate_cohort
-    from theralab.trials.store import current_criteria
+    from theralab.trials.matching.engine import evaluate_cohort
+    from theralab.trials.tables import current_criteria
 
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
@@ -154,13 +154,13 @@ def explain(
     llm: bool = Query(False, description="ask the configured LLM about criteria still unknown"),
 ) -> PatientMatch:
     """One patient criterion by criterion: status, outcome, and the evidence (resource ids, note sentences)."""
-    from theralab.trials.matching import explain_patient
-    from theralab.trials.store import current_criteria
+    from theralab.trials.matching.engine import explain_patient
+    from theralab.trials.tables import current_criteria
 
     crit, version = current_criteria(session, trial_id)
     judge = None
     if llm:
-        from theralab.trials.llm import LLMJudge
+        from theralab.trials.matching.llm import LLMJudge
 
         judge = LLMJudge.from_settings()
     m = explain_patient(session, crit, patient_id, at=at, notes=notes, judge=judge, trial_id=trial_id,

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from theralab.api.deps import CurrentUser
 from theralab.models.registry import find_model, list_models, load_card
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/models", tags=["models"])
 

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from theralab.api.deps import CurrentUser
 from theralab.errors import InputError
 from theralab.monitoring.ews import VitalSigns, mews, news2
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
@@ -99,7 +99,7 @@ async def analyze_ecg(
     """
     import numpy as np
 
-    from theralab.monitoring.ecg import ECGRecord, _from_frame, analyze
+    from theralab.monitoring.ecg.analysis import ECGRecord, _from_frame, analyze
 
     ctype = request.headers.get("content-type", "")
     rhythm = True

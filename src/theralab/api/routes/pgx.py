@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
-from theralab.api.deps import Principal, require_roles
 from theralab.errors import InputError
+from theralab.privacy.deps import Principal, require_roles
 
 router = APIRouter(prefix="/pgx", tags=["pgx"])
 

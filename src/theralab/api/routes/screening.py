@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from theralab.api.deps import CurrentUser
 from theralab.errors import InputError, NotFoundError
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/screening", tags=["screening"])
 

@@ -13,9 +13,9 @@ import numpy as np
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from theralab.api.deps import CurrentUser
 from theralab.api.encoding import json_safe
 from theralab.errors import InputError
+from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 
@@ -177,7 +177,7 @@ class MetaRequest(BaseModel):
 @router.post("/meta")
 def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
     """Fixed/random-effects pooling with heterogeneity, prediction interval and plots."""
-    from theralab.trials import meta as m
+    from theralab.trials.meta import model as m
 
     if req.measure == "GEN":
         es = m.EffectSizes("", np.asarray(req.yi, float), np.asarray(req.vi, float), req.labels or [])
@@ -222,7 +222,7 @@ class DisproportionalityRequest(BaseModel):
 @router.post("/safety/disproportionality")
 def disproportionality(req: DisproportionalityRequest, user: CurrentUser) -> dict[str, Any]:
     """PRR, ROR, chi-square, IC/IC025 and the Evans signal for each 2x2 table."""
-    from theralab.trials.safety import disproportionality as dp
+    from theralab.trials.safety.screen import disproportionality as dp
 
     t = req.tables
     df = dp(

@@ -15,8 +15,14 @@ from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from theralab.api.deps import Principal, SessionDep, require_roles
-from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
+from theralab.monitoring.streams.ingest import (
+    Ingestor,
+    authenticate_device,
+    parse_payload,
+    readings_frame,
+    register_device,
+)
+from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(tags=["monitoring streams"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]

@@ -1,11 +1,11 @@
-"""Alembic environment: the whole theralab schema from ``theralab.runtime.tables``."""
+"""Alembic environment: the whole theralab schema from ``theralab.runtime.metadata``."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from theralab.runtime.tables import load_all
+from theralab.runtime.metadata import load_all
 
 config = context.config
 target_metadata = load_all().metadata

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from theralab.api.deps import Principal, get_current_user
+from theralab.privacy.deps import Principal, get_current_user
 
 
 def web_user(request: Request) -> Principal:

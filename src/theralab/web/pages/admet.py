@@ -63,7 +63,7 @@ def admet_page(request: Request, user: WebUser) -> HTMLResponse:
 @router.post("/admet", response_class=HTMLResponse)
 async def admet_predict(request: Request, user: WebUser, text: str = Form(""), model: str = Form("panel"),
                         upload: UploadFile | None = File(None)) -> Response:
-    from theralab.discovery.admet_jobs import score_smiles
+    from theralab.discovery.admet.jobs import score_smiles
 
     context: dict[str, Any] = {"text": text, "rows": None, "problem": None, "models": _models(), "model": model,
                                "thresholds": THRESHOLDS}
@@ -118,13 +118,13 @@ def _explainer(model: str) -> tuple[str, Any]:
     from theralab.models.explain import normalise
 
     if model == "panel":
-        from theralab.discovery.admet_panel import get_panel
+        from theralab.discovery.admet.panel import get_panel
 
         panel = get_panel()
         return "hERG", lambda mol: normalise(panel.explain(mol, "hERG"))
-    from theralab.discovery.admet_explain import explain
-    from theralab.discovery.admet_models import AdmetModel
-    from theralab.discovery.admet_train import resolve_model
+    from theralab.discovery.admet.explain import explain
+    from theralab.discovery.admet.train import resolve_model
+    from theralab.discovery.admet.user_models import AdmetModel
 
     loaded = AdmetModel.load(resolve_model(model))
     return loaded.targets[0], lambda mol: explain(loaded, mol)["atom_weights"]

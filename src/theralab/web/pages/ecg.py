@@ -26,7 +26,7 @@ def ecg_page(request: Request, user: WebUser) -> HTMLResponse:
 @router.post("/monitoring/ecg", response_class=HTMLResponse)
 async def ecg_analyze(request: Request, user: WebUser, upload: UploadFile | None = File(None),
                       fs: float = Form(0.0), simulate_bpm: int = Form(0)) -> HTMLResponse:
-    from theralab.monitoring.ecg import analyze, read_csv
+    from theralab.monitoring.ecg.analysis import analyze, read_csv
 
     try:
         if upload is not None and upload.filename:

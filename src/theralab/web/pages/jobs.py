@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from theralab.api.deps import Principal
 from theralab.errors import NotFoundError
+from theralab.privacy.deps import Principal
 from theralab.runtime.jobs import get_owned_job, list_jobs
 from theralab.web.pages import WebUser
 from theralab.web.templating import render

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from theralab.discovery.screening_config import parse_config
+from theralab.discovery.screening.config import parse_config
 from theralab.errors import InputError
 from theralab.settings import get_settings
 from theralab.web.pages import WebUser

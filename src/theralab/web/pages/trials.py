@@ -61,7 +61,7 @@ def design_page(request: Request, user: WebUser) -> HTMLResponse:
 def design_submit(request: Request, user: WebUser, k: int = Form(3), kind: str = Form("of"),
                   alpha: float = Form(0.05), sided: int = Form(2), beta: float = Form(0.2),
                   rates: str = Form("")) -> HTMLResponse:
-    from theralab.trials.design_gsd import group_sequential
+    from theralab.trials.design.gsd import group_sequential
 
     form = {"k": k, "kind": kind, "alpha": alpha, "sided": sided, "beta": beta, "rates": rates}
     try:
@@ -83,7 +83,7 @@ def meta_page(request: Request, user: WebUser) -> HTMLResponse:
 async def meta_submit(request: Request, user: WebUser, text: str = Form(""), measure: str = Form("RR"),
                       method: str = Form("REML"), test: str = Form("z"),
                       upload: UploadFile | None = File(None)) -> HTMLResponse:
-    from theralab.trials import meta as m
+    from theralab.trials.meta import model as m
 
     context = {"text": text, "measure": measure, "method": method, "res": None}
     try:
@@ -119,7 +119,7 @@ def safety_page(request: Request, user: WebUser, trial: str = "") -> HTMLRespons
 @router.post("/trials/safety", response_class=HTMLResponse)
 async def safety_submit(request: Request, user: WebUser, trial: str = Form(...),
                         upload: UploadFile = File(...)) -> HTMLResponse:
-    from theralab.trials.safety_monitor import screen_reports
+    from theralab.trials.safety.monitor import screen_reports
 
     require_role(set(user.roles), "clinician", "researcher")
     try:

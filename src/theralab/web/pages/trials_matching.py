@@ -39,7 +39,7 @@ def _clinical(user: Any) -> None:
 
 @router.get(BASE, response_class=HTMLResponse)
 def trials_page(request: Request, user: WebUser, error: str = "") -> HTMLResponse:
-    from theralab.trials.store import list_trials
+    from theralab.trials.tables import list_trials
 
     with session_scope() as s:
         rows = list_trials(s)
@@ -49,8 +49,8 @@ def trials_page(request: Request, user: WebUser, error: str = "") -> HTMLRespons
 @router.post(BASE, response_class=HTMLResponse)
 def add_trial_form(request: Request, user: WebUser, trial_id: str = Form(...), title: str = Form(""),
                    text: str = Form(...)) -> HTMLResponse:
-    from theralab.trials.criteria import parse_criteria
-    from theralab.trials.store import add_trial
+    from theralab.trials.criteria.parse import parse_criteria
+    from theralab.trials.tables import add_trial
 
     _clinical(user)
     try:
@@ -60,7 +60,7 @@ def add_trial_form(request: Request, user: WebUser, trial_id: str = Form(...), t
             user.audit("trials.add", "Trial", trial_id.strip(), session=s)
     except TheralabError as exc:
         with session_scope() as s:
-            from theralab.trials.store import list_trials
+            from theralab.trials.tables import list_trials
 
             rows = list_trials(s)
         return render(request, "trials_match.html", {"rows": rows, "error": str(exc), "form": {
@@ -80,8 +80,8 @@ def _funnel_figure(f: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(BASE + "/{trial_id}", response_class=HTMLResponse)
 def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", error: str = "") -> HTMLResponse:
-    from theralab.trials.matching import evaluate_cohort
-    from theralab.trials.store import current_criteria, get_trial, versions
+    from theralab.trials.matching.engine import evaluate_cohort
+    from theralab.trials.tables import current_criteria, get_trial, versions
 
     _clinical(user)
     when = _date(at)
@@ -147,7 +147,7 @@ def _edit_from_form(form: dict[str, str]) -> dict[str, Any]:
 async def edit_criteria(trial_id: str, request: Request, user: WebUser) -> HTMLResponse:
     from urllib.parse import quote
 
-    from theralab.trials.store import save_correction
+    from theralab.trials.tables import save_correction
 
     _clinical(user)
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -167,8 +167,8 @@ async def edit_criteria(trial_id: str, request: Request, user: WebUser) -> HTMLR
 @router.get(BASE + "/{trial_id}/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(trial_id: str, patient_id: str, request: Request, user: WebUser, at: str = "",
                  notes: bool = True) -> HTMLResponse:
-    from theralab.trials.matching import explain_patient
-    from theralab.trials.store import current_criteria, get_trial
+    from theralab.trials.matching.engine import explain_patient
+    from theralab.trials.tables import current_criteria, get_trial
 
     _clinical(user)
     when = _date(at)

@@ -1,0 +1,66 @@
+"""``admet.predict`` as a resumable job: large libraries scored chunk by chunk.
+
+Planning streams the input once (``theralab.chem.io.MoleculeReader``) into ``inputs/<i>.parquet``;
+each worker loads the panel (or a user model) once per process and scores its chunks into
+``chunks/<i>.parquet``; ``finalize`` joins them in order into the requested output. Rows that
+could not be read or scored stay in the output with their ``error``, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PANEL = "panel"
+
+
+def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+    os.replace(tmp, path)
+
+
+def score_smiles(smiles: list[str], model: str = PANEL) -> pd.DataFrame:
+    """Score SMILES with the panel (``model='panel'``) or a trained model (name or directory)."""
+    if model == PANEL:
+        from theralab.discovery.admet.panel import get_panel
+
+        return get_panel().predict_smiles(smiles)
+    from theralab.discovery.admet.train import predict_frame
+
+    return predict_frame(model, smiles)
+
+
+class AdmetPredictJob:
+    """Params: ``input`` (path), ``output`` (default ``<workdir>/admet.parquet``), ``model``
+    (``panel`` or a registered model), ``smiles_column``, ``id_column``, ``chunk_size``."""
+
+    def plan(self, params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
+        from theralab.chem.jobs import split_molecule_file
+
+        return split_molecule_file(params, workdir, "admet.predict")
+
+    def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        frame = pq.read_table(spec["input"]).to_pandas()
+        scored = score_smiles(frame["smiles"].astype(str).tolist(), params.get("model", PANEL))
+        read_error = frame["error"].astype(str)
+        scored["error"] = read_error.where(read_error != "", scored["error"]).to_numpy()
+        scored.insert(0, "row", frame["row"].to_numpy())
+        scored.insert(1, "id", frame["id"].astype(str).to_numpy())
+        _write_atomic(scored, workdir / "chunks" / f"{index:06d}.parquet")
+        return {"rows": len(scored), "errors": int((scored["error"] != "").sum())}
+
+    def finalize(self, params: dict[str, Any], workdir: Path, stats: list[dict[str, Any]]) -> str:
+        from theralab.chem.io import TableWriter
+
+        output = Path(params.get("output") or workdir / "admet.parquet")
+        with TableWriter(output) as writer:
+            for index in range(len(stats)):
+                writer.write(pq.read_table(workdir / "chunks" / f"{index:06d}.parquet").to_pandas())
+        return str(output)
+

@@ -1,0 +1,317 @@
+"""Ingest vital-sign readings from HTTP and MQTT: parse, authenticate, normalise, deduplicate,
+store, score and alert.
+
+Accepted payloads (one JSON document):
+
+* a FHIR R4 ``Observation`` (``valueQuantity`` or a blood-pressure panel with components), or a
+  ``Bundle`` of them, with LOINC codes and ``effectiveDateTime``/``effectiveInstant``;
+* compact JSON: ``{"device_id": "w-1", "readings": [{"code": "8867-4", "value": 72,
+  "unit": "/min", "at": "2026-11-27T08:00:00Z"}]}`` (``code`` may also be a name such as
+  ``"heart_rate"``).
+
+Every reading ends in exactly one place: stored (in its canonical unit), counted as a duplicate
+(same device, code and time already stored), or quarantined with the reason (impossible value,
+wrong unit, no time zone, clock in the future, unknown code, flood). The stream never stops on a
+bad message. After storing, the patient's latest vitals are scored with NEWS2 and single-reading
+rules, and alerts are raised through :mod:`theralab.runtime.alerts`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from theralab.errors import AuthError, InputError
+from theralab.monitoring.streams.tables import Device, QuarantinedReading, VitalReading
+from theralab.monitoring.streams.vitals import BP_PANEL, NAME_TO_CODE, NEWS2_CODE, VITALS, normalise_reading
+from theralab.runtime.db import session_scope, utcnow
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_AGE = timedelta(days=400)
+
+
+@dataclass
+class Reading:
+    """One parsed reading before validation."""
+
+    device_id: str
+    code: str
+    value: Any
+    unit: str | None
+    at: datetime | None
+    raw: str = ""
+    problem: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """What happened to every reading of a message or batch."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "quarantined": self.quarantined,
+                "alerts": self.alerts, "scores": self.scores}
+
+
+# ---------------------------------------------------------------- devices
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_device(session: Session, device_id: str, patient_id: str, kind: str = "wearable") -> str:
+    """Register a device for a patient and return its secret token (shown once)."""
+    if session.get(Device, device_id) is not None:
+        raise InputError(f"device {device_id!r} is already registered", where="device_id")
+    token = secrets.token_urlsafe(24)
+    session.add(Device(id=device_id, patient_id=patient_id, token_sha256=_sha(token), kind=kind))
+    return token
+
+
+def authenticate_device(session: Session, device_id: str, token: str | None) -> Device:
+    """The device when its token matches (constant-time), else AuthError."""
+    device = session.get(Device, device_id) if device_id else None
+    if device is None or not device.active or not token or not hmac.compare_digest(device.token_sha256, _sha(token)):
+        raise AuthError(f"device {device_id!r} is unknown or its token is wrong",
+                        hint="register the device with 'theralab monitor device add' and send its token")
+    return device
+
+
+# ---------------------------------------------------------------- parsing
+
+def _parse_time(text: Any) -> tuple[datetime | None, str | None]:
+    if not isinstance(text, str) or not text:
+        return None, "reading has no timestamp"
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None, f"timestamp {text!r} is not ISO 8601"
+    if when.tzinfo is None:
+        return None, f"timestamp {text!r} has no time zone; send UTC ('Z') or an offset"
+    return when, None
+
+
+def _loinc(concept: dict[str, Any]) -> str | None:
+    for coding in concept.get("coding", []) or []:
+        if "loinc" in str(coding.get("system", "")).lower():
+            return str(coding.get("code"))
+    return None
+
+
+def _fhir_readings(obs: dict[str, Any], device_id: str) -> list[Reading]:
+    raw = json.dumps(obs)[:500]
+    device_ref = str((obs.get("device") or {}).get("reference", ""))
+    dev = device_ref.split("/")[-1] if device_ref else device_id
+    at, problem = _parse_time(obs.get("effectiveDateTime") or obs.get("effectiveInstant"))
+    code = _loinc(obs.get("code") or {})
+    if code is None:
+        return [Reading(dev, "", None, None, at, raw, "Observation has no LOINC code")]
+    parts = []
+    if code == BP_PANEL or obs.get("component"):
+        for comp in obs.get("component", []) or []:
+            quantity = comp.get("valueQuantity") or {}
+            parts.append((_loinc(comp.get("code") or {}) or "", quantity.get("value"),
+                          quantity.get("code") or quantity.get("unit")))
+    else:
+        quantity = obs.get("valueQuantity") or {}
+        parts.append((code, quantity.get("value"), quantity.get("code") or quantity.get("unit")))
+    return [Reading(dev, c, v, u, at, raw, problem) for c, v, u in parts]
+
+
+def parse_payload(payload: Any, device_id: str = "") -> list[Reading]:
+    """Turn one JSON document (FHIR or compact) into readings; raises InputError when it is neither."""
+    if isinstance(payload, (bytes, str)):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"payload is not JSON: {exc}", where="body") from None
+    if isinstance(payload, list):
+        return [r for item in payload for r in parse_payload(item, device_id)]
+    if not isinstance(payload, dict):
+        raise InputError("payload must be a JSON object or array", where="body")
+    kind = payload.get("resourceType")
+    if kind == "Observation":
+        return _fhir_readings(payload, device_id)
+    if kind == "Bundle":
+        return [r for entry in payload.get("entry", []) or []
+                for r in parse_payload(entry.get("resource") or {}, device_id)]
+    if "readings" in payload:
+        dev = str(payload.get("device_id") or device_id)
+        out = []
+        for i, item in enumerate(payload.get("readings") or []):
+            if not isinstance(item, dict):
+                raw = json.dumps(item)[:200]
+                out.append(Reading(dev, "", None, None, None, raw, f"readings[{i}] is not an object"))
+                continue
+            code = str(item.get("code", ""))
+            code = NAME_TO_CODE.get(code, code)
+            at, problem = _parse_time(item.get("at") or item.get("time"))
+            out.append(Reading(dev, code, item.get("value"), item.get("unit"), at, json.dumps(item)[:200], problem))
+        return out
+    raise InputError("payload is neither a FHIR Observation/Bundle nor {'device_id', 'readings': [...]}",
+                     where="body", hint="see docs/monitoring-streams.md for both formats")
+
+
+# ---------------------------------------------------------------- flood control
+
+class RateLimiter:
+    """Token bucket per device: ``burst`` readings at once, refilled at ``per_second``."""
+
+    def __init__(self, per_second: float = 50.0, burst: float = 2000.0) -> None:
+        self.per_second, self.burst = per_second, burst
+        self._state: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, device_id: str, n: int = 1) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._state.get(device_id, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.per_second)
+            if tokens < n:
+                self._state[device_id] = (tokens, now)
+                return False
+            self._state[device_id] = (tokens - n, now)
+            return True
+
+
+# ---------------------------------------------------------------- ingest
+
+class Ingestor:
+    """Validates, stores, scores and alerts; one instance serves the HTTP API and the MQTT client."""
+
+    def __init__(self, limiter: RateLimiter | None = None, score: bool = True) -> None:
+        self.limiter = limiter or RateLimiter()
+        self.score = score
+        self.counters = {"accepted": 0, "duplicates": 0, "quarantined": 0}
+        self._lock = threading.Lock()
+
+    def ingest(self, readings: list[Reading], *, device: Device, source: str = "http",
+               now: datetime | None = None) -> IngestReport:
+        """Store a batch from one authenticated device in one transaction."""
+        now = now or utcnow()
+        report = IngestReport()
+        good: dict[tuple[str, str, datetime], dict[str, Any]] = {}
+        bad: list[tuple[Reading, str]] = []
+        flood = not self.limiter.allow(device.id, max(1, len(readings)))
+        for reading in readings:
+            try:
+                value, unit = self._validate(reading, device, now, flood)
+            except ValueError as exc:
+                bad.append((reading, str(exc)))
+                continue
+            key = (device.id, reading.code, reading.at)
+            if key in good:
+                report.duplicates += 1
+                continue
+            good[key] = {"patient_id": device.patient_id, "device_id": device.id, "code": reading.code,
+                         "value": value, "unit": unit, "at": reading.at, "received_at": now, "source": source}
+        with session_scope() as session:
+            for reading, reason in bad:
+                session.add(QuarantinedReading(device_id=reading.device_id or device.id, code=reading.code or "",
+                                               raw=reading.raw, reason=reason, source=source))
+                report.quarantined.append({"code": reading.code, "reason": reason})
+            # insert-or-ignore: a reading already stored (or sent twice at once) is counted, never raises
+            inserted = insert_readings(session, list(good.values()))
+            report.duplicates += len(good) - inserted
+            report.accepted = inserted
+            if inserted and self.score:
+                self._score(session, device.patient_id, now, report)
+        with self._lock:
+            self.counters["accepted"] += report.accepted
+            self.counters["duplicates"] += report.duplicates
+            self.counters["quarantined"] += len(report.quarantined)
+        return report
+
+    def _validate(self, reading: Reading, device: Device, now: datetime, flood: bool) -> tuple[float, str]:
+        """The reading's value in its canonical unit; ValueError with the quarantine reason otherwise."""
+        if flood:
+            raise ValueError(f"device {device.id} exceeded {self.limiter.per_second:g} readings/s (flood); "
+                             "reading dropped")
+        if reading.problem:
+            raise ValueError(reading.problem)
+        if reading.device_id and reading.device_id != device.id:
+            raise ValueError(f"reading names device {reading.device_id!r} but was sent by {device.id!r}")
+        assert reading.at is not None
+        if reading.at - now > FUTURE_TOLERANCE:
+            raise ValueError(f"timestamp {reading.at.isoformat()} is in the future (device clock wrong?)")
+        if now - reading.at > MAX_AGE:
+            raise ValueError(f"timestamp {reading.at.isoformat()} is more than {MAX_AGE.days} days old")
+        return normalise_reading(reading.code, reading.value, reading.unit)
+
+    def _score(self, session: Session, patient_id: str, now: datetime, report: IngestReport) -> None:
+        from theralab.monitoring.streams.rules import evaluate_patient
+
+        session.flush()
+        scores, alerts = evaluate_patient(session, patient_id, now)
+        report.scores.extend(scores)
+        report.alerts.extend(alerts)
+
+
+def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> int:
+    """Insert readings, silently skipping any whose (device, code, time) is already stored.
+
+    Returns how many rows were really inserted. Uses the dialect's ``ON CONFLICT DO NOTHING``
+    (SQLite and PostgreSQL), so two requests carrying the same readings at the same moment give
+    one stored copy and a duplicate count, never an integrity error.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        statement = insert(VitalReading).values(rows[start:start + chunk]).on_conflict_do_nothing(
+            index_elements=["device_id", "code", "at"]).returning(VitalReading.id)
+        inserted += len(session.execute(statement).all())
+    return inserted
+
+
+def latest_vitals(session: Session, patient_id: str, since: datetime) -> dict[str, tuple[float, datetime]]:
+    """The newest value of each vital for a patient since ``since`` (name -> (value, time))."""
+    out: dict[str, tuple[float, datetime]] = {}
+    rows = session.execute(
+        select(VitalReading.code, VitalReading.value, VitalReading.at)
+        .where(VitalReading.patient_id == patient_id, VitalReading.at >= since)
+        .order_by(VitalReading.at)
+    )
+    for code, value, at in rows:
+        vital = VITALS.get(code)
+        if vital is not None:
+            out[vital.name] = (value, at)
+    return out
+
+
+def readings_frame(session: Session, patient_id: str, code: str | None = None,
+                   start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+    """A patient's stored readings in a time range (for timelines, detectors and exports)."""
+    query = select(VitalReading).where(VitalReading.patient_id == patient_id)
+    if code:
+        query = query.where(VitalReading.code == NAME_TO_CODE.get(code, code))
+    if start:
+        query = query.where(VitalReading.at >= start)
+    if end:
+        query = query.where(VitalReading.at < end)
+    return [{"code": r.code, "value": r.value, "unit": r.unit, "at": r.at.isoformat(), "device_id": r.device_id}
+            for r in session.scalars(query.order_by(VitalReading.at))]
+
+
+__all__ = ["IngestReport", "Ingestor", "RateLimiter", "Reading", "authenticate_device", "latest_vitals",
+           "parse_payload", "readings_frame", "register_device", "NEWS2_CODE"]

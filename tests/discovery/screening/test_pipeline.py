@@ -1,0 +1,162 @@
+"""The screening pipeline: run-file validation, desirability maths, filters, models, diversity,
+identical results on local processes and a 2-worker Dask LocalCluster, and resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from theralab.discovery.screening.config import Objective, load_config, parse_config
+from theralab.discovery.screening.pipeline import combined_score, desirability
+from theralab.errors import InputError, NotFoundError
+from theralab.runtime import jobs
+from theralab.runtime.executors import DaskExecutor, LocalExecutor
+
+RUN = """
+[run]
+name = "demo screen"
+library = "lib.csv"
+output_dir = "{out}"
+chunk_size = 30
+
+[filters]
+rules = ["lipinski"]
+max_alerts = 0
+ranges = {{ mw = [120, 500] }}
+
+[similarity]
+actives = ["CC(=O)Oc1ccccc1C(=O)O", "actives.smi"]
+fusion = "max"
+min_similarity = 0.05
+
+[[models]]
+name = "toy-activity"
+
+[[objectives]]
+column = "similarity"
+goal = "maximize"
+low = 0.05
+high = 0.6
+weight = 2
+
+[[objectives]]
+column = "qed"
+goal = "maximize"
+low = 0.2
+high = 0.9
+
+[[objectives]]
+column = "score_model"
+goal = "maximize"
+low = 0.0
+high = 1.0
+
+[diversity]
+method = "{method}"
+cutoff = 0.6
+top_n = 8
+"""
+
+
+def test_desirability_and_geometric_mean_exact():
+    up = Objective(column="x", goal="maximize", low=0, high=10)
+    down = Objective(column="x", goal="minimize", low=0, high=10)
+    target = Objective(column="x", goal="target", low=0, high=10, target=4)
+    x = np.array([-1, 0, 2.5, 4, 7, 10, 12, np.nan])
+    assert desirability(x, up).tolist() == [0, 0, 0.25, 0.4, 0.7, 1, 1, 0]
+    assert desirability(x, down).tolist() == [1, 1, 0.75, 0.6, 0.3, 0, 0, 0]
+    assert desirability(x, target).tolist() == [0, 0, 0.625, 1, 0.5, 0, 0, 0]
+    score = combined_score([np.array([0.25, 1.0, 0.0]), np.array([1.0, 0.25, 1.0])], [2.0, 1.0])
+    assert score[0] == pytest.approx(0.25 ** (2 / 3)) and score[1] == pytest.approx(0.25 ** (1 / 3))
+    assert score[2] == 0.0
+
+
+def test_run_file_errors_name_the_key(tmp_path):
+    with pytest.raises(InputError) as err:
+        parse_config({"run": {"library": "x.csv", "libary": "typo"}})
+    assert "unknown key 'run.libary'" in err.value.message
+    with pytest.raises(InputError, match="high"):
+        parse_config({"run": {"library": "x"}, "objectives": [{"column": "qed", "low": 1, "high": 0}]})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run\nlibrary=")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_config(bad)
+
+
+@pytest.fixture
+def screen_setup(tl_env, tmp_path):
+    from theralab.demo import write_demo_library
+    from theralab.models.fingerprint_gbm import train
+    from theralab.models.registry import register_dir
+
+    write_demo_library(tmp_path / "lib.csv")
+    (tmp_path / "actives.smi").write_text("smiles id\nCC(=O)Nc1ccc(O)cc1 paracetamol\n")
+    library = pd.read_csv(tmp_path / "lib.csv")
+    train_set = library[library["source"] != "broken on purpose"].head(60)
+    labels = [1.0 if ("c1ccccc1" in s or "C(=O)O" in s) else 0.0 for s in train_set["smiles"]]
+    model = train(train_set["smiles"].tolist(), labels, tmp_path / "toy", name="toy-activity", target="score_model")
+    register_dir(tmp_path / "toy")
+    assert model.card.loader == "theralab.models.fingerprint_gbm:load"
+
+    def make(method: str, out: str):
+        run = tmp_path / f"{out}.toml"
+        run.write_text(RUN.format(out=out, method=method))
+        return load_config(run).model_dump()
+
+    return make, tmp_path
+
+
+def _hits(job):
+    return pd.read_csv(job["result_location"])
+
+
+def test_pipeline_local_vs_dask_identical_and_explained(screen_setup):
+    distributed = pytest.importorskip("distributed")
+    make, tmp = screen_setup
+    params = make("butina", "out-local")
+    local = jobs.run_job(jobs.create_job("screen.run", params), LocalExecutor(2))
+    params_dask = make("butina", "out-dask")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            dask = jobs.run_job(jobs.create_job("screen.run", params_dask), DaskExecutor(client=client))
+    a, b = _hits(local), _hits(dask)
+    assert len(a) == 8
+    pd.testing.assert_frame_equal(a, b)
+    assert a["score"].is_monotonic_decreasing
+    assert a["inchikey"].is_unique and a["cluster"].is_unique
+    assert (a["lipinski_pass"]).all() and (a["n_alerts"] == 0).all() and a["mw"].between(120, 500).all()
+    assert a["reasons"].str.contains("lipinski ok").all() and a["reasons"].str.contains("similarity").all()
+    funnel = pd.read_json(tmp / "out-local" / "funnel.json", typ="series")
+    assert funnel["invalid"] == 2 and funnel["selected"] == 8
+    assert funnel["input rows"] == len(pd.read_csv(tmp / "lib.csv"))
+    report = (tmp / "out-local" / "report.html").read_text()
+    assert report.count("<svg") == 8 and "Funnel" in report
+    sdf = (tmp / "out-local" / "hits.sdf").read_text()
+    assert sdf.count("$$$$") == 8
+
+
+def test_maxmin_and_resume_after_interruption(screen_setup):
+    make, tmp = screen_setup
+    params = make("maxmin", "out-resume")
+    job_id = jobs.create_job("screen.run", params)
+    workdir = jobs.job_dir(job_id)
+    (workdir / "chunks").mkdir(parents=True)
+    kind = jobs.load_kind("screen.run")
+    plan = kind.plan(params, workdir)
+    jobs._atomic_write_json(workdir / "plan.json", plan)
+    jobs.execute_chunk("screen.run", params, 0, plan[0], str(workdir))
+    resumed = jobs.run_job(job_id, LocalExecutor(1))
+    fresh = jobs.run_job(jobs.create_job("screen.run", make("maxmin", "out-fresh")), LocalExecutor(1))
+    pd.testing.assert_frame_equal(_hits(resumed), _hits(fresh))
+    assert len(_hits(resumed)) == 8
+
+
+def test_unregistered_model_fails_before_any_work(screen_setup):
+    make, _tmp = screen_setup
+    params = make("butina", "out-x")
+    params["models"][0]["name"] = "no-such-model"
+    job_id = jobs.create_job("screen.run", params)
+    with pytest.raises(NotFoundError, match="no registered model"):
+        jobs.run_job(job_id, LocalExecutor(1))
+    assert jobs.get_job(job_id)["total_chunks"] == 0
