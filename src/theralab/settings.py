@@ -96,9 +96,14 @@ def get_settings() -> Settings:
     return Settings()
 
 
+#: Functions run by :func:`reset_settings` (caches built from settings register here, e.g. the
+#: database engines in :mod:`theralab.runtime.db`); kept as hooks so ``settings`` imports nothing
+#: of the project and the foundation has no import cycle.
+RESET_HOOKS: list[Any] = []
+
+
 def reset_settings() -> None:
     """Forget cached settings, engines and sessions, e.g. in tests that change ``THERALAB_*``."""
     get_settings.cache_clear()
-    from theralab.runtime import db
-
-    db.reset_engine()
+    for hook in RESET_HOOKS:
+        hook()

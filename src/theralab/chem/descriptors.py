@@ -33,7 +33,7 @@ from theralab.errors import InputError
 
 
 @lru_cache(maxsize=1)
-def _sascorer() -> ModuleType:
+def sascorer_module() -> ModuleType:
     """Load RDKit Contrib's ``sascorer`` once, without putting Contrib on ``sys.path``."""
     path = os.path.join(RDConfig.RDContribDir, "SA_Score", "sascorer.py")
     if not os.path.exists(path):
@@ -51,7 +51,7 @@ def _sascorer() -> ModuleType:
 
 def sa_score(mol: Chem.Mol) -> float:
     """Synthetic accessibility score (1 easy .. 10 hard), RDKit Contrib ``sascorer.calculateScore``."""
-    return float(_sascorer().calculateScore(mol))
+    return float(sascorer_module().calculateScore(mol))
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def compute_descriptors(mols: Sequence[Chem.Mol]) -> pd.DataFrame:
     Raises:
         InputError: a molecule is ``None``.
     """
-    _sascorer()
+    sascorer_module()
     n = len(mols)
     columns: dict[str, np.ndarray] = {}
     for d in DESCRIPTORS:

@@ -108,6 +108,35 @@ def fingerprint_spec(name: str = "morgan2", bits: int | None = None) -> Fingerpr
     return FingerprintSpec(key, nbits, params)
 
 
+_MORGAN: dict[tuple[int, int], Any] = {}
+
+
+def morgan_generator(radius: int = 2, bits: int = 2048) -> Any:
+    """RDKit's Morgan generator (ECFP-like, default invariants), built once per (radius, bits).
+
+    The one place theralab builds a Morgan generator: similarity, diversity, explanations and the
+    fingerprint models all share it, so a "Morgan r2 2048" means the same bits everywhere (the same
+    as :func:`fingerprint_spec` ``morgan2`` with default options). Building a generator costs more
+    than a fingerprint, hence the cache.
+    """
+    key = (int(radius), int(bits))
+    if key not in _MORGAN:
+        from rdkit.Chem import rdFingerprintGenerator as rfg
+
+        _MORGAN[key] = rfg.GetMorganGenerator(radius=key[0], fpSize=key[1])
+    return _MORGAN[key]
+
+
+def morgan_bitvect(mol: Any, radius: int = 2, bits: int = 2048) -> Any:
+    """Morgan fingerprint as an RDKit ``ExplicitBitVect`` (for ``DataStructs`` similarity functions)."""
+    return morgan_generator(radius, bits).GetFingerprint(mol)
+
+
+def morgan_counts(mol: Any, radius: int = 2, bits: int = 2048) -> np.ndarray:
+    """Morgan count fingerprint as a numpy vector (the feature of the fingerprint models)."""
+    return morgan_generator(radius, bits).GetCountFingerprintAsNumPy(mol)
+
+
 class Fingerprinter:
     """Turns RDKit molecules into packed uint64 rows for one :class:`FingerprintSpec`.
 

@@ -9,21 +9,14 @@ a resumed job never duplicates or drops a row.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from theralab.errors import InputError
-
-
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
-    os.replace(tmp, path)
+from theralab.runtime.jobs import write_parquet_atomic
 
 
 def split_molecule_file(params: dict[str, Any], workdir: Path, kind: str) -> list[dict[str, Any]]:
@@ -60,7 +53,7 @@ def split_molecule_file(params: dict[str, Any], workdir: Path, kind: str) -> lis
             }
         )
         path = inputs / f"{index:06d}.parquet"
-        _write_atomic(frame, path)
+        write_parquet_atomic(frame, path)
         specs.append({"input": str(path), "rows": len(frame)})
     if not specs:
         raise InputError("the input holds no molecules", where=str(params["input"]))
@@ -90,8 +83,8 @@ class ProfileJob:
             records, standardize=bool(params.get("standardize", True)), tautomer=bool(params.get("tautomer", False))
         )
         err = err.astype({c: str for c in err.columns if c != "row"})
-        _write_atomic(err, workdir / "chunks" / f"{index:06d}.invalid.parquet")
-        _write_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
+        write_parquet_atomic(err, workdir / "chunks" / f"{index:06d}.invalid.parquet")
+        write_parquet_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
         return {"valid": len(df), "invalid": len(err)}
 
     def finalize(self, params: dict[str, Any], workdir: Path, stats: list[dict[str, Any]]) -> str:

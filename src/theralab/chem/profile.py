@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from rdkit import Chem, rdBase
 
-from theralab.chem.descriptors import DESCRIPTOR_NAMES, DESCRIPTORS, _sascorer
+from theralab.chem.descriptors import DESCRIPTOR_NAMES, DESCRIPTORS, sascorer_module
 from theralab.chem.filters import ALERT_CATALOGS, RULE_SET_NAMES, alert_catalog, evaluate_rules
 from theralab.chem.io import MoleculeReader, MolRecord, TableWriter, output_format, parse_smiles
 from theralab.chem.standardize import standardize as _standardize
@@ -90,7 +90,7 @@ def profile_records(
         ``(profiles, errors)``: one profile row per valid molecule (columns from
         :func:`profile_columns`) and one error row per invalid record (``row, id, input, reason``).
     """
-    _sascorer()
+    sascorer_module()
     catalog = alert_catalog(tuple(catalogs))
     funcs = [d.func for d in DESCRIPTORS]
     ids: list[str] = []
@@ -134,11 +134,11 @@ def profile_records(
             values.append(vals)
             n_alerts.append(len(hits))
             alerts.append(hit_text)
-    profiles = _assemble(ids, rows, inputs, smiles_out, keys, changes, values, n_alerts, alerts, rules)
+    profiles = assemble_rows(ids, rows, inputs, smiles_out, keys, changes, values, n_alerts, alerts, rules)
     return profiles, pd.DataFrame(errors, columns=ERROR_COLUMNS).astype({"row": "int64"})
 
 
-def _assemble(
+def assemble_rows(
     ids: list[str],
     rows: list[int],
     inputs: list[str],

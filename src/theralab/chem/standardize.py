@@ -60,7 +60,7 @@ class _Tools:
 
 
 @lru_cache(maxsize=1)
-def _tools() -> _Tools:
+def standardizer_tools() -> _Tools:
     return _Tools(
         metal=rdMolStandardize.MetalDisconnector(),
         normalizer=rdMolStandardize.Normalizer(),
@@ -90,7 +90,7 @@ def standardize(
     """
     if mol is None:
         raise InputError("no molecule to standardise")
-    tools = _tools()
+    tools = standardizer_tools()
     changes: list[str] = []
     with rdBase.BlockLogs():
         try:

@@ -24,23 +24,14 @@ def morgan_count_bits(mol: Chem.Mol, radius: int = 2, n_bits: int = 1024) -> tup
     """Morgan count fingerprint and, per set bit, the (centre atom, radius) environments behind it."""
     from rdkit.Chem import rdFingerprintGenerator as rfg
 
-    gen = _morgan_generator(radius, n_bits)
+    from theralab.chem.fingerprints import morgan_generator
+
+    gen = morgan_generator(radius, n_bits)
     ao = rfg.AdditionalOutput()
     ao.AllocateBitInfoMap()
     fp = gen.GetCountFingerprintAsNumPy(mol, additionalOutput=ao)
     return np.asarray(fp, dtype=float), {int(k): list(v) for k, v in ao.GetBitInfoMap().items()}
 
-
-_GENERATORS: dict[tuple[int, int], object] = {}
-
-
-def _morgan_generator(radius: int, n_bits: int) -> object:
-    from rdkit.Chem import rdFingerprintGenerator as rfg
-
-    key = (radius, n_bits)
-    if key not in _GENERATORS:
-        _GENERATORS[key] = rfg.GetMorganGenerator(radius=radius, fpSize=n_bits)
-    return _GENERATORS[key]
 
 
 def environment_atoms(mol: Chem.Mol, centre: int, radius: int) -> list[int]:

@@ -23,9 +23,10 @@ NBITS = 2048
 def featurise(smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Morgan radius-2 count fingerprints (2048) and a mask of rows RDKit could parse."""
     from rdkit import Chem
-    from rdkit.Chem import rdFingerprintGenerator
 
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=NBITS)
+    from theralab.chem.fingerprints import morgan_generator
+
+    gen = morgan_generator(2, NBITS)
     out = np.zeros((len(smiles), NBITS), dtype=np.float32)
     ok = np.zeros(len(smiles), dtype=bool)
     for i, smi in enumerate(smiles):

@@ -33,7 +33,7 @@ CLUSTERS_FILE = "clusters.json"
 NEURAL_FILE = "model.pt"  # the BiLSTM-CRF's weights (theralab.nlp.neural.ner)
 
 
-def _crfsuite():
+def crfsuite_module():
     try:
         import pycrfsuite
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -58,7 +58,7 @@ class ClinicalNER:
         path = self.model_dir / MODEL_FILE
         if not path.exists():
             raise ModelError(f"{MODEL_FILE} is missing", where=str(self.model_dir))
-        self._tagger = _crfsuite().Tagger()
+        self._tagger = crfsuite_module().Tagger()
         self._tagger.open(str(path))
         self.labels = sorted(self._tagger.labels())
         gaz = self.model_dir / GAZETTEER_FILE

@@ -20,7 +20,7 @@ from theralab.nlp.clusters import build_clusters, save_clusters
 from theralab.nlp.entities import bio_to_spans
 from theralab.nlp.features import sequence_features
 from theralab.nlp.gazetteer import Gazetteer
-from theralab.nlp.ner import CLUSTERS_FILE, GAZETTEER_FILE, MODEL_FILE, ClinicalNER, _crfsuite
+from theralab.nlp.ner import CLUSTERS_FILE, GAZETTEER_FILE, MODEL_FILE, ClinicalNER, crfsuite_module
 
 if TYPE_CHECKING:
     from theralab.nlp.neural.ner import NeuralNER
@@ -30,7 +30,7 @@ DEFAULT_PARAMS: dict[str, Any] = {"c1": 0.2, "c2": 0.01, "max_iterations": 600,
 SEED = 13
 
 
-def _gazetteer(docs: list[ChiaDoc]) -> Gazetteer:
+def build_gazetteer(docs: list[ChiaDoc]) -> Gazetteer:
     return Gazetteer.from_spans([(sp.text, sp.type) for d in docs for sp in flatten(d.spans)])
 
 
@@ -47,14 +47,14 @@ def train_crf(docs: list[ChiaDoc], out_dir: Path, params: dict[str, Any] | None 
         raise InputError("no training documents")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    trainer = _crfsuite().Trainer(verbose=False)
+    trainer = crfsuite_module().Trainer(verbose=False)
     trials = sorted({d.trial for d in docs})
     fold_of = {t: i % folds for i, t in enumerate(trials)}
     gaz_by_fold: dict[int, Gazetteer] = {}
     if gazetteer:
         for k in range(folds):
-            gaz_by_fold[k] = _gazetteer([d for d in docs if fold_of[d.trial] != k])
-        _gazetteer(docs).save(out_dir / GAZETTEER_FILE)
+            gaz_by_fold[k] = build_gazetteer([d for d in docs if fold_of[d.trial] != k])
+        build_gazetteer(docs).save(out_dir / GAZETTEER_FILE)
     else:
         (out_dir / GAZETTEER_FILE).unlink(missing_ok=True)
     cl = None

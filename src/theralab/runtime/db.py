@@ -17,6 +17,8 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from theralab.settings import RESET_HOOKS, get_settings
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -66,7 +68,7 @@ _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 
 
-def _normalise_url(url: str) -> str:
+def normalise_url(url: str) -> str:
     # Users write postgresql://; psycopg 3 is the driver we install.
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -82,12 +84,10 @@ def get_engine(url: str | None = None) -> Engine:
     job workers can share one file.
     """
     if url is None:
-        from theralab.settings import get_settings
-
         settings = get_settings()
         settings.ensure_dirs()
         url = settings.database_url
-    url = _normalise_url(url)
+    url = normalise_url(url)
     with _lock:
         engine = _engines.get(url)
         if engine is None:
@@ -129,3 +129,6 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+RESET_HOOKS.append(reset_engine)

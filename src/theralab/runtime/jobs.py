@@ -35,6 +35,20 @@ from theralab.runtime.executors import Executor, WorkerLost, make_executor
 from theralab.runtime.tables import TERMINAL, Job
 
 
+def write_parquet_atomic(df: Any, path: Path) -> None:
+    """Write a chunk's table to ``path`` so that a reader sees the whole file or none of it.
+
+    Why: a chunk file that exists is a finished chunk (resume skips it), so it must never be seen
+    half-written; writing to a temporary name and renaming is atomic on POSIX file systems.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+    os.replace(tmp, path)
+
+
 class JobKind(Protocol):
     """What a job kind implements (all methods must be picklable module-level class methods)."""
 

@@ -12,7 +12,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations and the configured database."""
-    from theralab.runtime.db import _normalise_url
+    from theralab.runtime.db import normalise_url
     from theralab.settings import get_settings
 
     cfg = Config()
@@ -21,7 +21,7 @@ def alembic_config(url: str | None = None) -> Config:
     if url is None:
         settings.ensure_dirs()
         url = settings.database_url
-    cfg.set_main_option("sqlalchemy.url", _normalise_url(url).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return cfg
 
 

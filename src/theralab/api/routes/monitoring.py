@@ -99,7 +99,7 @@ async def analyze_ecg(
     """
     import numpy as np
 
-    from theralab.monitoring.ecg.analysis import ECGRecord, _from_frame, analyze
+    from theralab.monitoring.ecg.analysis import ECGRecord, analyze, record_from_frame
 
     ctype = request.headers.get("content-type", "")
     rhythm = True
@@ -120,7 +120,7 @@ async def analyze_ecg(
             frame = pd.read_csv(io.BytesIO(raw))
         except Exception as exc:  # pandas raises many types for bad CSV
             raise InputError(f"could not read the CSV: {exc}", where="body.file") from None
-        rec = _from_frame(frame, fs, None, upload.filename or "upload.csv")
+        rec = record_from_frame(frame, fs, None, upload.filename or "upload.csv")
         rhythm = str(form.get("rhythm", "true")).strip().lower() not in ("false", "0", "no")
     else:
         try:

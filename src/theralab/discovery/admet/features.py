@@ -56,9 +56,9 @@ def maplight_features(mols: Sequence[Chem.Mol]) -> np.ndarray:
     from rdkit.Avalon import pyAvalonTools
     from rdkit.Chem import Descriptors, rdReducedGraphs
 
-    from theralab.models.explain import _morgan_generator
+    from theralab.chem.fingerprints import morgan_generator
 
-    gen = _morgan_generator(2, ECFP_BITS)
+    gen = morgan_generator(2, ECFP_BITS)
     funcs = [f for _, f in Descriptors._descList]
     rows = []
     with rdBase.BlockLogs():

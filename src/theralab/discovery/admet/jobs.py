@@ -8,21 +8,16 @@ could not be read or scored stay in the output with their ``error``, so nothing 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
+
+from theralab.runtime.jobs import write_parquet_atomic
 
 PANEL = "panel"
 
-
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
-    os.replace(tmp, path)
 
 
 def score_smiles(smiles: list[str], model: str = PANEL) -> pd.DataFrame:
@@ -52,7 +47,7 @@ class AdmetPredictJob:
         scored["error"] = read_error.where(read_error != "", scored["error"]).to_numpy()
         scored.insert(0, "row", frame["row"].to_numpy())
         scored.insert(1, "id", frame["id"].astype(str).to_numpy())
-        _write_atomic(scored, workdir / "chunks" / f"{index:06d}.parquet")
+        write_parquet_atomic(scored, workdir / "chunks" / f"{index:06d}.parquet")
         return {"rows": len(scored), "errors": int((scored["error"] != "").sum())}
 
     def finalize(self, params: dict[str, Any], workdir: Path, stats: list[dict[str, Any]]) -> str:

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from theralab.chem.jobs import _write_atomic, split_molecule_file
+from theralab.chem.jobs import split_molecule_file
 from theralab.discovery.screening.config import Objective, RunConfig, parse_config
 from theralab.errors import InputError
+from theralab.runtime.jobs import write_parquet_atomic
 
 
 def desirability(values: np.ndarray, objective: Objective) -> np.ndarray:
@@ -57,9 +58,10 @@ def combined_score(columns: list[np.ndarray], weights: list[float]) -> np.ndarra
 @lru_cache(maxsize=8)
 def _active_fps(actives: tuple[str, ...], radius: int, bits: int) -> tuple[list[Any], list[str]]:
     from rdkit import Chem
-    from rdkit.Chem import rdFingerprintGenerator
 
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=bits)
+    from theralab.chem.fingerprints import morgan_generator
+
+    gen = morgan_generator(radius, bits)
     fps, names = [], []
     for entry in actives:
         path = Path(entry)
@@ -80,11 +82,12 @@ def _active_fps(actives: tuple[str, ...], radius: int, bits: int) -> tuple[list[
 
 def _similarity(smiles: list[str], config: RunConfig) -> tuple[np.ndarray, list[str]]:
     from rdkit import Chem, DataStructs
-    from rdkit.Chem import rdFingerprintGenerator
+
+    from theralab.chem.fingerprints import morgan_generator
 
     sim = config.similarity
     active_fps, names = _active_fps(tuple(sim.actives), sim.radius, sim.bits)
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=sim.radius, fpSize=sim.bits)
+    gen = morgan_generator(sim.radius, sim.bits)
     scores, nearest = np.zeros(len(smiles)), []
     for i, smi in enumerate(smiles):
         fp = gen.GetFingerprint(Chem.MolFromSmiles(smi))
@@ -181,7 +184,7 @@ class ScreenJob:
                                      hint=f"outputs: {', '.join(predictions.columns)}")
                 df[f"{model.prefix}{column}"] = predictions[column].to_numpy()
         df["score"] = self._score(df, config)
-        _write_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
+        write_parquet_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
         return {"rows": len(frame), "invalid": len(invalid), "passed": len(df), "rejected": dict(rejected),
                 "invalid_rows": invalid.head(1000).astype(str).to_dict("records")}
 
@@ -229,13 +232,14 @@ class ScreenJob:
 def select_diverse(passed: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
     """Top-N diverse hits: Butina cluster representatives (best score per cluster) or MaxMin picks."""
     from rdkit import Chem, DataStructs
-    from rdkit.Chem import rdFingerprintGenerator
+
+    from theralab.chem.fingerprints import morgan_generator
 
     div = config.diversity
     candidates = passed.head(div.candidates).reset_index(drop=True)
     if div.method == "none" or len(candidates) <= 1:
         return candidates.head(div.top_n).assign(cluster=range(min(len(candidates), div.top_n)))
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    gen = morgan_generator(2, 2048)
     fps = [gen.GetFingerprint(Chem.MolFromSmiles(s)) for s in candidates["smiles"]]
     if div.method == "butina":
         from rdkit.ML.Cluster import Butina

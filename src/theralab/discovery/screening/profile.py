@@ -45,11 +45,11 @@ import pandas as pd
 from rdkit import Chem, rdBase
 
 from theralab.chem.alert_screen import ScreenedQueries, catalog_screen, pattern_words, screened_qed
-from theralab.chem.descriptors import DESCRIPTORS, _sascorer
+from theralab.chem.descriptors import DESCRIPTORS, sascorer_module
 from theralab.chem.filters import ALERT_CATALOGS, RULE_SET_NAMES, alert_catalog
 from theralab.chem.io import MolRecord
-from theralab.chem.profile import ERROR_COLUMNS, _assemble, profile_records
-from theralab.chem.standardize import _tools
+from theralab.chem.profile import ERROR_COLUMNS, assemble_rows, profile_records
+from theralab.chem.standardize import standardizer_tools
 
 #: elements for which RemoveHs, the metal disconnector and the reioniser's charge corrections are no-ops
 _ORGANIC = frozenset({6, 7, 8, 9, 15, 16, 17, 35, 53})
@@ -71,7 +71,7 @@ def fast_standardize(mol: Any) -> tuple[Any, str] | None:
             return None
     if len(Chem.GetMolFrags(mol)) != 1:
         return None
-    out = _tools().normalizer.normalize(mol)
+    out = standardizer_tools().normalizer.normalize(mol)
     if Chem.MolToSmiles(out, canonical=False) != Chem.MolToSmiles(mol, canonical=False):
         return None
     return out, Chem.MolToSmiles(out)
@@ -87,7 +87,7 @@ def fast_profile(
 
     Default catalogues and rule sets only (those the screening pipeline uses).
     """
-    _sascorer()
+    sascorer_module()
     screen = alert_screen(ALERT_CATALOGS)
     funcs = [d.func for d in DESCRIPTORS]
     funcs[_QED_INDEX] = None  # type: ignore[call-overload]
@@ -120,7 +120,7 @@ def fast_profile(
             fast.append((pos, rec, smi, key, vals, "", hits))
     parts = []
     if fast:
-        df = _assemble(
+        df = assemble_rows(
             [f[1].id for f in fast], [f[1].row for f in fast], [f[1].smiles for f in fast], [f[2] for f in fast],
             [f[3] for f in fast], [f[5] for f in fast], [f[4] for f in fast], [len(f[6]) for f in fast],
             ["; ".join(f[6]) for f in fast], RULE_SET_NAMES,
@@ -133,7 +133,7 @@ def fast_profile(
         parts.append(df.assign(_pos=df["row"].map(by_row).to_numpy()))
         errors.extend((by_row[int(r)], tuple(t)) for r, t in zip(err["row"], err.itertuples(index=False), strict=True))
     if not parts:
-        profiles = _assemble([], [], [], [], [], [], [], [], [], RULE_SET_NAMES)
+        profiles = assemble_rows([], [], [], [], [], [], [], [], [], RULE_SET_NAMES)
     else:
         profiles = pd.concat(parts, ignore_index=True).sort_values("_pos", kind="mergesort")
         profiles = profiles.drop(columns="_pos").reset_index(drop=True)

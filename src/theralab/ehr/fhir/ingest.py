@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from theralab.ehr import tables as store
 from theralab.ehr.fhir.export import export_patient
 from theralab.ehr.fhir.mapping import CHECK_CODES, MAPPERS, CodeError, MapError
-from theralab.ehr.fhir.read import Origin, _bundle_entries, fhir_files, iter_file, iter_json_text
+from theralab.ehr.fhir.read import Origin, bundle_entries, fhir_files, iter_file, iter_json_text
 from theralab.errors import InputError
 from theralab.runtime.db import utcnow
 
@@ -461,7 +461,7 @@ def import_resources(
     def items() -> Iterator[tuple[Any, Origin]]:
         for n, res in enumerate(resources):
             if isinstance(res, dict) and res.get("resourceType") == "Bundle":
-                for item, origin in _bundle_entries(res, source):
+                for item, origin in bundle_entries(res, source):
                     yield item, Origin(source, n + 1, origin.prefix)
             else:
                 yield res, Origin(source, n + 1, "")

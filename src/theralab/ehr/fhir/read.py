@@ -21,7 +21,7 @@ class Origin:
     prefix: str  # e.g. "entry[3].resource." inside a Bundle
 
 
-def _bundle_entries(bundle: dict[str, Any], file: str | None) -> Iterator[tuple[Any, Origin]]:
+def bundle_entries(bundle: dict[str, Any], file: str | None) -> Iterator[tuple[Any, Origin]]:
     """Entries of a Bundle, Patients first (a transaction bundle may list them anywhere)."""
     entries = bundle.get("entry") or []
     order = sorted(
@@ -49,7 +49,7 @@ def iter_json_text(text: str, file: str | None) -> Iterator[tuple[Any, Origin]]:
         doc = None
     if doc is not None:
         if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-            yield from _bundle_entries(doc, file)
+            yield from bundle_entries(doc, file)
         else:
             yield doc, Origin(file, None, "")
         return
@@ -67,7 +67,7 @@ def _iter_ndjson(lines: Iterable[str], file: str | None) -> Iterator[tuple[Any, 
             yield exc, Origin(file, lineno, "")
             continue
         if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
-            for res, origin in _bundle_entries(doc, file):
+            for res, origin in bundle_entries(doc, file):
                 yield res, Origin(file, lineno, origin.prefix)
         else:
             yield doc, Origin(file, lineno, "")

@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from theralab.ehr.synthetic.records import (
-    _condition,
-    _family_history,
-    _genotypes,
-    _labs_and_vitals,
-    _medication,
-    _note,
-    _Patient,
+    SyntheticPatient,
+    add_condition,
+    add_genotypes,
+    add_labs_and_vitals,
+    add_medication,
+    add_note,
+    family_history,
 )
 from theralab.ehr.synthetic.vocab import (
     ALLELES,
@@ -64,7 +64,7 @@ def _prevalence(age: int, base: float, per_decade: float) -> float:
 
 def generate_patient(seed: int, index: int) -> dict[str, Any]:
     """Patient ``index`` of cohort ``seed`` as a FHIR R4 ``collection`` Bundle."""
-    p = _Patient(seed, index)
+    p = SyntheticPatient(seed, index)
     rng = p.rng
     sex = rng.choice(["female", "male"])
     age = rng.randint(18, 90)
@@ -132,15 +132,15 @@ def generate_patient(seed: int, index: int) -> dict[str, Any]:
     for key in sorted(has):
         code, display = CONDITIONS[key][:2]
         onsets[key] = p.when(max(adult_start, REFERENCE_DATE - timedelta(days=15 * 365)), visits[0])
-        _condition(p, code, display, onsets[key])
+        add_condition(p, code, display, onsets[key])
     if stage:
         onsets["ckd"] = p.when(REFERENCE_DATE - timedelta(days=5 * 365), visits[0])
-        _condition(p, *CKD_STAGES[stage], onsets["ckd"])
+        add_condition(p, *CKD_STAGES[stage], onsets["ckd"])
     # medications: active (no end) from onset; a third of antihypertensives switched (stopped)
     for key in sorted(has):
         for code, display in MEDICATIONS.get(key, [])[: 1 + (rng.random() < 0.3)]:
             stopped = rng.random() < 0.15
-            _medication(
+            add_medication(
                 p,
                 code,
                 display,
@@ -149,11 +149,11 @@ def generate_patient(seed: int, index: int) -> dict[str, Any]:
                 p.when(onsets[key], visits[-1]) if stopped else None,
             )
     if {"hypertension", "hyperlipidemia"} <= has and rng.random() < 0.3:
-        _medication(p, *MEDICATIONS["cad"][0], visits[0], "active", None)
-    _labs_and_vitals(p, sex, age, has, crea, egfr, visits, encounters)
-    family = _family_history(p)
-    _note(p, has, family, visits[-1], encounters[-1], age, sex)
-    _genotypes(p, visits[0])
+        add_medication(p, *MEDICATIONS["cad"][0], visits[0], "active", None)
+    add_labs_and_vitals(p, sex, age, has, crea, egfr, visits, encounters)
+    family = family_history(p)
+    add_note(p, has, family, visits[-1], encounters[-1], age, sex)
+    add_genotypes(p, visits[0])
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from theralab.ehr.synthetic.vocab import (
-    _NOTE_NAMES,
     ALLELES,
     CONDITIONS,
     FAMILY_CONDITIONS,
     HGNC,
     LNC,
+    NOTE_NAMES,
     RELATIVES,
     RXN,
     SCT,
@@ -24,7 +24,7 @@ from theralab.ehr.synthetic.vocab import (
 )
 
 
-class _Patient:
+class SyntheticPatient:
     """Builds one patient's resources with its own random stream."""
 
     def __init__(self, seed: int, index: int) -> None:
@@ -69,7 +69,7 @@ class _Patient:
         )
 
 
-def _condition(p: _Patient, code: str, display: str, onset: datetime) -> None:
+def add_condition(p: SyntheticPatient, code: str, display: str, onset: datetime) -> None:
     p.add(
         {
             "resourceType": "Condition",
@@ -93,7 +93,9 @@ def _condition(p: _Patient, code: str, display: str, onset: datetime) -> None:
     )
 
 
-def _medication(p: _Patient, code: str, display: str, start: datetime, status: str, end: datetime | None) -> None:
+def add_medication(
+    p: SyntheticPatient, code: str, display: str, start: datetime, status: str, end: datetime | None
+) -> None:
     res: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         "id": p.uid(),
@@ -112,8 +114,8 @@ def _medication(p: _Patient, code: str, display: str, start: datetime, status: s
     p.add(res)
 
 
-def _labs_and_vitals(
-    p: _Patient,
+def add_labs_and_vitals(
+    p: SyntheticPatient,
     sex: str,
     age: int,
     has: set[str],
@@ -256,7 +258,7 @@ def _labs_and_vitals(
             p.obs("29463-7", "Body weight", t, weight, "kg", "vital-signs", enc)
 
 
-def _family_history(p: _Patient) -> list[tuple[str, str]]:
+def family_history(p: SyntheticPatient) -> list[tuple[str, str]]:
     out = []
     for rel_code, rel in RELATIVES:
         if p.rng.random() < 0.25:
@@ -296,19 +298,21 @@ def _family_history(p: _Patient) -> list[tuple[str, str]]:
     return out
 
 
-def _note(p: _Patient, has: set[str], family: list[tuple[str, str]], t: datetime, enc: str, age: int, sex: str) -> None:
+def add_note(
+    p: SyntheticPatient, has: set[str], family: list[tuple[str, str]], t: datetime, enc: str, age: int, sex: str
+) -> None:
     rng = p.rng
     lines = [f"# History of Present Illness\n{age} year-old {sex} seen for a routine follow-up."]
-    present = [_NOTE_NAMES[k] for k in sorted(has) if k in _NOTE_NAMES]
+    present = [NOTE_NAMES[k] for k in sorted(has) if k in NOTE_NAMES]
     if present:
         lines.append("Patient has a history of " + ", ".join(present) + ".")
     absent = [k for k in ("af", "diabetes", "heart_failure", "asthma") if k not in has]
     for k in rng.sample(absent, k=min(2, len(absent))):
-        lines.append(rng.choice(["Patient denies {}.", "No history of {}.", "Negative for {}."]).format(_NOTE_NAMES[k]))
+        lines.append(rng.choice(["Patient denies {}.", "No history of {}.", "Negative for {}."]).format(NOTE_NAMES[k]))
     if family:
         lines.append("# Family History")
         lines.extend(
-            f"Her {rel} had {_NOTE_NAMES[k]}." if sex == "female" else f"His {rel} had {_NOTE_NAMES[k]}."
+            f"Her {rel} had {NOTE_NAMES[k]}." if sex == "female" else f"His {rel} had {NOTE_NAMES[k]}."
             for rel, k in family
         )
     else:
@@ -320,7 +324,7 @@ def _note(p: _Patient, has: set[str], family: list[tuple[str, str]], t: datetime
         lines.append("# Plan")
         lines.append(
             rng.choice(["Return if symptoms of {} develop.", "Screening for {} is planned.", "Rule out {}."]).format(
-                _NOTE_NAMES[k]
+                NOTE_NAMES[k]
             )
         )
     text = "\n".join(lines) + "\n"
@@ -354,7 +358,7 @@ def _draw_allele(rng: random.Random, gene: str) -> str:
     return ALLELES[gene][0][0]
 
 
-def _genotypes(p: _Patient, t: datetime) -> None:
+def add_genotypes(p: SyntheticPatient, t: datetime) -> None:
     for gene in ALLELES:
         a1, a2 = sorted((_draw_allele(p.rng, gene), _draw_allele(p.rng, gene)), key=lambda a: int(a[1:]))
         label, _ = phenotype(gene, a1, a2)

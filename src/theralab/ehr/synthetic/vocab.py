@@ -96,7 +96,7 @@ def egfr_ckd_epi_2021(creatinine_mg_dl: float, age: int, female: bool) -> float:
     return 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age * (1.012 if female else 1.0)
 
 
-_NOTE_NAMES = {
+NOTE_NAMES = {
     "af": "atrial fibrillation",
     "diabetes": "type 2 diabetes",
     "hypertension": "hypertension",

@@ -80,10 +80,10 @@ def read_csv(path: str | Path, fs: float | None = None, column: str | None = Non
     if not p.is_file():
         raise NotFoundError(f"no such file {p}", where=str(p))
     df = pd.read_csv(p)
-    return _from_frame(df, fs, column, str(p))
+    return record_from_frame(df, fs, column, str(p))
 
 
-def _from_frame(df: Any, fs: float | None, column: str | None, where: str) -> ECGRecord:
+def record_from_frame(df: Any, fs: float | None, column: str | None, where: str) -> ECGRecord:
     cols = [c for c in df.columns if str(c).lower() not in ("time", "t", "seconds", "sample", "index")]
     if column is None:
         if not cols:

@@ -160,13 +160,15 @@ def _train(
     import torch
 
     from theralab.nlp.embeddings import train_word2vec
-    from theralab.nlp.train import _gazetteer
+    from theralab.nlp.train import build_gazetteer
 
     out_dir.mkdir(parents=True, exist_ok=True)
     trials = sorted({d.trial for d in docs})
     fold_of = {t: i % folds for i, t in enumerate(trials)}
-    gaz_fold = {k: _gazetteer([d for d in docs if fold_of[d.trial] != k]) for k in range(folds)} if gazetteer else {}
-    full_gaz = _gazetteer(docs) if gazetteer else None
+    gaz_fold = (
+        {k: build_gazetteer([d for d in docs if fold_of[d.trial] != k]) for k in range(folds)} if gazetteer else {}
+    )
+    full_gaz = build_gazetteer(docs) if gazetteer else None
     if full_gaz is not None:
         full_gaz.save(out_dir / GAZETTEER_FILE)
     else:

@@ -154,7 +154,7 @@ def plan(criteria: Criteria) -> list[CriterionPlan]:
     return plans
 
 
-def _outcome(kind: str, status: Status) -> Outcome:
+def criterion_outcome(kind: str, status: Status) -> Outcome:
     if status == "unknown":
         return "unknown"
     return "pass" if (status == "met") == (kind == "inclusion") else "fail"
@@ -335,7 +335,7 @@ def explain_patient(session: Session, criteria: Criteria, patient_id: str, *, at
         reason = "; ".join(f"{c.question}: {c.status.replace('_', ' ')}" for c in checks) if checks else \
             "nothing in this criterion maps to coded data (free text)"
         crit = CriterionResult(criterion_id=p.criterion.id, kind=p.criterion.kind, text=p.criterion.text,
-                               status=status, outcome=_outcome(p.criterion.kind, status), reason=reason,
+                               status=status, outcome=criterion_outcome(p.criterion.kind, status), reason=reason,
                                checks=checks, grouped=p.grouped)
         if status == "unknown" and judge is not None:
             crit = judge.refine(session, patient_id, crit, when)

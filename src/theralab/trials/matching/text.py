@@ -17,7 +17,7 @@ from typing import Any
 
 from theralab.trials.criteria.schemas import Criteria
 from theralab.trials.matching.atoms import Atom, age_bounds
-from theralab.trials.matching.engine import _outcome, plan
+from theralab.trials.matching.engine import criterion_outcome, plan
 from theralab.trials.matching.evaluate import State, kleene
 from theralab.trials.matching.notes import find_mentions, judge, search_terms
 
@@ -98,7 +98,7 @@ def match_text(criteria: Criteria, text: str) -> dict[str, Any]:
         st = kleene(pl.expr, states, {PID})
         status = "met" if PID in st.t else "not_met" if PID in st.f else "unknown"
         out.append({"id": pl.criterion.id, "kind": pl.criterion.kind, "status": status,
-                    "outcome": _outcome(pl.criterion.kind, status), "why": "; ".join(why)})
+                    "outcome": criterion_outcome(pl.criterion.kind, status), "why": "; ".join(why)})
     failed = [c for c in out if c["outcome"] == "fail"]
     return {"prediction": "excluded" if failed else "eligible", "age": p.age, "sex": p.sex, "criteria": out,
             "failed": [c["id"] for c in failed]}
