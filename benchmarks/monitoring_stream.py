@@ -82,7 +82,7 @@ def main() -> None:
             tokens[f"mqtt-{d}"] = register_device(session, f"mqtt-{d}", f"mp-{d}")
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "theralab.api.app:create_app", "--factory",
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "theralab.app:create_app", "--factory",
                                "--port", str(port), "--log-level", "warning"], env=env)
     try:
         import httpx

@@ -112,7 +112,7 @@ def api(tl_env):
     """
     from fastapi.testclient import TestClient
 
-    from theralab.api.app import create_app
+    from theralab.app import create_app
     from theralab.privacy.auth import create_user
     from theralab.runtime.db import session_scope
 

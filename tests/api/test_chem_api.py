@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from rdkit import Chem
 from rdkit.Chem import Descriptors
 
-from theralab.api.app import create_app
+from theralab.app import create_app
 from theralab.privacy.deps import Principal, get_current_user
 
 

@@ -15,7 +15,7 @@ import theralab.privacy.deps as deps
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     try:
-        from theralab.api.app import create_app
+        from theralab.app import create_app
 
         app = create_app(with_web=False)
     except ImportError:  # foundation not importable yet: mount only this router
@@ -114,7 +114,7 @@ def test_ddi_and_regimen(client: TestClient) -> None:
 
 
 def test_requires_login() -> None:
-    from theralab.api.app import create_app
+    from theralab.app import create_app
 
     r = TestClient(create_app(with_web=False)).post("/v1/development/ddi/check", json={"drugs": ["a", "b"]})
     assert r.status_code == 401 and r.json()["error"] == "AuthError"

@@ -11,7 +11,7 @@ import theralab.privacy.deps as deps
 
 @pytest.fixture(scope="module")
 def client():
-    from theralab.api.app import create_app
+    from theralab.app import create_app
 
     app = create_app(with_web=False)
     app.dependency_overrides[deps.get_current_user] = lambda: deps.Principal("t", frozenset({"clinician"}))
@@ -21,7 +21,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def anonymous():
-    from theralab.api.app import create_app
+    from theralab.app import create_app
 
     with TestClient(create_app(with_web=False)) as c:
         yield c

@@ -21,7 +21,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
     import theralab.privacy.tables  # noqa: F401
-    from theralab.api.app import create_app
+    from theralab.app import create_app
     from theralab.runtime.db import Base, get_engine
 
     Base.metadata.create_all(get_engine())

@@ -28,7 +28,7 @@ def client(tl_env) -> TestClient:  # type: ignore[no-untyped-def]
     lib.write_text("\n".join(LIB) + "\n")
     build_index(lib, Path(tl_env.data_dir) / "libraries" / "drugs", workers=1)
     try:
-        from theralab.api.app import create_app
+        from theralab.app import create_app
 
         app = create_app(with_web=False)
     except ImportError:  # foundation not importable: mount only this router
@@ -79,7 +79,7 @@ def test_bad_requests(client: TestClient, body: dict, status: int, where: str) -
 
 
 def test_requires_login(tl_env) -> None:  # type: ignore[no-untyped-def]
-    from theralab.api.app import create_app
+    from theralab.app import create_app
 
     r = TestClient(create_app(with_web=False)).post(
         "/v1/screening/search", json={"index": "drugs", "query": "CCO", "top": 1}

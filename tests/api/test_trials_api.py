@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from theralab.api.app import create_app
+from theralab.app import create_app
 from theralab.privacy.deps import Principal, get_current_user
 
 

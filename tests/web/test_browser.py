@@ -21,7 +21,7 @@ def live_server(api):
     """Serve the same app as the ``api`` fixture on a free port in a thread."""
     import uvicorn
 
-    from theralab.api.app import create_app
+    from theralab.app import create_app
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,15 +1,14 @@
-"""The FastAPI application factory.
+"""The REST API: one router per domain under ``/v1`` and the error handlers.
 
-``create_app()`` wires one router per domain under ``/v1``, the web pages at ``/``, static files,
-and the error handlers that turn every :class:`~theralab.errors.TheralabError` and every request
-validation problem into a 4xx JSON body saying what was wrong and where. Domain routers are listed
-in ``ROUTERS``; a router module that fails to import is skipped with a warning so one broken
-optional dependency never takes the whole server down.
+``create_api()`` wires the routers listed in ``ROUTERS`` and the handlers that turn every
+:class:`~theralab.errors.TheralabError` and every request validation problem into a 4xx JSON body
+saying what was wrong and where. Routers are imported statically: a router that cannot import is a
+broken installation and must fail loudly at start-up, not vanish from the API with a log line.
+The web UI is mounted beside the API by the composition root, :func:`theralab.app.create_app`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,24 +22,27 @@ from theralab.errors import TheralabError
 
 log = logging.getLogger(__name__)
 
-# module path (relative to theralab.api.routes) of each domain router; each exposes ``router``.
-ROUTERS = [
-    "auth",
-    "jobs",
-    "models",
-    "chem",
-    "admet",
-    "screening",
-    "development",
-    "ehr",
-    "trials",
-    "criteria",
-    "matching",
-    "pgx",
-    "monitoring",
-    "vitals",
-    "alerts",
-]
+from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as the API's table of contents
+    admet,
+    alerts,
+    auth,
+    chem,
+    criteria,
+    development,
+    ehr,
+    jobs,
+    matching,
+    models,
+    monitoring,
+    pgx,
+    screening,
+    trials,
+    vitals,
+)
+
+#: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
+ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
+           monitoring, vitals, alerts]
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -82,8 +84,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(*, with_web: bool = True) -> FastAPI:
-    """Build the theralab ASGI application."""
+def create_api() -> FastAPI:
+    """Build the API application (no web pages; :func:`theralab.app.create_app` adds them)."""
     app = FastAPI(
         lifespan=_lifespan,
         title="theralab",
@@ -91,22 +93,11 @@ def create_app(*, with_web: bool = True) -> FastAPI:
         description="From molecule to patient: discovery, development, trials, precision medicine, monitoring.",
     )
     _error_handlers(app)
-    for name in ROUTERS:
-        try:
-            module = importlib.import_module(f"theralab.api.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"theralab.api.routes.{name}":
-                continue  # domain not built yet
-            log.warning("router %s skipped: %s", name, exc)
-            continue
+    for module in ROUTERS:
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/v1/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    if with_web:
-        from theralab.web.app import mount_web
-
-        mount_web(app)
     return app

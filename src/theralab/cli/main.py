@@ -65,7 +65,7 @@ def serve(
     from theralab.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run("theralab.api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+    uvicorn.run("theralab.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """The web UI: server-rendered Jinja2 pages over the same domain library as the API.
 
+Page modules are imported statically (``PAGES``): a page that cannot import fails the start-up.
+
 ``mount_web(app)`` adds the static files (our CSS/JS and plotly.js from the installed ``plotly``
 package, so nothing comes from a CDN) and one router per page module. Pages authenticate with the
 same signed token as the API, kept in an HttpOnly cookie.
@@ -7,7 +9,6 @@ same signed token as the API, kept in an HttpOnly cookie.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
@@ -20,10 +21,24 @@ from theralab.errors import AuthError, TheralabError
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
-PAGES = [
-    "home", "auth", "jobs", "chem", "development", "trials", "trials_matching", "pgx", "monitoring", "ehr",
-    "screening", "admet", "ecg",
-]
+from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as the UI's table of contents
+    admet,
+    auth,
+    chem,
+    development,
+    ecg,
+    ehr,
+    home,
+    jobs,
+    monitoring,
+    pgx,
+    screening,
+    trials,
+    trials_matching,
+)
+
+#: Every page module; each exposes ``router`` (HTML routes).
+PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening, admet, ecg]
 
 
 def plotly_js_path() -> Path:
@@ -41,14 +56,7 @@ def mount_web(app: FastAPI) -> None:
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="application/javascript")
 
-    for name in PAGES:
-        try:
-            module = importlib.import_module(f"theralab.web.pages.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"theralab.web.pages.{name}":
-                continue
-            log.warning("web page %s skipped: %s", name, exc)
-            continue
+    for module in PAGES:
         app.include_router(module.router, include_in_schema=False)
 
     api_handler = app.exception_handlers[TheralabError]

@@ -1,1 +1,29 @@
-"""ehr.fhir."""
+"""FHIR R4 in and out: read bundles/ndjson, map resources to the patient tables, export back.
+
+Modules: :mod:`.read` (files), :mod:`.mapping` (resource <-> rows), :mod:`.ingest` (import),
+:mod:`.export` (patient -> Bundle), :mod:`.synthea_csv` (Synthea CSV -> FHIR).
+"""
+
+from __future__ import annotations
+
+from theralab.ehr.fhir.ingest import (
+    ImportIssue,
+    ImportReport,
+    Ingester,
+    export_patient,
+    import_path,
+    import_resources,
+    import_text,
+    upsert,
+)
+
+__all__ = [
+    "ImportIssue",
+    "ImportReport",
+    "Ingester",
+    "export_patient",
+    "import_path",
+    "import_resources",
+    "import_text",
+    "upsert",
+]

@@ -1,1 +1,48 @@
-"""trials.meta."""
+"""Meta-analysis: effect sizes, fixed and random effects, heterogeneity, bias tests, plots.
+
+Modules: :mod:`.effects`, :mod:`.model`, :mod:`.plots`.
+"""
+
+from __future__ import annotations
+
+from theralab.trials.meta.model import (
+    MEASURES_2X2,
+    METHODS,
+    EffectSizes,
+    EggerResult,
+    MetaResult,
+    PooledFixed,
+    effects_2x2,
+    effects_hr,
+    effects_means,
+    egger_test,
+    forest_plot,
+    funnel_plot,
+    leave_one_out,
+    mantel_haenszel,
+    meta_analysis,
+    peto,
+    rma,
+    subgroup_analysis,
+)
+
+__all__ = [
+    "EffectSizes",
+    "EggerResult",
+    "MEASURES_2X2",
+    "METHODS",
+    "MetaResult",
+    "PooledFixed",
+    "effects_2x2",
+    "effects_hr",
+    "effects_means",
+    "egger_test",
+    "forest_plot",
+    "funnel_plot",
+    "leave_one_out",
+    "mantel_haenszel",
+    "meta_analysis",
+    "peto",
+    "rma",
+    "subgroup_analysis",
+]

@@ -1,1 +1,66 @@
-"""trials.safety."""
+"""Trial safety monitoring: disproportionality and MGPS, sequential surveillance, Hy's law, alerts.
+
+Modules: :mod:`.signals`, :mod:`.sequential`, :mod:`.screen`, :mod:`.monitor`.
+"""
+
+from __future__ import annotations
+
+from theralab.trials.safety.screen import (
+    HY_TESTS,
+    GammaMixturePrior,
+    HysLawCase,
+    SafetySignal,
+    SequentialSignal,
+    ae_incidence,
+    count_pairs,
+    cusum,
+    cusum_bernoulli,
+    disproportionality,
+    disproportionality_pairs,
+    fit_prior,
+    hys_law,
+    interim_safety_report,
+    maxsprt_alpha,
+    maxsprt_critical_value,
+    maxsprt_llr,
+    maxsprt_poisson,
+    mgps,
+    neg_log_lik,
+    posterior,
+    signals_from_disproportionality,
+    sprt_binomial,
+    sprt_binomial_lines,
+    sprt_bounds,
+    sprt_poisson,
+    squash,
+)
+
+__all__ = [
+    "GammaMixturePrior",
+    "HY_TESTS",
+    "HysLawCase",
+    "SafetySignal",
+    "SequentialSignal",
+    "ae_incidence",
+    "count_pairs",
+    "cusum",
+    "cusum_bernoulli",
+    "disproportionality",
+    "disproportionality_pairs",
+    "fit_prior",
+    "hys_law",
+    "interim_safety_report",
+    "maxsprt_alpha",
+    "maxsprt_critical_value",
+    "maxsprt_llr",
+    "maxsprt_poisson",
+    "mgps",
+    "neg_log_lik",
+    "posterior",
+    "signals_from_disproportionality",
+    "sprt_binomial",
+    "sprt_binomial_lines",
+    "sprt_bounds",
+    "sprt_poisson",
+    "squash",
+]
