@@ -35,7 +35,7 @@ from theralab.errors import InputError, NotFoundError
 
 CLASSES = ("N", "A", "O", "~")
 CLASS_NAMES = {"N": "normal sinus rhythm", "A": "atrial fibrillation", "O": "other rhythm", "~": "too noisy"}
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "af_classifier"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights" / "af_classifier"
 
 LGB_PARAMS: dict[str, Any] = {
     "objective": "multiclass",

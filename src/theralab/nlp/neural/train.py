@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.pool_only and not args.cv:
         ap.error("--pool-only needs --all --cv FOLD_DIRS")
     cv = cv_summary(args.cv) if args.cv else None  # read first: a bad fold directory fails before training
-    args.out = args.out or Path(__file__).resolve().parent / "weights" / MODEL_NAME
+    args.out = args.out or Path(__file__).resolve().parents[1] / "weights" / MODEL_NAME
     if args.pool_only:
         return pool_into_card(args.out, cv)
     hp = {**DEFAULT_HP, "epochs": args.epochs, "hidden": args.hidden, **args.hp}
