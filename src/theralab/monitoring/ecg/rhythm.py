@@ -21,7 +21,6 @@ scored), computed from out-of-fold predictions of a stratified 5-fold cross-vali
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -290,10 +289,10 @@ def train_and_save(
     weights = out_dir / "model.txt"
     model.save_model(str(weights))
     card: dict[str, Any] = {
-        "name": "theralab-af-classifier",
+        "name": "af_classifier",
         "task": "single-lead ECG rhythm: N normal, A atrial fibrillation, O other rhythm, ~ noisy",
         "version": "2.0.0" if cnn else "1.0.0",
-        "model": "LightGBM multiclass on theralab.monitoring.ecg.features"
+        "description": "LightGBM multiclass on theralab.monitoring.ecg.features"
         + (", averaged with a 1-D CNN on the 100 Hz ECG (theralab.monitoring.ecg.cnn)" if cnn else ""),
         "features": list(X.columns),
         "classes": list(CLASSES),
@@ -310,10 +309,9 @@ def train_and_save(
         | _round(metrics["final"])
         | {name: _round(m) for name, m in metrics.items() if name != "final"},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "weights": "model.txt",
-        "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
-        "seeds": {"folds": seed, "lightgbm": LGB_PARAMS["seed"]},
+        "seed_roles": {"folds": seed, "lightgbm": LGB_PARAMS["seed"]},
         "retrain": "python benchmarks/monitoring_af.py --data ../shared/data/monitoring/cinc2017 --save",
+        "loader": "theralab.monitoring.ecg.rhythm:RhythmClassifier.load",
         "intended_use": "research and decision support on 9-60 s single-lead ECG; not a diagnostic device",
     }
     if cnn:
@@ -334,7 +332,6 @@ def train_and_save(
         ecg_cnn.save(net, cnn_path)
         card["cnn"] = {
             "weights": "cnn.pt",
-            "sha256": hashlib.sha256(cnn_path.read_bytes()).hexdigest(),
             "n_parameters": int(sum(p.numel() for p in net.parameters())),
             "input": f"{ecg_cnn.FS:g} Hz, band-pass 0.5-40 Hz, scaled to median per-second peak amplitude",
             "params": ecg_cnn.CNN_PARAMS,
@@ -342,23 +339,17 @@ def train_and_save(
             "torch": torch.__version__,
         }
         card["ensemble"] = {"weight_lightgbm": ENSEMBLE_WEIGHT_LGB, "weight_cnn": 1 - ENSEMBLE_WEIGHT_LGB}
-        card["seeds"]["cnn"] = seed
-    (out_dir / "model.json").write_text(json.dumps(card, indent=2) + "\n")
-    return card
+        card["seed_roles"]["cnn"] = seed
+    from theralab.models.registry import ModelCard, save_card
+
+    card["seeds"] = sorted(set(card["seed_roles"].values()))
+    names = ["model.txt"] + (["cnn.pt"] if cnn else [])
+    saved = save_card(out_dir, ModelCard(**card, weights=dict.fromkeys(names, "")))
+    return saved.model_dump()
 
 
 def _round(m: dict[str, float]) -> dict[str, float]:
     return {f"f1_{k}" if k in CLASSES else k: round(float(v), 4) for k, v in m.items()}
-
-
-def _verified(path: Path, sha256: str) -> Path:
-    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
-        raise InputError(
-            "rhythm model weights do not match their card's sha256",
-            where=str(path),
-            hint="retrain the model or restore the shipped files",
-        )
-    return path
 
 
 @dataclass(frozen=True)
@@ -399,13 +390,15 @@ class RhythmClassifier:
                 where=str(d),
                 hint="train one: python benchmarks/monitoring_af.py --save",
             )
-        card = json.loads(card_path.read_text())
-        booster = lgb.Booster(model_file=str(_verified(d / card["weights"], card["sha256"])))
+        from theralab.models.registry import load_card
+
+        card = load_card(d).model_dump()  # verifies every weight file's sha256 before loading
+        booster = lgb.Booster(model_file=str(d / "model.txt"))
         net = None
         if "cnn" in card:
             from theralab.monitoring.ecg import cnn as ecg_cnn
 
-            net = ecg_cnn.load(_verified(d / card["cnn"]["weights"], card["cnn"]["sha256"]))
+            net = ecg_cnn.load(d / card["cnn"]["weights"])
         return cls(booster, card, net)
 
     @classmethod
