@@ -26,6 +26,15 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def reference_data() -> Path:
+    """Small reference fixtures (BCG, Theoph, Shah 1998, NEWS2 vectors, reference values) in the repo.
+
+    Same relative paths as in ``../shared/data``, so the reference-value tests run on a fresh clone.
+    """
+    return TEST_DATA / "reference"
+
+
+@pytest.fixture(scope="session")
 def test_data() -> Path:
     return TEST_DATA
 

@@ -52,8 +52,8 @@ def test_simulate_regimen_steady_state_and_patient(client: TestClient) -> None:
     assert out["steady_state"]["cavg_ss"] == pytest.approx(100 / (2.5 * 12))
 
 
-def test_fit_and_nca(client: TestClient, shared_data: Path) -> None:
-    d = pd.read_csv(shared_data / "development" / "pk" / "theoph_subject1.csv")
+def test_fit_and_nca(client: TestClient, reference_data: Path) -> None:
+    d = pd.read_csv(reference_data / "development" / "pk" / "theoph_subject1.csv")
     r = client.post(
         "/v1/development/pk/fit", json={"time": d.Time.tolist(), "conc": d.conc.tolist(), "dose": 4.02}
     )
@@ -81,8 +81,8 @@ def test_bad_input_is_4xx_with_where(client: TestClient) -> None:
     assert r.status_code == 422
 
 
-def test_dissolution_routes(client: TestClient, shared_data: Path) -> None:
-    d = shared_data / "development" / "dissolution"
+def test_dissolution_routes(client: TestClient, reference_data: Path) -> None:
+    d = reference_data / "development" / "dissolution"
     ref = pd.read_csv(d / "shah1998_ref.csv").set_index("time")
     test = pd.read_csv(d / "shah1998_test3.csv").set_index("time")
     body = {

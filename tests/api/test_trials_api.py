@@ -62,8 +62,8 @@ def test_group_sequential(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["where"] == "user_alpha_spent"
 
 
-def test_meta_2x2_bcg(client: TestClient, shared_data) -> None:
-    df = pd.read_csv(shared_data / "trials/dat_bcg.csv")
+def test_meta_2x2_bcg(client: TestClient, reference_data) -> None:
+    df = pd.read_csv(reference_data / "trials/dat_bcg.csv")
     body = {
         "measure": "RR",
         "method": "DL",
@@ -140,3 +140,20 @@ def test_group_sequential_beta_spending(client: TestClient) -> None:
     body = r.json()
     assert body["futility_z"][1] is None  # -inf (no futility stop) is sent as null
     assert body["inflation_factor"] == pytest.approx(1.0586, abs=5e-5)
+
+
+def test_meta_api_takes_every_layout_the_cli_takes(client: TestClient, reference_data) -> None:
+    """The API, the CLI and the web page share theralab.trials.meta.analyse_table."""
+    from theralab.trials.meta import analyse_table
+
+    df = pd.read_csv(reference_data / "trials/dat_bcg.csv")
+    mh = client.post("/v1/trials/meta", json={"measure": "RR", "method": "MH", "ai": df.tpos.tolist(),
+                                             "bi": df.tneg.tolist(), "ci": df.cpos.tolist(), "di": df.cneg.tolist()})
+    assert mh.status_code == 200, mh.text
+    assert mh.json()["result"]["estimate"] == pytest.approx(analyse_table(df, "RR", "MH").result.estimate, abs=1e-12)
+    means = {"measure": "SMD", "method": "REML", "m1": [5.0, 6, 5.5], "sd1": [1.0, 1.2, 0.9], "n1": [30, 40, 35],
+             "m2": [4.0, 5.1, 5.0], "sd2": [1.1, 1.0, 1.0], "n2": [30, 38, 33]}
+    r = client.post("/v1/trials/meta", json=means)
+    assert r.status_code == 200, r.text
+    ragged = client.post("/v1/trials/meta", json={"measure": "GEN", "yi": [0.1, 0.2], "vi": [0.1]})
+    assert ragged.status_code == 422

@@ -52,8 +52,8 @@ def test_pk_simulate_writes_curve(tmp_path: Path) -> None:
     assert "7.74" in res.output
 
 
-def test_pk_fit_and_nca_on_theophylline(shared_data: Path, tmp_path: Path) -> None:
-    data = shared_data / "development" / "pk" / "theoph_subject1.csv"
+def test_pk_fit_and_nca_on_theophylline(reference_data: Path, tmp_path: Path) -> None:
+    data = reference_data / "development" / "pk" / "theoph_subject1.csv"
     js = tmp_path / "fit.json"
     res = run("pk", "fit", str(data), "--dose", "4.02", "--time-col", "Time", "--json", str(js))
     assert res.exit_code == 0, res.output
@@ -90,8 +90,8 @@ def test_pk_nca_unsorted_times_exit_2(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "strictly increasing" in res.output
 
 
-def test_dissolution_compare_and_fit(shared_data: Path, tmp_path: Path) -> None:
-    d = shared_data / "development" / "dissolution"
+def test_dissolution_compare_and_fit(reference_data: Path, tmp_path: Path) -> None:
+    d = reference_data / "development" / "dissolution"
     js = tmp_path / "cmp.json"
     res = run(
         "dissolution",
@@ -166,8 +166,8 @@ def test_ddi_check_with_user_table(tmp_path: Path) -> None:
     assert json.loads(js.read_text())["flagged"][0]["aucr"] == pytest.approx(1 / (0.9 / 5 + 0.1))
 
 
-def test_pk_fit_other_models_warn_when_overparameterised(shared_data: Path) -> None:
-    data = shared_data / "development" / "pk" / "theoph_subject1.csv"
+def test_pk_fit_other_models_warn_when_overparameterised(reference_data: Path) -> None:
+    data = reference_data / "development" / "pk" / "theoph_subject1.csv"
     res = run("pk", "fit", str(data), "--dose", "4.02", "--time-col", "Time", "--model", "1cmt-oral")
     assert res.exit_code == 0 and "0.019923" in res.output and "poorly determined" not in res.output
     res = run("pk", "fit", str(data), "--dose", "4.02", "--time-col", "Time", "--model", "2cmt-oral")

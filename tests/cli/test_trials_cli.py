@@ -76,14 +76,14 @@ def test_simulate():
     assert 0.5 < json.loads(r.output)["rejection_rate"] < 1
 
 
-def test_meta_bcg(shared_data, tmp_path):
+def test_meta_bcg(reference_data, tmp_path):
     out = tmp_path / "forest.html"
     r = runner.invoke(
         app,
         [
             "trials",
             "meta",
-            str(shared_data / "trials/dat_bcg.csv"),
+            str(reference_data / "trials/dat_bcg.csv"),
             "--measure",
             "RR",
             "--method",
@@ -99,7 +99,7 @@ def test_meta_bcg(shared_data, tmp_path):
     assert out.stat().st_size > 10_000 and "plotly" in out.read_text()[:50_000].lower()
     js = tmp_path / "res.json"
     r = runner.invoke(
-        app, ["trials", "meta", str(shared_data / "trials/dat_bcg.csv"), "--method", "REML", "-o", str(js)]
+        app, ["trials", "meta", str(reference_data / "trials/dat_bcg.csv"), "--method", "REML", "-o", str(js)]
     )
     assert json.loads(js.read_text())["tau2"] == pytest.approx(0.313243, abs=1e-5)
 

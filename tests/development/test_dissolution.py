@@ -23,8 +23,8 @@ SHAH_F1 = [8.73, 13.21, 13.67, 7.38, 13.95]
 
 
 @pytest.fixture(scope="module")
-def shah(shared_data):  # noqa: ANN001, ANN201
-    d = shared_data / "development" / "dissolution"
+def shah(reference_data):  # noqa: ANN001, ANN201
+    d = reference_data / "development" / "dissolution"
     return pd.read_csv(d / "shah1998_ref.csv"), [
         pd.read_csv(d / f"shah1998_test{i}.csv") for i in range(1, 6)
     ]

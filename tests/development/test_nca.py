@@ -11,8 +11,8 @@ from theralab.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def theoph(shared_data):  # noqa: ANN001, ANN201
-    return pd.read_csv(shared_data / "development" / "pk" / "theoph_subject1.csv")
+def theoph(reference_data):  # noqa: ANN001, ANN201
+    return pd.read_csv(reference_data / "development" / "pk" / "theoph_subject1.csv")
 
 
 def test_theophylline_subject1_reference(theoph: pd.DataFrame) -> None:

@@ -20,8 +20,8 @@ SUB = {
 }
 
 
-def _vectors(shared_data):
-    path = shared_data / "monitoring" / "early_warning" / "news2_test_vectors.csv"
+def _vectors(reference_data):
+    path = reference_data / "monitoring" / "early_warning" / "news2_test_vectors.csv"
     with path.open() as fh:
         return list(csv.DictReader(fh))
 
@@ -39,8 +39,8 @@ def _vitals(row: dict[str, str]) -> dict:
     }
 
 
-def test_news2_all_21_reference_vectors(shared_data):
-    rows = _vectors(shared_data)
+def test_news2_all_21_reference_vectors(reference_data):
+    rows = _vectors(reference_data)
     assert len(rows) == 21
     for row in rows:
         res = news2(_vitals(row))

@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from rdkit import Chem, rdBase
 
@@ -381,6 +381,40 @@ class MoleculeReader:
                 ident = mol.GetProp(self.id_column)
             return MolRecord(row, ident or str(row), Chem.MolToSmiles(mol), mol, None)
 
+    def sd_blocks(self) -> Iterator[tuple[int, str, str]]:
+        """Raw SD records as ``(row, id, mol block)``, unparsed, with the same id rule as :meth:`chunks`.
+
+        For planners that hand records to worker processes which parse them (an index build): the
+        serial reader then costs no RDKit, and ids are the ones every other command reports.
+        """
+        if self.format != "sdf":
+            raise InputError(f"{self.path.name} is not an SD file", where=str(self.path))
+        with self._open_text() as fh:
+            row = 0
+            block: list[str] = []
+            for line in fh:
+                if line.startswith("$$$$"):
+                    row += 1
+                    yield row, sd_block_id(block, self.id_column, row), "".join(block)
+                    block = []
+                else:
+                    block.append(line)
+            if "".join(block).strip():
+                row += 1
+                yield row, sd_block_id(block, self.id_column, row), "".join(block)
+        self._done = True
+
+
+def sd_block_id(lines: Sequence[str], id_column: str | None, row: int) -> str:
+    """The id of one SD record from its lines: the ``id_column`` data field, else the title, else the row."""
+    if id_column:
+        tag = f"<{id_column}>"
+        for i, line in enumerate(lines[:-1]):
+            if line.startswith(">") and tag in line:
+                return _safe_text(lines[i + 1].strip()) or str(row)
+    title = _safe_text(lines[0].strip()) if lines else ""
+    return title or str(row)
+
 
 def _sdf_reason(block: str) -> str:
     if "M  END" not in block:
@@ -424,6 +458,33 @@ def _make_record(row: int, smiles: str, ident: str, parse: bool = True) -> MolRe
         return MolRecord(row, ident, smiles.strip(), None, None)
     mol, err = parse_smiles(smiles)
     return MolRecord(row, ident, smiles.strip(), mol, err)
+
+
+def read_table(path: str | os.PathLike[str]) -> Any:
+    """A whole CSV/TSV/Parquet table as a pandas DataFrame (for training data with label columns).
+
+    Same formats (:func:`detect_format`, ``.gz`` allowed) and the same encoding rule as
+    :class:`MoleculeReader`: UTF-8, with or without a byte-order mark; anything else is refused
+    with the row where decoding failed, never silently turned into replacement characters.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist", where=str(path))
+    fmt = detect_format(path)
+    if fmt not in ("csv", "tsv", "parquet"):
+        raise InputError(f"{path.name} is a {fmt.upper()} file; a table with columns is needed here",
+                         where=str(path), hint="use .csv, .tsv or .parquet with a SMILES column and label columns")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})", where=str(path),
+                         hint="save the file as UTF-8 (e.g. from a spreadsheet: 'CSV UTF-8')") from exc
+    except Exception as exc:  # noqa: BLE001 - pandas raises many types for malformed files
+        raise InputError(f"cannot read {path.name}: {exc}", where=str(path)) from exc
 
 
 def find_smiles_column(columns: Sequence[str], wanted: str | None, path: Path | str) -> str:

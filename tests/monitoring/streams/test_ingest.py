@@ -92,7 +92,7 @@ def test_units_are_normalised_and_impossible_values_quarantined(device):
     assert "in the future" in reasons[4] and "no time zone" in reasons[5] and "not a supported" in reasons[6]
     with session_scope() as session:
         stored = {r.code: (round(r.value, 4), r.unit) for r in session.scalars(select(VitalReading))}
-    assert stored == {"8310-5": (37.0, "Cel"), "2339-0": (round(5.5 * 18.016, 4), "mg/dL")}
+    assert stored == {"8310-5": (37.0, "Cel"), "2339-0": (round(5.5 * 180.156 / 10, 4), "mg/dL")}
     assert _count(QuarantinedReading) == 7
 
 

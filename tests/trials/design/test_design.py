@@ -19,8 +19,8 @@ IF_KIND = {"OF": "of", "P": "pocock", "asOF": "ld-of", "asP": "ld-pocock"}
 
 
 @pytest.fixture(scope="module")
-def ref(shared_data):
-    return json.loads((shared_data / "trials/reference/reference_values.json").read_text())
+def ref(reference_data):
+    return json.loads((reference_data / "trials/reference/reference_values.json").read_text())
 
 
 def test_t_test_sample_size_matches_r_power_t_test(ref):

@@ -17,15 +17,15 @@ from theralab.trials.meta import model as m
 
 
 @pytest.fixture(scope="module")
-def ref(shared_data):
-    return json.loads((shared_data / "trials/reference/reference_values.json").read_text())[
+def ref(reference_data):
+    return json.loads((reference_data / "trials/reference/reference_values.json").read_text())[
         "meta_analysis_dat_bcg_logRR"
     ]
 
 
 @pytest.fixture(scope="module")
-def bcg(shared_data):
-    return pd.read_csv(shared_data / "trials/dat_bcg.csv")
+def bcg(reference_data):
+    return pd.read_csv(reference_data / "trials/dat_bcg.csv")
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,8 @@ def es(bcg):
     return m.effects_2x2(bcg.tpos, bcg.tneg, bcg.cpos, bcg.cneg, measure="RR", labels=list(bcg.author))
 
 
-def test_escalc_log_rr(es, shared_data):
-    esc = pd.read_csv(shared_data / "trials/reference/dat_bcg_escalc_logRR.csv")
+def test_escalc_log_rr(es, reference_data):
+    esc = pd.read_csv(reference_data / "trials/reference/dat_bcg_escalc_logRR.csv")
     assert np.allclose(es.yi, esc.yi, atol=1e-12) and np.allclose(es.vi, esc.vi, atol=1e-12)
     assert es.corrected == []
 

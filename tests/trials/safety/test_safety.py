@@ -16,8 +16,8 @@ from theralab.trials.safety import screen as s
 
 
 @pytest.fixture(scope="module")
-def ref(shared_data):
-    return json.loads((shared_data / "trials/reference/reference_values.json").read_text())
+def ref(reference_data):
+    return json.loads((reference_data / "trials/reference/reference_values.json").read_text())
 
 
 @pytest.fixture(scope="module")

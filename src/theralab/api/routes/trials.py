@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import numpy as np
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -146,13 +145,20 @@ def group_sequential(req: GroupSequentialRequest, user: CurrentUser) -> dict[str
     return json_safe(out)
 
 
+#: study-table columns a meta-analysis request may carry (the layouts of theralab.trials.meta.inputs)
+META_COLUMNS = ("yi", "vi", "ai", "bi", "ci", "di", "m1", "sd1", "n1", "m2", "sd2",
+                "n2", "loghr", "se")
+
+
 class MetaRequest(BaseModel):
-    """Study-level data: ``yi``/``vi``, or 2x2 counts ``ai,bi,ci,di`` with ``measure`` RR/OR/RD."""
+    """Study-level data as columns, in any layout the CLI and web page take (see ``docs/trials-statistics.md``):
+    ``yi,vi`` (GEN), 2x2 counts ``ai,bi,ci,di`` (RR/OR/RD, also MH and PETO), ``m1,sd1,n1,m2,sd2,n2``
+    (MD/SMD) or ``loghr,se`` (HR)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    measure: Literal["RR", "OR", "RD", "GEN"] = "GEN"
-    method: Literal["FE", "DL", "REML", "ML", "PM", "HE", "SJ", "HS"] = "REML"
+    measure: Literal["RR", "OR", "RD", "MD", "SMD", "HR", "GEN"] = "GEN"
+    method: Literal["FE", "DL", "REML", "ML", "PM", "HE", "SJ", "HS", "MH", "PETO"] = "REML"
     test: Literal["z", "knha"] = "z"
     level: float = Field(0.95, gt=0, lt=1)
     labels: list[str] | None = None
@@ -162,41 +168,47 @@ class MetaRequest(BaseModel):
     bi: list[float] | None = None
     ci: list[float] | None = None
     di: list[float] | None = None
+    m1: list[float] | None = None
+    sd1: list[float] | None = None
+    n1: list[float] | None = None
+    m2: list[float] | None = None
+    sd2: list[float] | None = None
+    n2: list[float] | None = None
+    loghr: list[float] | None = None
+    se: list[float] | None = None
     continuity: float = Field(0.5, ge=0, description="added to all cells of tables with a zero cell")
     plots: bool = Field(True, description="include plotly forest and funnel figures")
 
     @model_validator(mode="after")
     def _shape(self) -> MetaRequest:
-        if self.measure == "GEN" and (self.yi is None or self.vi is None):
-            raise ValueError("measure GEN needs yi and vi")
-        if self.measure != "GEN" and any(x is None for x in (self.ai, self.bi, self.ci, self.di)):
-            raise ValueError(f"measure {self.measure} needs ai, bi, ci, di")
+        given = {c: getattr(self, c) for c in META_COLUMNS if getattr(self, c, None) is not None}
+        lengths = {len(v) for v in given.values()} | ({len(self.labels)} if self.labels is not None else set())
+        if not given:
+            raise ValueError("no study data: give yi,vi or ai,bi,ci,di or m1,sd1,n1,m2,sd2,n2 or loghr,se")
+        if len(lengths) > 1:
+            raise ValueError("every study column (and labels) must have one value per study")
         return self
 
 
 @router.post("/meta")
 def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
-    """Fixed/random-effects pooling with heterogeneity, prediction interval and plots."""
+    """Fixed/random-effects pooling (or Mantel-Haenszel/Peto) with heterogeneity, prediction interval and plots."""
+    import pandas as pd
+
+    from theralab.trials.meta import analyse_table
     from theralab.trials.meta import model as m
 
-    if req.measure == "GEN":
-        es = m.EffectSizes("", np.asarray(req.yi, float), np.asarray(req.vi, float), req.labels or [])
-    else:
-        es = m.effects_2x2(req.ai, req.bi, req.ci, req.di, measure=req.measure, add=req.continuity, labels=req.labels)
-    res = m.rma(
-        es.yi,
-        es.vi,
-        method=req.method,
-        test=req.test,
-        level=req.level,
-        labels=es.labels or None,
-        measure=es.measure,
-    )
+    table = pd.DataFrame({c: getattr(req, c) for c in META_COLUMNS if getattr(req, c) is not None})
+    if req.labels is not None:
+        table.insert(0, "label", req.labels)
+    outcome = analyse_table(table, req.measure, req.method, test=req.test, level=req.level,
+                            label="label" if req.labels is not None else None, continuity=req.continuity)
+    es, res = outcome.effects, outcome.result
     out: dict[str, Any] = {
         "result": res.to_dict(),
-        "continuity_correction": {"studies": es.corrected, "rule": es.correction},
+        "continuity_correction": {"studies": es.corrected if es else [], "rule": outcome.correction},
     }
-    if req.plots:
+    if req.plots and es is not None:
         out["forest"] = m.forest_plot(res, level=req.level)
         out["funnel"] = m.funnel_plot(res, level=req.level)
     return json_safe(out)

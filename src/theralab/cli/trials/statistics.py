@@ -391,12 +391,6 @@ def maxsprt_cmd(
     typer.echo(f"critical value (LLR) = {cv:.9f}")
 
 
-MEASURE_COLUMNS = {
-    "2x2": [("ai", "bi", "ci", "di"), ("tpos", "tneg", "cpos", "cneg")],
-    "means": [("m1", "sd1", "n1", "m2", "sd2", "n2")],
-}
-
-
 @app.command("meta")
 @friendly_errors
 def meta_cmd(
@@ -417,41 +411,16 @@ def meta_cmd(
     Example (BCG vaccine trials): --measure RR --method DL gives log RR -0.7141 (SE 0.1787),
     tau2 0.3088, I2 92.1%. Zero cells get 0.5 added to the whole table (stated in the output).
     """
+    from theralab.trials.meta import analyse_table
     from theralab.trials.meta import model as m
 
-    df = _read_csv(data)
-    cols = set(df.columns)
-    lab = label or next((c for c in ("author", "study", "label", "name") if c in cols), None)
-    labels = [str(x) for x in df[lab]] if lab else None
-    measure = measure.upper()
-    if measure in m.MEASURES_2X2:
-        names = next((n for n in MEASURE_COLUMNS["2x2"] if set(n) <= cols), None)
-        if names is None:
-            raise InputError("2x2 data needs columns ai,bi,ci,di or tpos,tneg,cpos,cneg", where=str(data))
-        tables = [df[c] for c in names]
-        if method.upper() in ("MH", "PETO"):
-            res = m.mantel_haenszel(*tables, measure=measure) if method.upper() == "MH" else m.peto(*tables)
-            typer.echo(json.dumps(res.to_dict(), indent=2))
-            return
-        es = m.effects_2x2(*tables, measure=measure, labels=labels)
-    elif measure in ("MD", "SMD"):
-        need = MEASURE_COLUMNS["means"][0]
-        if not set(need) <= cols:
-            raise InputError(f"{measure} needs columns {','.join(need)}", where=str(data))
-        es = m.effects_means(*[df[c] for c in need], measure=measure, labels=labels)
-    elif measure == "HR":
-        if not {"loghr", "se"} <= cols:
-            raise InputError("HR needs columns loghr,se", where=str(data))
-        es = m.effects_hr(df.loghr, df.se, labels=labels)
-    elif measure == "GEN":
-        if not {"yi", "vi"} <= cols:
-            raise InputError("GEN needs columns yi,vi", where=str(data))
-        es = m.EffectSizes("", df.yi.to_numpy(float), df.vi.to_numpy(float), labels or [])
-    else:
-        raise InputError(f"unknown measure {measure!r}", where="measure", hint="RR, OR, RD, MD, SMD, HR, GEN")
-    if es.corrected:
-        typer.echo(f"continuity correction: {es.correction}: {', '.join(es.corrected)}")
-    res = m.rma(es.yi, es.vi, method=method.upper(), test=test, labels=es.labels or None, measure=es.measure)
+    outcome = analyse_table(_read_csv(data), measure, method, test=test, label=label)
+    res = outcome.result
+    if outcome.effects is None:  # Mantel-Haenszel or Peto: one pooled fixed estimate
+        typer.echo(json.dumps(res.to_dict(), indent=2))
+        return
+    if outcome.correction:
+        typer.echo(f"continuity correction: {outcome.correction}: {', '.join(outcome.effects.corrected)}")
     _print_meta(res)
     if output:
         _write_fig(m.forest_plot(res), output) if output.suffix != ".json" else output.write_text(

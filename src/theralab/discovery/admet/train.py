@@ -44,16 +44,10 @@ class Prepared:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """CSV/TSV/Parquet into a DataFrame, with a clear error for a missing or unreadable file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist", where=str(path))
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if path.suffix.lower() in (".tsv", ".tab") else ",")
-    except Exception as exc:  # noqa: BLE001 - pandas raises many types for malformed files
-        raise InputError(f"cannot read {path}: {exc}", where=str(path)) from exc
+    """CSV/TSV/Parquet into a DataFrame: the project's one reader (:func:`theralab.chem.io.read_table`)."""
+    from theralab.chem.io import read_table as read
+
+    return read(path)
 
 
 def smiles_column(frame: pd.DataFrame, wanted: str | None = None) -> str:

@@ -57,24 +57,28 @@ def combined_score(columns: list[np.ndarray], weights: list[float]) -> np.ndarra
 
 @lru_cache(maxsize=8)
 def _active_fps(actives: tuple[str, ...], radius: int, bits: int) -> tuple[list[Any], list[str]]:
-    from rdkit import Chem
-
     from theralab.chem.fingerprints import morgan_generator
+    from theralab.chem.io import MoleculeReader, parse_smiles
 
     gen = morgan_generator(radius, bits)
+
     fps, names = [], []
     for entry in actives:
         path = Path(entry)
-        lines = path.read_text().splitlines() if path.exists() else [entry]
-        for number, line in enumerate(lines, start=1):
-            parts = line.replace(",", " ").split()
-            if not parts or parts[0].lower() == "smiles":
-                continue
-            mol = Chem.MolFromSmiles(parts[0])
-            if mol is None:
-                raise InputError(f"active {parts[0]!r} does not parse", where=f"{entry} line {number}")
-            fps.append(gen.GetFingerprint(mol))
-            names.append(parts[1] if len(parts) > 1 else parts[0])
+        if path.is_file():  # a molecule file in any format the one reader takes
+            for rec in MoleculeReader(path):
+                if rec.mol is None:
+                    raise InputError(f"active {rec.smiles!r} is not a molecule: {rec.error}",
+                                     where=f"{entry} row {rec.row}")
+                fps.append(gen.GetFingerprint(rec.mol))
+                names.append(rec.id)
+            continue
+        mol, error = parse_smiles(entry)
+        if mol is None:
+            raise InputError(f"active {entry!r} does not parse: {error}", where="similarity.actives",
+                             hint="give SMILES or the path of a molecule file")
+        fps.append(gen.GetFingerprint(mol))
+        names.append(entry)
     if not fps:
         raise InputError("similarity.actives holds no molecules", where="similarity.actives")
     return fps, names

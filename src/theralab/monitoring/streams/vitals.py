@@ -1,8 +1,9 @@
 """Vital-sign codes, canonical units, unit conversions and plausible ranges for streamed readings.
 
 Each LOINC code has one canonical UCUM unit; readings in another known unit are converted
-(degF to Cel, lb to kg, mmol/L glucose to mg/dL with 18.016 mg/dL per mmol/L, SpO2 as a fraction
-to %). A value outside the plausible range of a living patient is refused with the range in the
+(degF to Cel, lb to kg, mmol/L glucose to mg/dL, SpO2 as a fraction to %) by the one unit converter
+of the patient record, :func:`theralab.ehr.units.convert`, so a streamed glucose and a lab glucose
+agree to the last digit. A value outside the plausible range of a living patient is refused with the range in the
 reason: heart rate 0 or 400 and SpO2 120 are sensor or unit errors, never data.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-GLUCOSE_MG_PER_MMOL = 18.016  # molar mass of glucose 180.16 g/mol
+from theralab.ehr.units import convert
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ def _same(x: float) -> float:
     return x
 
 
+def _via(src: str, dst: str, analyte: str | None = None) -> Callable[[float], float]:
+    """A converter that defers to :func:`theralab.ehr.units.convert` (one converter for the platform)."""
+    return lambda x: convert(x, src, dst, analyte)
+
+
 VITALS: dict[str, VitalCode] = {
     v.code: v
     for v in [
@@ -38,18 +44,17 @@ VITALS: dict[str, VitalCode] = {
         VitalCode("2708-6", "spo2", "%", 50, 100, {"%": _same, "1": lambda x: x * 100}),
         VitalCode("59408-5", "spo2", "%", 50, 100, {"%": _same, "1": lambda x: x * 100}),
         VitalCode("8310-5", "temperature", "Cel", 25, 45,
-                  {"Cel": _same, "C": _same, "[degF]": lambda f: (f - 32) * 5 / 9, "degF": lambda f: (f - 32) * 5 / 9,
-                   "F": lambda f: (f - 32) * 5 / 9}),
+                  {"Cel": _same, "C": _same, "[degF]": _via("[degF]", "Cel"), "degF": _via("[degF]", "Cel"),
+                   "F": _via("[degF]", "Cel")}),
         VitalCode("8480-6", "systolic_bp", "mm[Hg]", 40, 300, {"mm[Hg]": _same, "mmHg": _same}),
         VitalCode("8462-4", "diastolic_bp", "mm[Hg]", 20, 200, {"mm[Hg]": _same, "mmHg": _same}),
         VitalCode("2339-0", "glucose", "mg/dL", 10, 1000,
-                  {"mg/dL": _same, "mmol/L": lambda x: x * GLUCOSE_MG_PER_MMOL}),
+                  {"mg/dL": _same, "mmol/L": _via("mmol/L", "mg/dL", "glucose")}),
         VitalCode("99504-3", "cgm_glucose", "mg/dL", 20, 600,
-                  {"mg/dL": _same, "mmol/L": lambda x: x * GLUCOSE_MG_PER_MMOL}),
+                  {"mg/dL": _same, "mmol/L": _via("mmol/L", "mg/dL", "glucose")}),
         VitalCode("55423-8", "steps", "{steps}", 0, 100_000, {"{steps}": _same, "steps": _same, "1": _same}),
         VitalCode("29463-7", "weight", "kg", 0.3, 500,
-                  {"kg": _same, "[lb_av]": lambda x: x * 0.45359237, "lb": lambda x: x * 0.45359237,
-                   "g": lambda x: x / 1000}),
+                  {"kg": _same, "[lb_av]": _via("[lb_av]", "kg"), "lb": _via("[lb_av]", "kg"), "g": _via("g", "kg")}),
     ]
 }
 NAME_TO_CODE = {v.name: v.code for v in VITALS.values() if v.code != "59408-5"}

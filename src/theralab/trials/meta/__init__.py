@@ -5,6 +5,14 @@ Modules: :mod:`.effects`, :mod:`.model`, :mod:`.plots`.
 
 from __future__ import annotations
 
+from theralab.trials.meta.inputs import (
+    ALL_METHODS,
+    MEASURES,
+    MetaAnalysis,
+    analyse_table,
+    effects_from_table,
+    study_labels,
+)
 from theralab.trials.meta.model import (
     MEASURES_2X2,
     METHODS,
@@ -27,6 +35,12 @@ from theralab.trials.meta.model import (
 )
 
 __all__ = [
+    "ALL_METHODS",
+    "MEASURES",
+    "MetaAnalysis",
+    "analyse_table",
+    "effects_from_table",
+    "study_labels",
     "EffectSizes",
     "EggerResult",
     "MEASURES_2X2",

@@ -83,23 +83,19 @@ def meta_page(request: Request, user: WebUser) -> HTMLResponse:
 async def meta_submit(request: Request, user: WebUser, text: str = Form(""), measure: str = Form("RR"),
                       method: str = Form("REML"), test: str = Form("z"),
                       upload: UploadFile | None = File(None)) -> HTMLResponse:
+    from theralab.trials.meta import analyse_table
     from theralab.trials.meta import model as m
 
     context = {"text": text, "measure": measure, "method": method, "res": None}
     try:
-        raw = (await upload.read()).decode("utf-8") if upload is not None and upload.filename else text
+        raw = (await upload.read()).decode("utf-8-sig") if upload is not None and upload.filename else text
         df = pd.read_csv(io.StringIO(raw))
-        labels = [str(x) for x in df[df.columns[0]]] if df.columns[0] not in ("tpos", "ai", "yi") else None
-        cols = set(df.columns)
-        if {"tpos", "tneg", "cpos", "cneg"} <= cols:
-            es = m.effects_2x2(df.tpos, df.tneg, df.cpos, df.cneg, measure=measure, labels=labels)
-        elif {"ai", "bi", "ci", "di"} <= cols:
-            es = m.effects_2x2(df.ai, df.bi, df.ci, df.di, measure=measure, labels=labels)
-        elif {"yi", "vi"} <= cols:
-            es = m.EffectSizes("", df.yi.to_numpy(float), df.vi.to_numpy(float), labels or [])
-        else:
-            raise InputError("columns must be tpos,tneg,cpos,cneg (or ai,bi,ci,di) or yi,vi", where="CSV header")
-        res = m.rma(es.yi, es.vi, method=method, test=test, labels=es.labels or None, measure=es.measure)
+        label = None if str(df.columns[0]).lower() in ("tpos", "ai", "yi", "m1", "loghr") else str(df.columns[0])
+        outcome = analyse_table(df, measure, method, test=test, label=label)
+        if outcome.effects is None:
+            raise InputError("Mantel-Haenszel and Peto give one pooled estimate: use the CLI or API for them",
+                             where="method", hint="choose FE, DL, REML, ... for a forest plot")
+        es, res = outcome.effects, outcome.result
         egger = m.egger_test(es.yi, es.vi) if res.k >= 3 else None
     except (InputError, ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         return render(request, "trials_meta.html", {**context, "problem": str(exc)}, status_code=422)
