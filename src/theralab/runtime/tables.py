@@ -16,6 +16,7 @@ TABLE_MODULES = [
     "theralab.ehr.store",
     "theralab.monitoring.store",
     "theralab.trials.store",
+    "theralab.monitoring.assistant.tables",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Virtual health assistant (issue 28)."""
