@@ -14,6 +14,7 @@ import re
 PATTERNS: dict[str, str] = {
     # cardio-respiratory
     "chest_pain": r"chest\s*(pain|discomfort|tightness|pressure|heaviness)|precordial\s+pain|\bangina\b|pain\s+in\s+(the\s+|my\s+)?chest|tight\w*\s+(in\s+)?(the\s+|my\s+)?chest",
+    "pain_to_back": r"radiat\w*\s+(\w+\s+){0,5}back|through\s+to\s+(the|my)\s+back",
     "pain_radiating": r"radiat\w*\s+(\w+\s+){0,6}(arm|jaw|neck|back|shoulder)|spread\w*\s+to\s+(my\s+|the\s+)?(left\s+)?(arm|jaw|neck|back)",
     "sweating": r"\bsweat\w*|diaphore\w*|clammy",
     "tearing_pain": r"\btearing\b|\bripping\b",
@@ -21,7 +22,7 @@ PATTERNS: dict[str, str] = {
     "pain_at_rest": r"(even\s+)?at\s+rest",
     "pleuritic": r"worse\w*\s+(\w+\s+){0,3}(breath|inspiration|cough)|pleuritic|increases\s+with\s+respiration|on\s+deep\s+inspiration",
     "breathless": r"short(ness)?\s+of\s+breath|breathless\w*|dyspn\w*|difficulty\s+(in\s+)?breathing|trouble\s+breathing|can'?t\s+breathe|hard\s+to\s+breathe|out\s+of\s+breath",
-    "breathing_severe": r"(short(ness)?\s+of\s+breath|breathless\w*|dyspn\w*|difficulty\s+(in\s+)?breathing)\s+(\w+\s+){0,3}at\s+rest|dyspneic\s+at\s+rest|can'?t\s+(speak|talk)\s+(in\s+)?full\s+sentences|gasping|\bchok\w*|\bstridor\b|blue\s+lips|cyanos\w*|\bdrool\w*|can'?t\s+breathe|struggling\s+to\s+breathe|(sudden|acute)[-\s]+(onset\s+)?(of\s+)?(shortness\s+of\s+breath|dyspn\w*|breathless\w*)",
+    "breathing_severe": r"(short(ness)?\s+of\s+breath|breathless\w*|dyspn\w*|difficulty\s+(in\s+)?breathing)\s+(\w+\s+){0,3}at\s+rest|dyspneic\s+at\s+rest|can'?t\s+(speak|talk)\s+(in\s+)?full\s+sentences|gasping|\bchok\w*|labou?red|high[-\s]pitched\s+(sound|noise|breathing)|\bstridor\b|blue\s+lips|cyanos\w*|\bdrool\w*|can'?t\s+breathe|struggling\s+to\s+breathe|(sudden|acute)[-\s]+(onset\s+)?(of\s+)?(shortness\s+of\s+breath|dyspn\w*|breathless\w*)",
     "palpitations": r"palpitat\w*|heart\s+(racing|pounding)|racing\s+heart",
     "syncope": r"faint\w*|syncop\w*|pass(ed)?\s+out|los[st]\s+(of\s+)?consciousness|collaps\w*|black(ed)?\s+out",
     "unresponsive": r"unresponsive|unconscious|not\s+waking|can'?t\s+be\s+woken",
@@ -38,7 +39,7 @@ PATTERNS: dict[str, str] = {
     "photophobia": r"photophobia|light\s+(hurts|bothers)|sensitiv\w*\s+to\s+light|(opens|open)\s+(his|her|my)\s+eyes\s+to\s+light",
     "nonblanching_rash": r"non[-\s]?blanching|purpur\w*|petechi\w*|rash\s+(that\s+)?(does\s+not|doesn'?t)\s+fade",
     "vision_loss_sudden": r"sudden\w*\s+(\w+\s+){0,3}(loss\s+of\s+vision|vision\s+loss|blind\w*|blurr\w*\s+vision)|(lost|loss\s+of)\s+(the\s+)?vision",
-    "eye_pain_severe": r"(severe|sudden)\s+(\w+\s+){0,3}eye\s+pain|halos?\s+around\s+lights",
+    "eye_pain_severe": r"(severe|sudden)\s+(\w+\s+){0,3}eye\s+pain|halos?\s+around\s+lights|sudden\w*\s+(\w+\s+){0,5}(pain|redness)\s+(\w+\s+){0,4}eye",
     # allergy
     "face_swelling": r"swell\w*\s+(\w+\s+){0,3}(lips?|tongue|throat|face|mouth)|(lips?|tongue|throat|face)\s+(is\s+|are\s+)?swell\w*|angioedema|throat\s+(is\s+)?(closing|tight)",
     "allergen_exposure": r"(after|since)\s+(eating|a\s+(bee|wasp)|being\s+stung|taking)\b|\bsting\b|stung|peanut|anaphyla\w*",
@@ -47,7 +48,9 @@ PATTERNS: dict[str, str] = {
     "fever": r"fever\w*|febrile|high\s+temperature|pyrexi\w*|\brigors?\b|chills",
     "mottled_skin": r"mottled|cold\s+(hands|extremities)|blotchy\s+skin",
     "fast_breathing": r"breathing\s+(very\s+)?fast|tachypn\w*|rapid\s+breathing",
-    "travel_tropics": r"(return\w*|came\s+back|travel\w*)\s+(\w+\s+){0,4}(africa|asia|india|nigeria|tropic\w*|kenya|ghana|sudan|brazil|thailand|malaria)",
+    "travel_tropics": r"(return\w*|came\s+back|travel\w*)\s+(\w+\s+){0,4}(africa|asia|india|nigeria|tropic\w*|kenya|ghana|sudan|brazil|thailand|malaria|america|abroad)|mosquito\w*|\btravel(l)?ing\s+(in|to|through)\b|returned\s+from\s+(abroad|a\s+trip)",
+    "lethargic": r"letharg\w*|less\s+active|floppy|listless|refus\w*\s+(to\s+)?(feed|eat|drink)\w*|not\s+feeding",
+    "child_word": r"\b(baby|infant|toddler|newborn|child)\b",
     # abdomen / GI / GU
     "abdominal_pain": r"abdom\w*\s+pain|pain\s+(\w+\s+){0,4}abdom\w*|stomach\s+(pain|ache)|belly\s+pain|(RUQ|RLQ|LLQ|LUQ|epigastr\w*)\s+(\w+\s+){0,2}pain|right\s+lower\s+quadrant|flank\s+pain",
     "rlq_pain": r"right\s+lower\s+quadrant|\bRLQ\b|right\s+iliac\s+fossa|lower\s+right\s+(side\s+of\s+the\s+)?(abdomen|belly)",
@@ -60,7 +63,7 @@ PATTERNS: dict[str, str] = {
     "no_urine": r"anuri\w*|no\s+urine|not\s+(passed|passing)\s+urine|haven'?t\s+(urinated|peed)|decreased\s+urine\s+output|oliguri\w*",
     "thirst_polyuria": r"(excessive(ly)?\s+)?thirst\w*|urinating\s+a\s+lot|frequent\s+urination|polyuri\w*|polydipsi\w*",
     "diabetic": r"diabet\w*|\bT1DM\b|\bT2DM\b|insulin",
-    "jaundice": r"jaundic\w*|yellow\w*\s+(skin|eyes)|icter\w*",
+    "jaundice": r"jaundic\w*|yellow\w*\s+(skin|eyes)|(skin|eyes)\s+(are\s+|is\s+|look\s+|turned\s+|have\s+turned\s+)yellow|icter\w*",
     "testicular_pain": r"testic\w*\s+pain|pain\s+in\s+(his|my|the)\s+(testicle|testis|scrotum)|scrot\w*\s+pain|testicular\s+(swelling|pain)",
     "pregnant": r"\bpregnan\w*|weeks?'?\s+(of\s+)?gestation|gestation\w*|positive\s+(home\s+)?(urinary\s+)?pregnancy\s+test|missed\s+(my\s+|her\s+)?period",
     "vaginal_bleeding": r"vaginal\s+bleed\w*|bleeding\s+from\s+(the\s+)?vagina|spotting",
@@ -69,6 +72,12 @@ PATTERNS: dict[str, str] = {
     "pregnancy_headache_vision": r"(headache|blurr\w*\s+vision|flashing\s+lights|visual\s+disturbance)",
     # severity and other
     "severe_pain": r"\bsevere\w*\s+(\w+\s+){0,3}pain|excruciating|worst\s+pain|unbearable|(8|9|10)\s*(out\s+of|/)\s*10",
+    "injury": r"\b(fell|fall|fallen|injur\w*|accident|trauma|hit\s+by|tackl\w*)\b",
+    "cannot_move": r"(prevent\w*\s+(\w+\s+){0,2}(from\s+)?moving|unable\s+to\s+(move|bear\s+weight|walk)|can'?t\s+(move|bear\s+weight|walk)|cannot\s+(move|bear\s+weight|walk))",
+    "dark_urine": r"(dark|red|brown|cola[-\s]colou?red|tea[-\s]colou?red)\s+urine|discolou?r\w*\s+(of\s+)?(his\s+|her\s+|my\s+|the\s+)?urine",
+    "muscle_pain": r"muscle\s+(pain|ache|weakness|tightness)|myalgi\w*|(tightness|pain)\s+(\w+\s+){0,4}muscles",
+    "headache": r"headache\w*",
+    "neck_pain": r"neck\s+pain",
     "trauma_deformity": r"dislocat\w*|deformit\w*|(fell|fall|fallen|injur\w*)\s+(\w+\s+){0,6}(can'?t|cannot|unable\s+to)\s+(move|bear\s+weight|lift)|(bone|arm|leg)\s+(is\s+)?(broken|fractured)|open\s+fracture",
     "head_injury": r"head\s+injur\w*|hit\s+(my|his|her)\s+head",
     "weight_loss": r"(weight|lost\s+\d+\s*(kg|pounds|lbs))\s*(loss)?|los(t|ing)\s+weight",

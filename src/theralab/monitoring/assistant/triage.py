@@ -128,10 +128,14 @@ RED_FLAG_RULES: tuple[Rule, ...] = (
                                                                           "pregnant", "abdominal_pain", "head_injury"))),
     ("confusion", "new confusion or drowsiness", lambda c: _has(c, "confusion")),
     ("seizure", "a seizure", lambda c: _has(c, "seizure")),
-    ("sepsis", "possible sepsis (fever with mottled skin, fast breathing or no urine)",
-     lambda c: _has(c, "fever") and _has(c, "mottled_skin", "fast_breathing", "no_urine", "confusion")),
-    ("meningitis", "possible meningitis (fever or headache with stiff neck, light sensitivity or rash)",
-     lambda c: _has(c, "neck_stiffness", "nonblanching_rash") or (_has(c, "photophobia") and _has(c, "fever", "vomiting"))),
+    ("sepsis", "possible sepsis (fever with mottled skin, fast breathing, no urine or unusual drowsiness)",
+     lambda c: _has(c, "fever") and _has(c, "mottled_skin", "fast_breathing", "no_urine", "confusion", "lethargic")),
+    ("meningitis", "possible meningitis (fever or headache with stiff or painful neck, light sensitivity or rash)",
+     lambda c: _has(c, "neck_stiffness", "nonblanching_rash") or (_has(c, "photophobia") and _has(c, "fever", "vomiting"))
+     or (_has(c, "fever") and _has(c, "headache") and _has(c, "neck_pain"))),
+    ("child_fever", "fever in a young child who is feeding poorly, less active or vomiting",
+     lambda c: _has(c, "fever") and ((c.age is not None and c.age < 5) or _has(c, "child_word"))
+     and _has(c, "lethargic", "vomiting")),
     ("thunderclap", "sudden severe headache", lambda c: _has(c, "thunderclap")),
     ("gi_bleeding", "vomiting blood or black stools", lambda c: _has(c, "vomiting_blood", "black_stool",
                                                                        "rectal_bleeding_heavy")),
@@ -158,11 +162,18 @@ RED_FLAG_RULES: tuple[Rule, ...] = (
     ("no_urine", "passing little or no urine", lambda c: _has(c, "no_urine")),
     ("jaundice_fever", "yellow skin or eyes with fever or confusion", lambda c: _has(c, "jaundice")
      and _has(c, "fever", "confusion")),
-    ("fever_traveller", "fever after travel to a malaria area", lambda c: _has(c, "fever") and _has(c, "travel_tropics")),
+    ("fever_traveller", "fever after travel abroad or mosquito bites (malaria must be excluded the same day)", lambda c: _has(c, "fever") and _has(c, "travel_tropics")),
     ("dehydration", "sudden profuse diarrhoea with vomiting (risk of severe dehydration)",
      lambda c: _has(c, "watery_diarrhea_profuse") and _has(c, "vomiting")),
     ("infant_fever", "fever in a baby under 3 months", lambda c: c.age is not None and c.age < 1 and _has(c, "fever")),
-    ("trauma", "possible dislocation or fracture", lambda c: _has(c, "trauma_deformity")),
+    ("trauma", "possible dislocation or fracture", lambda c: _has(c, "trauma_deformity")
+     or (_has(c, "injury") and _has(c, "cannot_move"))),
+    ("rhabdomyolysis", "dark or red urine with muscle pain or weakness",
+     lambda c: _has(c, "dark_urine") and _has(c, "muscle_pain")),
+    ("abdominal_pain_to_back", "abdominal pain going through to the back (pancreas or aorta)",
+     lambda c: _has(c, "abdominal_pain") and _has(c, "pain_to_back")),
+    ("fever_abdominal_older", "fever with abdominal pain at 50 or over",
+     lambda c: _has(c, "fever") and _has(c, "abdominal_pain") and c.age is not None and c.age >= 50),
 )
 
 # Self-care is earned: a minor complaint (pattern) and nothing from SOON_FEATURES.
@@ -226,6 +237,9 @@ def triage(intake: Intake) -> TriageResult:
     ctx = _Ctx(findings, intake.age, intake.sex, intake.onset, hours, severity, suicidal)
     unanswered = [k for k in RED_FLAG_QUESTIONS if k not in intake.answers and k not in findings]
     fired = [(rid, reason) for rid, reason, rule in RED_FLAG_RULES if rule(ctx)]
+    # A "yes" to an explicitly asked red-flag question is an emergency on its own, whatever else.
+    fired += [(f"answered_{qid}", f"you answered yes: {RED_FLAG_QUESTIONS[qid]}")
+              for qid in RED_FLAG_QUESTIONS if intake.answers.get(qid) and not any(f[0] == qid for f in fired)]
     if fired:
         return TriageResult("emergency", [r for _, r in fired], [i for i, _ in fired], unanswered, sorted(findings))
     soon = _soon_features(ctx)
