@@ -24,7 +24,8 @@ from assistant_triage_gold import EMERGENCY, LEVELS, SELF_CARE, gold_level, spli
 
 from theralab.monitoring.assistant.triage import intake_from_text, triage  # noqa: E402
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "monitoring" / "triage" / "avey_vignettes.jsonl"
+DEFAULT = (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "monitoring" / "triage"
+           / "avey_vignettes.jsonl")
 ANCHOR = {"overall": 0.57, "emergency": 0.80, "soon": 0.55, "self_care": 0.33}
 
 

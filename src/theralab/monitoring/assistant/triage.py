@@ -10,6 +10,7 @@ earned (a known minor complaint, mild, short, no "see a doctor" feature); everyt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -124,14 +125,15 @@ RED_FLAG_RULES: tuple[Rule, ...] = (
      lambda c: _has(c, "face_swelling") and (_has(c, "breathless", "breathing_severe", "hives", "allergen_exposure"))),
     ("breathing_severe", "severe difficulty breathing", lambda c: _has(c, "breathing_severe")),
     ("collapse", "fainting, collapse or unresponsiveness",
-     lambda c: _has(c, "unresponsive") or (_has(c, "syncope") and _has(c, "chest_pain", "breathless", "palpitations",
-                                                                          "pregnant", "abdominal_pain", "head_injury"))),
+     lambda c: _has(c, "unresponsive") or (_has(c, "syncope") and _has(
+         c, "chest_pain", "breathless", "palpitations", "pregnant", "abdominal_pain", "head_injury"))),
     ("confusion", "new confusion or drowsiness", lambda c: _has(c, "confusion")),
     ("seizure", "a seizure", lambda c: _has(c, "seizure")),
     ("sepsis", "possible sepsis (fever with mottled skin, fast breathing, no urine or unusual drowsiness)",
      lambda c: _has(c, "fever") and _has(c, "mottled_skin", "fast_breathing", "no_urine", "confusion", "lethargic")),
     ("meningitis", "possible meningitis (fever or headache with stiff or painful neck, light sensitivity or rash)",
-     lambda c: _has(c, "neck_stiffness", "nonblanching_rash") or (_has(c, "photophobia") and _has(c, "fever", "vomiting"))
+     lambda c: _has(c, "neck_stiffness", "nonblanching_rash")
+     or (_has(c, "photophobia") and _has(c, "fever", "vomiting"))
      or (_has(c, "fever") and _has(c, "headache") and _has(c, "neck_pain"))),
     ("child_fever", "fever in a young child who is feeding poorly, less active or vomiting",
      lambda c: _has(c, "fever") and ((c.age is not None and c.age < 5) or _has(c, "child_word"))
@@ -162,7 +164,8 @@ RED_FLAG_RULES: tuple[Rule, ...] = (
     ("no_urine", "passing little or no urine", lambda c: _has(c, "no_urine")),
     ("jaundice_fever", "yellow skin or eyes with fever or confusion", lambda c: _has(c, "jaundice")
      and _has(c, "fever", "confusion")),
-    ("fever_traveller", "fever after travel abroad or mosquito bites (malaria must be excluded the same day)", lambda c: _has(c, "fever") and _has(c, "travel_tropics")),
+    ("fever_traveller", "fever after travel abroad or mosquito bites (malaria must be excluded the same day)",
+     lambda c: _has(c, "fever") and _has(c, "travel_tropics")),
     ("dehydration", "sudden profuse diarrhoea with vomiting (risk of severe dehydration)",
      lambda c: _has(c, "watery_diarrhea_profuse") and _has(c, "vomiting")),
     ("infant_fever", "fever in a baby under 3 months", lambda c: c.age is not None and c.age < 1 and _has(c, "fever")),
@@ -243,13 +246,11 @@ def triage(intake: Intake) -> TriageResult:
     if fired:
         return TriageResult("emergency", [r for _, r in fired], [i for i, _ in fired], unanswered, sorted(findings))
     soon = _soon_features(ctx)
-    import re
-
     minor = re.search(SELF_CARE_COMPLAINTS, text, re.IGNORECASE)
     if risk.escalate:
         soon.append("you mentioned feelings a clinician should hear about")
     if not soon and minor and (severity is None or severity <= 5):
-        return TriageResult("self_care", [f"a usually minor complaint ({minor.group(0).lower()}) without warning signs"],
-                            [], unanswered, sorted(findings))
+        why = f"a usually minor complaint ({minor.group(0).lower()}) without warning signs"
+        return TriageResult("self_care", [why], [], unanswered, sorted(findings))
     reasons = soon or ["a clinician should assess this complaint"]
     return TriageResult("soon", reasons, [], unanswered, sorted(findings))
