@@ -47,7 +47,7 @@ def test_crisis_message_names_resources():
     assert "988" in CRISIS_MESSAGE and "116 123" in CRISIS_MESSAGE and "emergency" in CRISIS_MESSAGE
 
 
-def test_item9_submission_raises_alert_and_stores_fhir(tl_env):
+def test_item9_submission_raises_alert_and_stores_fhir(assistant_db):
     from theralab.monitoring.assistant.records import list_scores, submit_questionnaire
     from theralab.runtime.alerts import list_alerts
     from theralab.runtime.db import session_scope

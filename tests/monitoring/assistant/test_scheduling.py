@@ -17,7 +17,7 @@ def _tomorrow(hour: int = 9) -> datetime:
     return d.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def test_slots_search_book_cancel_reschedule(tl_env):
+def test_slots_search_book_cancel_reschedule(assistant_db):
     start = _tomorrow()
     with session_scope() as s:
         made = sch.add_slots(s, "dr-a", start, start + timedelta(hours=1), minutes=15)
@@ -49,7 +49,7 @@ def test_slots_search_book_cancel_reschedule(tl_env):
         sch.cancel(s, aid, by="p1", patient_id="p1")
 
 
-def test_reminders_due_once(tl_env):
+def test_reminders_due_once(assistant_db):
     start = _tomorrow(10)
     with session_scope() as s:
         slot = sch.add_slots(s, "dr-b", start, start + timedelta(minutes=15))[0]
@@ -62,7 +62,7 @@ def test_reminders_due_once(tl_env):
         assert len(sch.due_reminders(s, now=start - timedelta(hours=1))) == 1
 
 
-def test_exam_order_flow(tl_env):
+def test_exam_order_flow(assistant_db):
     start = _tomorrow(8)
     with session_scope() as s:
         lab = sch.add_slots(s, "lab-1", start, start + timedelta(minutes=30), minutes=15, kind="lab")
@@ -79,7 +79,7 @@ def test_exam_order_flow(tl_env):
         assert [o.id for o in sch.open_exam_orders(s, "p5")] == [order.id]
 
 
-def test_bad_times_rejected(tl_env):
+def test_bad_times_rejected(assistant_db):
     with session_scope() as s:
         with pytest.raises(InputError, match="time zone"):
             sch.add_slots(s, "dr", datetime(2030, 1, 1, 9), datetime(2030, 1, 1, 10))
