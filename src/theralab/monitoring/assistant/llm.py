@@ -2,10 +2,11 @@
 
 Off by default. It is used only when the site sets both the shared endpoint (``THERALAB_LLM_BASE_URL``,
 ``THERALAB_LLM_MODEL``, key in ``THERALAB_LLM_API_KEY``, as for the trials LLM) and the opt-in
-``THERALAB_ASSISTANT_LLM=1``, so configuring an LLM for another feature never switches it on here.
-A retrieved knowledge-base answer may be reworded in plainer language; the model never sees the
-patient's record, never decides triage or intent, and its output passes :func:`theralab.monitoring.assistant.safety.check_output` or is thrown
-away in favour of the source text. Any error or timeout falls back to the source text too.
+``THERALAB_ASSISTANT_LLM=1``, so configuring an LLM for another feature never switches it on here. A
+retrieved knowledge-base answer may be reworded in plainer language; the model never sees the patient's
+record, never decides triage or intent, and its output passes
+:func:`theralab.monitoring.assistant.safety.check_output` or is thrown away in favour of the source text.
+Any error or timeout falls back to the source text too.
 """
 
 from __future__ import annotations
