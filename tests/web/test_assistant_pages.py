@@ -13,7 +13,7 @@ def test_chat_page_crisis_inbox_delete(api):
     page = api.get("/assistant")
     assert page.status_code == 200 and "Health assistant" in page.text and "112" in page.text
     r = api.post("/assistant", data={"text": "hello", "cid": ""})
-    assert r.status_code == 200 and "You:" in r.text and "not linked" not in r.text.lower() or "linked" in r.text
+    assert r.status_code == 200 and "You:" in r.text and "linked to a patient record" in r.text
     cid = r.text.split('name="cid" value="')[1].split('"')[0]
     r = api.post("/assistant", data={"text": "everything is hopeless, I want to die", "cid": cid})
     assert 'id="crisis"' in r.text and "988" in r.text and "Samaritans" in r.text
