@@ -159,3 +159,19 @@ def test_my_medications_and_results_are_own_only(world, chat):
     res = _text(chat("ann").say("show my latest results"))
     assert "Heart rate: 72" in res and "CYP2C19: Poor Metabolizer" in res
     assert "amlodipine" in _text(chat("bob").say("my medications"))
+
+
+def test_yes_to_suicidal_question_in_triage_shows_crisis_first(world, chat):
+    c = chat("ann")
+    c.say("symptom check: I can't sleep")
+    c.say("two weeks")
+    r = c.say("5")
+    while r.state == "slot_filling" and "ending your life" not in r.messages[-1]:
+        r = c.say("no")
+    r = c.say("yes")
+    assert r.crisis and r.messages[0].startswith("I'm concerned")
+    assert r.triage["level"] == "emergency" and "answered_suicidal" in r.triage["red_flags"]
+    from theralab.monitoring.assistant.conversations import inbox
+
+    with session_scope() as s:
+        assert [(i["conversation_id"], i["priority"]) for i in inbox(s)] == [(c.cid, "emergency")]

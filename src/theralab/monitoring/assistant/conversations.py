@@ -102,10 +102,21 @@ def create_handover(session: Session, conv: Conversation, reason: str, *, priori
 
     if priority not in PRIORITY_SEVERITY:
         raise InputError(f"unknown priority {priority!r}", where="priority")
+    order = list(PRIORITY_SEVERITY)
+    existing = session.scalar(select(Handover).where(Handover.conversation_id == conv.id,
+                                                     Handover.status != "closed").order_by(Handover.id.desc()))
+    if existing is not None and order.index(priority) <= order.index(existing.priority):
+        conv.state = "handover"
+        return existing  # one open handover per conversation; a lower or equal priority adds nothing
     subject = conv.patient_id or f"user:{conv.username}"
     alert, _ = raise_alert(session, domain="assistant", subject=subject, rule=f"handover-{priority}",
                            severity=PRIORITY_SEVERITY[priority], title=f"Assistant handover ({priority}): {reason}",
                            evidence={"conversation_id": conv.id}, dedup_key=f"assistant:handover:{conv.id}")
+    if existing is not None:  # raise the priority of the open handover instead of opening a second
+        existing.priority, existing.reason, existing.alert_id = priority, reason[:200], alert.id
+        conv.state = "handover"
+        session.flush()
+        return existing
     item = Handover(conversation_id=conv.id, username=conv.username, patient_id=conv.patient_id, reason=reason[:200],
                     priority=priority, alert_id=alert.id)
     session.add(item)

@@ -68,6 +68,8 @@ def symptom(engine: Assistant, ctx: dict[str, Any], text: str) -> list[str]:
         if answer is None:
             return [f"Please answer yes or no: {RED_FLAG_QUESTIONS[qid]}"]
         ctx.setdefault("answers", {})[qid] = answer
+        if answer and qid == "suicidal":  # crisis resources first, clinician alerted, then the triage
+            return engine.crisis("suicidal-intent") + engine.finish_triage(ctx)
         if answer:  # red flags always win: stop asking and give the emergency answer now
             return engine.finish_triage(ctx)
     return _next_symptom_step(engine, ctx)
