@@ -33,3 +33,17 @@ def test_chat_page_crisis_inbox_delete(api):
     gone = api.post(f"/assistant/{cid}/delete", follow_redirects=False)
     assert gone.status_code == 303
     assert cid not in api.get("/assistant").text
+
+
+def test_trend_chart_for_linked_patient(api):
+    from theralab.monitoring.assistant import conversations, submit_questionnaire
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as s:
+        conversations.link_patient(s, "pat", "p-7", by="doc")
+        submit_questionnaire(s, "p-7", "phq9", [2] * 8 + [0])
+        submit_questionnaire(s, "p-7", "phq9", [1] * 8 + [0])
+    _login(api, "pat")
+    html = api.get("/assistant").text
+    assert 'id="trend"' in html and "total score (points)" in html and "plotly.min.js" in html
+    assert "16" in html and "8" in html and "-8 (better)" in html

@@ -7,6 +7,8 @@ resources appear in the very response that detected the risk. Thin over
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -24,10 +26,16 @@ def _page(request: Request, username: str, cid: str | None, reply: dict | None =
           ) -> HTMLResponse:
     from theralab.monitoring.assistant import conversations
 
+    from theralab.monitoring.assistant import list_scores, trend
+
     with session_scope() as s:
         past = conversations.list_conversations(s, username)
         turns = conversations.transcript(s, cid, username) if cid else []
-    return render(request, "assistant.html", {"turns": turns, "cid": cid, "reply": reply, "past": past},
+        pid = conversations.patient_for(s, username)
+        trends = {key: trend(list_scores(s, pid, key)) for key in ("phq9", "gad7")} if pid else {}
+    trends = {k: v for k, v in trends.items() if v}
+    return render(request, "assistant.html", {"turns": turns, "cid": cid, "reply": reply, "past": past,
+                                              "trends": trends, "trends_json": json.dumps(trends)},
                   status_code=status)
 
 
