@@ -24,9 +24,7 @@ mark_built("assistant")
 
 def _page(request: Request, username: str, cid: str | None, reply: dict | None = None, status: int = 200
           ) -> HTMLResponse:
-    from theralab.monitoring.assistant import conversations
-
-    from theralab.monitoring.assistant import list_scores, trend
+    from theralab.monitoring.assistant import conversations, list_scores, trend
 
     with session_scope() as s:
         past = conversations.list_conversations(s, username)
