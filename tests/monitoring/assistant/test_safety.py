@@ -51,6 +51,11 @@ def test_long_message_with_risk_cue_still_escalates(world, chat):
     assert r.crisis and r.safety == "risk" and r.handover_id is not None
 
 
+def test_long_message_with_emergency_symptom_still_gets_emergency_advice(world, chat):
+    r = chat("ann").say("My face is drooping and my speech is slurred since ten minutes. " + "More details. " * 200)
+    assert r.triage["level"] == "emergency" and "stroke_fast" in r.triage["red_flags"] and r.handover_id
+
+
 def test_negated_risk_is_escalated_conservatively(world, chat):
     from theralab.runtime.alerts import list_alerts
 

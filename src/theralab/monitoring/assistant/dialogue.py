@@ -174,6 +174,10 @@ class Assistant:
             reply.safety = "risk"
             return self.crisis("free-text-risk")
         check = check_input(text)
+        if check.kind == "too_long":  # too long to process, not too long to notice an emergency in it
+            emergency = self._red_flag_sweep(text[:4000])
+            if emergency:
+                return emergency
         if check.block:
             reply.safety = check.kind
             if check.kind == "non_english":
