@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as the API's table of contents
     admet,
     alerts,
+    assistant,
     auth,
     chem,
     criteria,
@@ -42,7 +43,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts]
+           monitoring, vitals, alerts, assistant]
 
 
 def _error_handlers(app: FastAPI) -> None:

@@ -40,6 +40,7 @@ GROUPS = [
     ("monitor", "monitor"),
     ("ews", "ews"),
     ("ecg", "ecg"),
+    ("assistant", "assistant"),
 ]
 
 for _name, _module in GROUPS:

@@ -16,6 +16,7 @@ TABLE_MODULES = [
     "theralab.ehr.tables",
     "theralab.monitoring.streams.tables",
     "theralab.trials.tables",
+    "theralab.monitoring.assistant.tables",
 ]
 
 

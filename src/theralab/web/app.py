@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as the UI's table of contents
     admet,
+    assistant,
     auth,
     chem,
     development,
@@ -38,7 +39,8 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
 )
 
 #: Every page module; each exposes ``router`` (HTML routes).
-PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening, admet, ecg]
+PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening,
+         admet, ecg, assistant]
 
 
 def plotly_js_path() -> Path:

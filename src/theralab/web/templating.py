@@ -30,6 +30,7 @@ DOMAINS = [
      "text": "VCF to star alleles, phenotypes and CPIC dosing recommendations."},
     {"key": "monitoring", "title": "Remote monitoring", "href": "/monitoring", "built": False,
      "text": "Vital-sign streams over HTTP and MQTT, NEWS2, alerts; the ward view and patient timelines."},
+    {"key": "assistant", "title": "Health assistant", "href": "/assistant", "built": False, "text": "Patient chat."},
 ]
 
 
