@@ -41,8 +41,8 @@ class Graph:
     imports: list[Import] = field(default_factory=list)
 
 
-def module_name(path: Path) -> str:
-    rel = path.relative_to(SRC).with_suffix("")
+def module_name(path: Path, src: Path = SRC) -> str:
+    rel = path.relative_to(src).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
@@ -63,7 +63,7 @@ def build(src: Path = SRC) -> Graph:
     for path in sorted((src / "theralab").rglob("*.py")):
         if "migrations" in path.parts:
             continue
-        graph.modules[module_name(path)] = path
+        graph.modules[module_name(path, src)] = path
     for name, path in graph.modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         is_package = path.name == "__init__.py"

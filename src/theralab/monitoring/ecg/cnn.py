@@ -256,7 +256,7 @@ def cinc_signals(directory: Path, cache: Path | None = None) -> list[np.ndarray]
 
     import wfdb
 
-    from theralab.monitoring.ecg.rhythm import data_fingerprint, load_cinc
+    from theralab.monitoring.ecg.cinc import data_fingerprint, load_cinc
 
     labels = load_cinc(directory)
     key = hashlib.sha256((data_fingerprint(directory) + inspect.getsource(preprocess)).encode()).hexdigest()[:12]

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from theralab.errors import InputError, NotFoundError
+from theralab.monitoring.ecg.cinc import CLASSES, data_fingerprint, load_cinc
 
-CLASSES = ("N", "A", "O", "~")
 CLASS_NAMES = {"N": "normal sinus rhythm", "A": "atrial fibrillation", "O": "other rhythm", "~": "too noisy"}
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights" / "af_classifier"
 
@@ -67,22 +67,6 @@ def cinc_f1(y_true: Iterable[str], y_pred: Iterable[str]) -> dict[str, float]:
         out[c] = float(2 * np.sum((t == c) & (p == c)) / denom) if denom else float("nan")
     out["cinc_f1"] = float(np.mean([out["N"], out["A"], out["O"]]))
     return out
-
-
-def load_cinc(directory: Path) -> pd.DataFrame:
-    """The REFERENCE.csv labels of a CinC 2017 folder (record, label), checked."""
-    ref = Path(directory) / "REFERENCE.csv"
-    if not ref.is_file():
-        raise NotFoundError(
-            f"no REFERENCE.csv in {directory}", where=str(directory), hint="point at the CinC 2017 training2017 folder"
-        )
-    df = pd.read_csv(ref, header=None, names=["record", "label"], dtype=str)
-    bad = df[~df.label.isin(CLASSES)]
-    if len(bad):
-        raise InputError(
-            f"unknown label {bad.label.iloc[0]!r}", where=f"{ref}:{bad.index[0] + 1}", hint="labels are N, A, O or ~"
-        )
-    return df
 
 
 def feature_table(
@@ -130,15 +114,6 @@ def feature_table(
         Path(cache).mkdir(parents=True, exist_ok=True)
         df.to_parquet(cfile)
     return df
-
-
-def data_fingerprint(directory: Path) -> str:
-    """sha256 over REFERENCE.csv and the sorted names and sizes of the signal files."""
-    d = Path(directory)
-    h = hashlib.sha256((d / "REFERENCE.csv").read_bytes())
-    for f in sorted(d.glob("*.mat")):
-        h.update(f"{f.name}:{f.stat().st_size}".encode())
-    return h.hexdigest()
 
 
 def _xy(df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -7,9 +7,12 @@ browser), from the same :class:`~theralab.precision.pgx.report.PgxResult` as the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from theralab.precision.pgx.recommend import html_to_text
-from theralab.precision.pgx.report import PgxResult
+
+if TYPE_CHECKING:  # the result type only; the report module calls this one
+    from theralab.precision.pgx.report import PgxResult
 
 
 def write_pdf(result: PgxResult, path: str | Path) -> Path:
