@@ -151,3 +151,38 @@ def test_patient_factors_from_pgx_phenotype() -> None:
     assert pf.cl_multiplier == 0.3 and PKParams(cl=10, v1=50).cl * pf.cl_factor() == pytest.approx(3.0)
     with pytest.raises(NotFoundError):
         PatientFactors.from_phenotype("Ultrarapid Metabolizer", table)
+
+
+def test_time_grid_is_one_rule_for_cli_and_api() -> None:
+    """Default end: one interval after the last dose (regimen interval, else last gap, else 24)."""
+    from theralab.development.pk import Dose, dosing_schedule, time_grid
+
+    daily = dosing_schedule(100.0, 12.0, 3, "iv_bolus", 0.0)
+    grid = time_grid(daily, interval=12.0)
+    assert grid[0] == 0.0 and grid[-1] == 36.0 and grid.size == 241
+    assert time_grid([Dose(0.0, 5.0), Dose(8.0, 5.0)])[-1] == 16.0
+    assert time_grid([Dose(0.0, 5.0)])[-1] == 24.0
+    assert time_grid([Dose(0.0, 5.0)], t_end=10.0, n_points=11).tolist() == [float(i) for i in range(11)]
+
+
+def test_cli_and_api_simulate_the_same_curve(tmp_path) -> None:
+    import pandas as pd
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from theralab.app import create_app
+    from theralab.cli.main import app as cli
+    from theralab.privacy.deps import Principal, get_current_user
+
+    out = tmp_path / "curve.csv"
+    r = CliRunner().invoke(cli, ["pk", "simulate", "--cl", "5", "--v1", "50", "--dose", "100", "--interval", "12",
+                                 "--n-doses", "3", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    api = create_app(with_web=False)
+    api.dependency_overrides[get_current_user] = lambda: Principal("t", frozenset({"researcher"}))
+    body = {"params": {"cl": 5, "v1": 50}, "regimen": {"amount": 100, "interval": 12, "n_doses": 3}}
+    res = TestClient(api).post("/v1/development/pk/simulate", json=body)
+    assert res.status_code == 200, res.text
+    curve = pd.read_csv(out)
+    assert curve.iloc[:, 0].tolist() == pytest.approx(res.json()["times"])
+    assert curve.iloc[:, 1].tolist() == pytest.approx(res.json()["conc"], rel=1e-9)

@@ -90,8 +90,8 @@ def simulate(
     duration: float = typer.Option(0.0, help="infusion duration"),
     interval: float = typer.Option(24.0, help="dosing interval tau"),
     n_doses: int = typer.Option(1, help="number of doses"),
-    t_end: float | None = typer.Option(None, help="last time of the curve (default: n_doses x interval)"),
-    n_points: int = typer.Option(241, help="number of output times"),
+    t_end: float | None = typer.Option(None, help="last time of the curve (default: one interval after the last dose)"),
+    n_points: int = typer.Option(241, help="number of output times (the API's default too)"),
     cl_multiplier: float = typer.Option(1.0, help="patient clearance multiplier, e.g. PGx phenotype (0.5 = PM)"),
     weight: float | None = typer.Option(None, help="patient weight (kg): allometric CL x (WT/70)^0.75, V x WT/70"),
     crcl: float | None = typer.Option(None, help="patient CrCL (mL/min), with --fe: renal part of CL scaled"),
@@ -104,12 +104,11 @@ def simulate(
     import pandas as pd
 
     from theralab.development.pk import concentrations as conc_fn
-    from theralab.development.pk import dosing_schedule, steady_state
+    from theralab.development.pk import dosing_schedule, steady_state, time_grid
 
     p = _params(cl, v1, q2, v2, q3, v3, ka, f, tlag, cl_multiplier, weight, crcl, fe)
     doses = dosing_schedule(dose, interval, n_doses, route, duration)  # type: ignore[arg-type]
-    end = t_end if t_end is not None else max(n_doses * interval, 1e-9)
-    t = np.linspace(0.0, end, n_points)
+    t = time_grid(doses, t_end=t_end, n_points=n_points, interval=interval)
     c = conc_fn(t, doses, p)
     i = int(np.argmax(c))
     rows: dict[str, object] = {

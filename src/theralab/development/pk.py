@@ -27,7 +27,7 @@ the pharmacogenomics module can pass a phenotype in without knowing any PK.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
@@ -121,6 +121,28 @@ class Dose:
                 where="Dose.duration",
                 hint="use route='iv_bolus' for an instantaneous dose",
             )
+
+
+DEFAULT_N_POINTS = 241
+
+
+def time_grid(doses: Sequence[Dose], *, t_end: float | None = None, n_points: int = DEFAULT_N_POINTS,
+              interval: float | None = None) -> np.ndarray:
+    """The output times of a simulation, the same for the CLI, the API and the web page.
+
+    Default end: one dosing interval after the last dose (the regimen's ``interval`` when known,
+    else the gap between the last two doses, else 24 time units), so a single dose of a daily
+    regimen is drawn over its 24 h and a course of doses over its last interval too.
+    """
+    if n_points < 2:
+        raise InputError("n_points must be at least 2", where="n_points")
+    if t_end is None:
+        times = sorted(d.time for d in doses) or [0.0]
+        gap = interval if interval else (times[-1] - times[-2] if len(times) > 1 and times[-1] > times[-2] else 24.0)
+        t_end = times[-1] + gap
+    if not np.isfinite(t_end) or t_end <= 0:
+        raise InputError(f"t_end must be a positive number, got {t_end}", where="t_end")
+    return np.linspace(0.0, float(t_end), int(n_points))
 
 
 def dosing_schedule(

@@ -91,7 +91,7 @@ def pk_simulate(req: SimulateRequest, user: CurrentUser) -> dict[str, Any]:
     """Concentration-time curve by superposition of analytic solutions (+ steady state for a regimen)."""
     import numpy as np
 
-    from theralab.development.pk import Dose, concentrations, dosing_schedule, steady_state
+    from theralab.development.pk import Dose, concentrations, dosing_schedule, steady_state, time_grid
     from theralab.errors import InputError
 
     p = _params(req.params, req.patient)
@@ -105,8 +105,8 @@ def pk_simulate(req: SimulateRequest, user: CurrentUser) -> dict[str, Any]:
     if req.times is not None:
         t = np.asarray(req.times, dtype=float)
     else:
-        end = req.t_end if req.t_end is not None else max(d.time for d in doses) + 24.0
-        t = np.linspace(0.0, end, req.n_points)
+        interval = req.regimen.interval if req.regimen is not None else None
+        t = time_grid(doses, t_end=req.t_end, n_points=req.n_points, interval=interval)
     c = concentrations(t, doses, p)
     i = int(np.argmax(c))
     out: dict[str, Any] = {
