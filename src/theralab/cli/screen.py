@@ -171,10 +171,6 @@ def _write(results: list[Any], output: Path) -> None:
         frame.to_csv(output, index=False, sep="\t" if suffix == ".tsv" else ",")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
-
-
 @app.command("run")
 def run_cmd(
     run_file: Path = typer.Argument(..., help="TOML run file (docs/screening-pipeline.md); unknown keys are errors"),
@@ -251,3 +247,7 @@ def library_list() -> None:
         table.add_row(lib["name"], str(lib["unique"]), str(lib["duplicates"]), str(lib["invalid"]),
                       f"{lib['fingerprint']['name']}/{lib['fingerprint']['bits']}", lib["source"], lib["created"][:19])
     console.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
