@@ -49,6 +49,21 @@ def _error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(status_code=exc.status_code, content=exc.to_dict(), headers=headers)
 
+    @app.exception_handler(ValueError)
+    @app.exception_handler(ArithmeticError)
+    async def _numeric_error(request: Request, exc: Exception) -> JSONResponse:
+        # Domain code raises ValueError / OverflowError / ZeroDivisionError when the numbers it was
+        # given are outside what it can compute (a root not bracketed, an int too big for the
+        # database): that is the request's fault, so it is a 422 saying so, never a 500. Logged
+        # with the route so a real bug hiding behind it is still visible.
+        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return JSONResponse(status_code=422, content={
+            "error": "InputError",
+            "message": f"the request's values are outside what this computation supports ({type(exc).__name__})",
+            "where": None,
+            "hint": "check the ranges in /docs and try less extreme values",
+        })
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [

@@ -7,7 +7,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -17,6 +18,8 @@ from theralab.runtime.db import session_scope
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+#: An alert id: a positive 64-bit integer (larger ones cannot exist and overflow the database driver).
+AlertId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 class Note(BaseModel):
@@ -39,41 +42,41 @@ def list_alerts(user: Clinical, session: SessionDep, domain: str | None = None, 
 
 
 @router.post("/{alert_id}/acknowledge")
-def acknowledge(alert_id: int, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
+def acknowledge(alert_id: AlertId, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
     """Take responsibility for an alert (stops escalation)."""
     user.audit("alert.acknowledge", "Alert", str(alert_id), session=session)
     return alert_store.acknowledge(session, alert_id, user.username, body.note).to_dict()
 
 
 @router.post("/{alert_id}/assign")
-def assign(alert_id: int, body: Assign, user: Clinical, session: SessionDep) -> dict[str, Any]:
+def assign(alert_id: AlertId, body: Assign, user: Clinical, session: SessionDep) -> dict[str, Any]:
     """Give an alert an owner."""
     user.audit("alert.assign", "Alert", str(alert_id), session=session)
     return alert_store.assign(session, alert_id, body.owner, user.username).to_dict()
 
 
 @router.post("/{alert_id}/resolve")
-def resolve(alert_id: int, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
+def resolve(alert_id: AlertId, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
     """Close an alert."""
     user.audit("alert.resolve", "Alert", str(alert_id), session=session)
     return alert_store.resolve(session, alert_id, user.username, body.note).to_dict()
 
 
 @router.get("/{alert_id}/history")
-def history(alert_id: int, user: Clinical, session: SessionDep) -> list[dict[str, Any]]:
+def history(alert_id: AlertId, user: Clinical, session: SessionDep) -> list[dict[str, Any]]:
     """The alert's audit trail."""
     return alert_store.history(session, alert_id)
 
 
 @router.post("/escalate")
 def escalate(user: Annotated[Principal, Depends(require_roles("admin"))], session: SessionDep,
-             after_minutes: float = 15.0) -> list[dict[str, Any]]:
+             after_minutes: Annotated[float, Query(ge=0, le=525_600)] = 15.0) -> list[dict[str, Any]]:
     """Escalate alerts unacknowledged for ``after_minutes`` (a scheduler calls this every minute)."""
     return [a.to_dict() for a in alert_store.escalate_due(session, after_minutes)]
 
 
 @router.get("/stream")
-async def stream(user: Clinical, after_id: int = 0) -> StreamingResponse:
+async def stream(user: Clinical, after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> StreamingResponse:
     """Server-sent events: every new alert as it is raised."""
 
     def _poll(last: int) -> list[dict[str, Any]]:

@@ -28,7 +28,11 @@ async def import_fhir(
     file: Annotated[UploadFile | None, File(description="a Bundle .json or an .ndjson file")] = None,
 ) -> ImportReport:
     """Import a FHIR Bundle or ndjson, sent as the request body or as a multipart file upload."""
-    if file is not None:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # the form is parsed once; an empty 'file=' field arrives as an empty string, not a file
+        if file is None or not hasattr(file, "read"):
+            raise InputError("the multipart body has no 'file' upload", where="body.file",
+                             hint="send a FHIR Bundle (JSON) or ndjson as the 'file' field")
         raw, source = await file.read(MAX_UPLOAD + 1), file.filename or "upload"
     else:
         raw, source = await request.body(), "request body"
@@ -52,7 +56,7 @@ def patients(
     user: Clinical,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> dict[str, Any]:
     """Patients (id, name, sex, birth date, counts), paged."""
     rows: list[PatientSummary] = list_patients(session, limit=limit, offset=offset)

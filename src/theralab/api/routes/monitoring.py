@@ -19,6 +19,9 @@ from theralab.api.deps import CurrentUser
 from theralab.errors import InputError
 from theralab.monitoring.ews import VitalSigns, mews, news2
 
+#: Largest ECG upload (bytes).
+MAX_UPLOAD = 50 * 1024 * 1024
+
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
 MAX_SAMPLES = 1_000_000  # ~55 min at 300 Hz; longer recordings belong in a job
@@ -110,7 +113,12 @@ async def analyze_ecg(
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InputError("multipart upload needs a 'file' field with the CSV", where="body.file")
-        raw = await upload.read()
+        raw = await upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            raise InputError("the ECG upload is larger than 50 MB", where="body.file")
+        if raw.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8")) or b"\x00" in raw[:4096]:
+            raise InputError("the ECG upload is not a CSV text file", where="body.file",
+                             hint="export the lead as CSV: one signal column, optionally 'time' in seconds")
         fs_field = form.get("fs")
         try:
             fs = float(fs_field) if fs_field not in (None, "") else None  # type: ignore[arg-type]

@@ -104,8 +104,8 @@ class GroupSequentialRequest(BaseModel):
 
     k: int = Field(3, ge=1, le=20, description="number of looks")
     kind: Literal["of", "pocock", "hp", "ld-of", "ld-pocock", "hsd", "kd", "user"] = "ld-of"
-    alpha: float = Field(0.05, gt=0, lt=1)
-    beta: float = Field(0.2, gt=0, lt=1)
+    alpha: float = Field(0.05, ge=1e-6, le=0.5, description="total type I error (1e-6 to 0.5)")
+    beta: float = Field(0.2, ge=1e-6, lt=1)
     sided: Literal[1, 2] = 2
     information_rates: list[float] | None = None
     gamma: float = -4.0
