@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from theralab import __version__
+from theralab.api.schemas import ERROR_RESPONSES
 from theralab.errors import TheralabError
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def create_app(*, with_web: bool = True) -> FastAPI:
                 continue  # domain not built yet
             log.warning("router %s skipped: %s", name, exc)
             continue
-        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router, prefix="/v1", responses=ERROR_RESPONSES)
 
     @app.get("/v1/health", tags=["meta"])
     def health() -> dict[str, str]:

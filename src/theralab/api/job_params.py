@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from theralab.errors import InputError
 from theralab.privacy.confine import confined, library_file, safe_name, upload_path
@@ -40,13 +40,20 @@ class ProfileParams(MoleculeSource):
 
 
 class AdmetParams(MoleculeSource):
-    model: str = Field("panel", max_length=120, description="'panel' or a registered model name")
+    model: str = Field("panel", max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                       description="'panel' or a registered model name")
 
 
 class SelftestParams(_Strict):
     n: int = Field(100, ge=0, le=100_000)
     chunk_size: int = Field(10, ge=1, le=100_000)
     delay: float = Field(0.0, ge=0.0, le=5.0)
+
+    @model_validator(mode="after")
+    def _few_chunks(self) -> SelftestParams:
+        if self.n > 1000 * self.chunk_size:
+            raise ValueError("at most 1,000 chunks: raise chunk_size")
+        return self
 
 
 class ScreenParams(_Strict):

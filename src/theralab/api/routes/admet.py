@@ -30,7 +30,8 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     smiles: list[Annotated[str, Field(max_length=10_000)]] = Field(min_length=1)
-    model: str = Field(default="panel", max_length=200)
+    model: str = Field(default="panel", max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                       description="'panel' or a registered model name (never a server path)")
 
 
 class ExplainRequest(BaseModel):
@@ -39,8 +40,9 @@ class ExplainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     smiles: str = Field(max_length=10_000)
-    model: str = Field(max_length=200)
-    target: str | None = None
+    model: str = Field(max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                       description="a registered model name (never a server path)")
+    target: str | None = Field(None, max_length=200)
 
 
 @router.post("/predict")
