@@ -44,10 +44,35 @@ ROUTERS = [
 ]
 
 
+def audit_refusal(request: Request, status: int) -> None:
+    """Audit a refused request: who (when known), which route, the patient id in it, from where."""
+    from theralab.privacy import audit
+
+    principal = getattr(request.state, "principal", None)
+    template = getattr(request.scope.get("route"), "path", None) or request.url.path
+    if request.url.path.startswith("/v1/") and not template.startswith("/v1/"):
+        template = "/v1" + template  # the route object of an included router may omit the mount prefix
+    try:
+        audit.record(
+            principal.username if principal else "anonymous",
+            f"{request.method} {template}",
+            resource_type="Route",
+            resource_id=request.url.path,
+            patient_id=str(request.path_params.get("patient_id", "")),
+            outcome="denied",
+            channel=principal.channel if principal else ("web" if request.cookies.get("theralab_token") else "api"),
+            source=request.client.host if request.client else "",
+        )
+    except Exception as exc:  # noqa: BLE001 - an audit failure must not turn a 401 into a 500
+        log.error("could not audit a refused request: %s", exc)
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TheralabError)
-    async def _theralab_error(_request: Request, exc: TheralabError) -> JSONResponse:
+    async def _theralab_error(request: Request, exc: TheralabError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if exc.status_code in (401, 403):
+            audit_refusal(request, exc.status_code)
         return JSONResponse(status_code=exc.status_code, content=exc.to_dict(), headers=headers)
 
     @app.exception_handler(ValueError)

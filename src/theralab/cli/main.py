@@ -40,6 +40,7 @@ GROUPS = [
     ("monitor", "monitor"),
     ("ews", "ews"),
     ("ecg", "ecg"),
+    ("audit", "audit"),
 ]
 
 for _name, _module in GROUPS:

@@ -23,6 +23,8 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(200), nullable=False, default="researcher")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, default="")
 
     @property
     def role_set(self) -> set[str]:
@@ -32,7 +34,10 @@ class User(Base):
 class AuditEvent(Base):
     """One append-only audit record: who did what to which resource, when, and the outcome.
 
-    It never holds the payload (no patient data, no molecule lists): only identifiers.
+    It never holds the payload (no patient data, no molecule lists): only identifiers. Modelled on
+    FHIR AuditEvent: ``actor`` (agent.who), ``channel``/``source`` (api|web|cli, and the network
+    address or host), ``action``, ``outcome``, ``patient_id``/``resource_*`` (entity). ``seq``,
+    ``prev_hash`` and ``hash`` chain the sealed events (see :mod:`theralab.privacy.audit`).
     """
 
     __tablename__ = "audit_events"
@@ -44,3 +49,9 @@ class AuditEvent(Base):
     resource_type: Mapped[str] = mapped_column(String(80), nullable=False, default="")
     resource_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     outcome: Mapped[str] = mapped_column(String(40), nullable=False, default="ok")
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    channel: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")

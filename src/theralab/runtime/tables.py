@@ -11,6 +11,7 @@ from theralab.runtime.db import Base
 
 TABLE_MODULES = [
     "theralab.privacy.models",
+    "theralab.privacy.tables",
     "theralab.runtime.models",
     "theralab.runtime.alerts",
     "theralab.ehr.store",
