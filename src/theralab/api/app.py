@@ -70,7 +70,9 @@ def audit_refusal(request: Request, status: int) -> None:
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TheralabError)
     async def _theralab_error(request: Request, exc: TheralabError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         if exc.status_code in (401, 403):
             audit_refusal(request, exc.status_code)
         return JSONResponse(status_code=exc.status_code, content=exc.to_dict(), headers=headers)
@@ -130,7 +132,13 @@ def create_app(*, with_web: bool = True) -> FastAPI:
         title="theralab",
         version=__version__,
         description="From molecule to patient: discovery, development, trials, precision medicine, monitoring.",
+        docs_url=None,
+        redoc_url=None,
     )
+    from theralab.api.security import SecurityMiddleware, mount_docs
+
+    app.add_middleware(SecurityMiddleware)
+    mount_docs(app)
     _error_handlers(app)
     for name in ROUTERS:
         try:

@@ -71,6 +71,10 @@ class Principal:
         return bool(self.patient_id) and self.patient_id == patient_id
 
 
+class PasswordChangeRequired(ForbiddenError):
+    """A token from a one-time password opens only the password change."""
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
@@ -90,8 +94,8 @@ def get_current_user(request: Request, token: Annotated[str | None, Depends(oaut
                      patient_id=str(claims.get("patient") or ""), scopes=frozenset(scopes))
     request.state.principal = user
     if claims.get("pwd_change") and request.url.path not in ("/v1/auth/password", "/v1/auth/me", "/password"):
-        raise ForbiddenError("the one-time password must be changed first",
-                             hint="POST /v1/auth/password with the current and a new password")
+        raise PasswordChangeRequired("the one-time password must be changed first",
+                                     hint="POST /v1/auth/password with the current and a new password")
     return user
 
 

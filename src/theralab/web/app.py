@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from theralab.api.deps import PasswordChangeRequired
 from theralab.errors import AuthError, TheralabError
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def mount_web(app: FastAPI) -> None:
         # The API answers 401 JSON; a page sends the browser to the login form instead.
         if request.url.path.startswith("/v1"):
             return await api_handler(request, exc)
+        if isinstance(exc, PasswordChangeRequired):
+            return RedirectResponse(f"/password?next={request.url.path}", status_code=303)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     app.add_exception_handler(AuthError, _auth_redirect)
+    app.add_exception_handler(PasswordChangeRequired, _auth_redirect)
