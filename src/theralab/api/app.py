@@ -41,6 +41,7 @@ ROUTERS = [
     "monitoring",
     "vitals",
     "alerts",
+    "privacy",
 ]
 
 

@@ -9,14 +9,23 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import Path as PathParam
 
 from theralab.api.deps import Principal, SessionDep, require_roles
 from theralab.ehr.fhir import ImportReport, export_patient, import_text
 from theralab.ehr.patients import PatientRecord, PatientSummary, count_patients, list_patients, load_patient
-from theralab.errors import InputError, NotFoundError
+from theralab.errors import ForbiddenError, InputError, NotFoundError
 
 router = APIRouter(prefix="/ehr", tags=["ehr"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+#: Staff, or a patient account reading its own record (object-level check in the route).
+Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient"))]
+PatientId = Annotated[str, PathParam(min_length=1, max_length=120)]
+
+
+def _own_record_only(user: Principal, patient_id: str) -> None:
+    if not user.may_see_patient(patient_id):
+        raise ForbiddenError("a patient account may read only its own record", where="patient_id")
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
@@ -65,8 +74,10 @@ def patients(
 
 
 @router.get("/patients/{patient_id}", response_model=PatientRecord)
-def patient(patient_id: str, user: Clinical, session: SessionDep) -> PatientRecord:
-    """One patient's full record (conditions, observations, medications, notes, genotypes)."""
+def patient(patient_id: PatientId, user: Reader, session: SessionDep) -> PatientRecord:
+    """One patient's full record (conditions, observations, medications, notes, genotypes); a patient account
+    may read its own record only."""
+    _own_record_only(user, patient_id)
     try:
         record = load_patient(session, patient_id)
     except NotFoundError:
@@ -77,8 +88,9 @@ def patient(patient_id: str, user: Clinical, session: SessionDep) -> PatientReco
 
 
 @router.get("/patients/{patient_id}/fhir")
-def patient_fhir(patient_id: str, user: Clinical, session: SessionDep) -> dict[str, Any]:
-    """One patient as a FHIR R4 Bundle (validated)."""
+def patient_fhir(patient_id: PatientId, user: Reader, session: SessionDep) -> dict[str, Any]:
+    """One patient as a FHIR R4 Bundle (validated); a patient account may export its own record only."""
+    _own_record_only(user, patient_id)
     try:
         bundle = export_patient(session, patient_id)
     except NotFoundError:

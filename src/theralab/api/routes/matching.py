@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.deps import CurrentUser, Principal, SessionDep, require_roles
 from theralab.errors import InputError
+from theralab.privacy import consent
 from theralab.trials.criteria_models import Criteria, CriteriaCorrection
 from theralab.trials.matching_models import PatientMatch
 
@@ -84,6 +85,7 @@ def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
     """Every stored trial ranked for one patient (eligible first), with pass/fail/unknown counts."""
     from theralab.trials.matching import rank_trials
 
+    consent.require(session, patient_id, "trial_contact")
     out = rank_trials(session, patient_id, at=at)
     user.audit("trials.match.patient_trials", "Patient", patient_id, session=session)
     return [{"trial_id": m.trial_id, "version": m.version, "eligibility": m.eligibility, "score": m.score,
@@ -114,7 +116,7 @@ def match(
     session: SessionDep,
     at: date | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
     notes: bool = Query(False, description="re-judge the listed patients with their notes"),
 ) -> dict[str, Any]:
     """Patients ranked for the trial: eligible, then not enough information, then ineligible."""
@@ -123,12 +125,15 @@ def match(
 
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
-    rows = cohort.ranked(limit=limit, offset=offset)
+    ranked = cohort.ranked(limit=None)
+    # consent: a patient who withdrew trial contact is never listed (checked now, so a withdrawal is immediate)
+    contactable = set(consent.filter_allowed(session, [r["patient_id"] for r in ranked], "trial_contact"))
+    rows = [r for r in ranked if r["patient_id"] in contactable][offset:offset + limit]
     if notes:
         rows = refine_ranked(session, crit, rows, at=at)
     user.audit("trials.match.cohort", "Trial", trial_id, session=session)
     return {"trial_id": trial_id, "version": version, "at": cohort.at.isoformat(), "patients": len(cohort.universe),
-            "offset": offset, "items": rows}
+            "offset": offset, "withheld_without_consent": len(ranked) - len(contactable), "items": rows}
 
 
 @router.get("/{trial_id}/funnel")
@@ -157,6 +162,7 @@ def explain(
     from theralab.trials.matching import explain_patient
     from theralab.trials.store import current_criteria
 
+    consent.require(session, patient_id, "trial_contact")
     crit, version = current_criteria(session, trial_id)
     judge = None
     if llm:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from theralab.api.deps import Principal, SessionDep, require_roles
+from theralab.errors import AuthError
 from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
 
 router = APIRouter(tags=["monitoring streams"])
@@ -44,14 +45,25 @@ def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[
     return {"device_id": body.device_id, "patient_id": body.patient_id, "token": token}
 
 
+def device_credentials(
+    x_device_id: Annotated[str | None, Header(max_length=200)] = None,
+    x_device_token: Annotated[str | None, Header(max_length=200)] = None,
+) -> tuple[str, str]:
+    """The device's id and token; a 401 (before the body is read) when either is missing."""
+    if not x_device_id or not x_device_token:
+        raise AuthError("a device must send X-Device-Id and X-Device-Token",
+                        hint="register the device with POST /v1/devices to get its token")
+    return x_device_id, x_device_token
+
+
 @router.post("/observations")
 def post_observations(
     session: SessionDep,
     payload: Annotated[Any, Body(description="FHIR Observation/Bundle or {device_id, readings: [...]}")],
-    x_device_id: Annotated[str, Header()],
-    x_device_token: Annotated[str, Header()],
+    credentials: Annotated[tuple[str, str], Depends(device_credentials)],
 ) -> JSONResponse:
     """Ingest one message or batch from a device. Returns what was stored, deduplicated, quarantined."""
+    x_device_id, x_device_token = credentials
     device = authenticate_device(session, x_device_id, x_device_token)
     session.expunge(device)
     readings = parse_payload(payload, x_device_id)
