@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from theralab import __version__
-from theralab.api.schemas import ERROR_RESPONSES
+from theralab.api.schemas import ERROR_RESPONSES, HealthOut
 from theralab.errors import TheralabError
 
 log = logging.getLogger(__name__)
@@ -151,9 +151,9 @@ def create_app(*, with_web: bool = True) -> FastAPI:
             continue
         app.include_router(module.router, prefix="/v1", responses=ERROR_RESPONSES)
 
-    @app.get("/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/v1/health", tags=["meta"], response_model=HealthOut)
+    def health() -> HealthOut:
+        return HealthOut(status="ok", version=__version__)
 
     if with_web:
         from theralab.web.app import mount_web

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Problem(BaseModel):
@@ -38,3 +38,93 @@ _DESCRIPTIONS = {
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in _DESCRIPTIONS.items()
 }
+
+
+class OpenResult(BaseModel):
+    """A domain result passed through as its ``to_dict()``: the named fields are always present; the
+    domain may add more (documented in the route's description)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+
+
+class AlertOut(BaseModel):
+    """One alert of the inbox."""
+
+    id: int
+    domain: str
+    subject: str
+    rule: str
+    severity: str
+    title: str
+    dedup_key: str | None = None
+    status: str
+    count: int
+    owner: str | None = None
+    escalation_level: int
+    evidence: dict[str, Any] | list[Any] | None = None
+    first_at: str
+    last_at: str
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+    resolved_at: str | None = None
+
+
+class AlertEventOut(BaseModel):
+    at: str
+    actor: str
+    action: str
+    detail: str | None = None
+
+
+class ReadingOut(BaseModel):
+    code: str
+    value: float | str | None
+    unit: str | None = None
+    at: str
+    device_id: str | None = None
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    patient_id: str
+    token: str = Field(description="shown once; store it in the device")
+
+
+class TrialSummary(BaseModel):
+    id: str
+    title: str
+    version: int
+    inclusion: int
+    exclusion: int
+    updated_at: str | None = None
+
+
+class TrialRank(BaseModel):
+    trial_id: str
+    version: int
+    eligibility: str
+    score: float
+    passed: int
+    failed: int
+    unknown: int
+
+
+class MatchPage(OpenResult):
+    trial_id: str
+    version: int
+    at: str
+    patients: int
+    offset: int
+    withheld_without_consent: int
+    items: list[dict[str, Any]]
+
+
+class FhirBundle(OpenResult):
+    resourceType: str  # noqa: N815 - FHIR's own field name
+    type: str
+    entry: list[dict[str, Any]] = Field(default_factory=list)

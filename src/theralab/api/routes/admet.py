@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.deps import CurrentUser
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import OpenResult
 from theralab.errors import InputError
 
 router = APIRouter(prefix="/admet", tags=["admet"])
@@ -70,7 +71,7 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
             "rows": rows}
 
 
-@router.get("/models")
+@router.get("/models", response_model=list[OpenResult])
 def models(user: CurrentUser) -> list[dict[str, Any]]:
     """The pretrained panel and every registered ADMET model with its card summary."""
     from theralab.models.registry import list_models
@@ -84,7 +85,7 @@ def models(user: CurrentUser) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/endpoints")
+@router.get("/endpoints", response_model=list[OpenResult])
 def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
     """Name, category, units and task type of every panel endpoint (from ADMET-AI's table)."""
     from theralab.discovery.admet_panel import endpoint_info
@@ -93,7 +94,7 @@ def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
     return [{k: json_safe(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
 
 
-@router.post("/explain")
+@router.post("/explain", response_model=OpenResult)
 def explain(body: ExplainRequest, user: CurrentUser) -> dict[str, Any]:
     """Per-atom contributions and an SVG heatmap for one molecule under a trained model."""
     from theralab.chem.io import parse_smiles

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
+from pydantic import BaseModel
 
 from theralab.api.deps import Principal, SessionDep, require_roles
+from theralab.api.schemas import FhirBundle
 from theralab.ehr.fhir import ImportReport, export_patient, import_text
 from theralab.ehr.patients import PatientRecord, PatientSummary, count_patients, list_patients, load_patient
 from theralab.errors import ForbiddenError, InputError, NotFoundError
@@ -21,6 +23,13 @@ Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher")
 #: Staff, or a patient account reading its own record (object-level check in the route).
 Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient"))]
 PatientId = Annotated[str, PathParam(min_length=1, max_length=120)]
+
+
+class PatientPage(BaseModel):
+    """One page of the patient list and the total number of patients."""
+
+    total: int
+    items: list[PatientSummary]
 
 
 def _own_record_only(user: Principal, patient_id: str) -> None:
@@ -60,7 +69,7 @@ async def import_fhir(
     return report
 
 
-@router.get("/patients")
+@router.get("/patients", response_model=PatientPage)
 def patients(
     user: Clinical,
     session: SessionDep,
@@ -87,7 +96,7 @@ def patient(patient_id: PatientId, user: Reader, session: SessionDep) -> Patient
     return record
 
 
-@router.get("/patients/{patient_id}/fhir")
+@router.get("/patients/{patient_id}/fhir", response_model=FhirBundle)
 def patient_fhir(patient_id: PatientId, user: Reader, session: SessionDep) -> dict[str, Any]:
     """One patient as a FHIR R4 Bundle (validated); a patient account may export its own record only."""
     _own_record_only(user, patient_id)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.deps import CurrentUser, Principal, SessionDep, require_roles
+from theralab.api.schemas import MatchPage, OpenResult, TrialRank, TrialSummary
 from theralab.errors import InputError
 from theralab.privacy import consent
 from theralab.trials.criteria_models import Criteria, CriteriaCorrection
@@ -56,7 +57,7 @@ def _trial_out(session: Any, trial_id: str) -> TrialOut:
     return TrialOut(id=row.id, title=row.title, version=version, criteria=crit, versions=hist)
 
 
-@router.get("")
+@router.get("", response_model=list[TrialSummary])
 def list_trials(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
     """Stored trials: id, title, current version, criteria counts."""
     from theralab.trials.store import list_trials as _list
@@ -79,7 +80,7 @@ def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
     return _trial_out(session, body.id)
 
 
-@router.get("/for-patient/{patient_id}")
+@router.get("/for-patient/{patient_id}", response_model=list[TrialRank])
 def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
                        at: date | None = None) -> list[dict[str, Any]]:
     """Every stored trial ranked for one patient (eligible first), with pass/fail/unknown counts."""
@@ -109,7 +110,7 @@ def correct_criteria(trial_id: str, correction: CriteriaCorrection, user: Clinic
     return _trial_out(session, trial_id)
 
 
-@router.get("/{trial_id}/match")
+@router.get("/{trial_id}/match", response_model=MatchPage)
 def match(
     trial_id: str,
     user: Clinical,
@@ -136,7 +137,7 @@ def match(
             "offset": offset, "withheld_without_consent": len(ranked) - len(contactable), "items": rows}
 
 
-@router.get("/{trial_id}/funnel")
+@router.get("/{trial_id}/funnel", response_model=OpenResult)
 def funnel(trial_id: str, user: Clinical, session: SessionDep, at: date | None = None) -> dict[str, Any]:
     """Feasibility funnel: how many patients each criterion removes, applied in order, and per-criterion counts."""
     from theralab.trials.matching import evaluate_cohort

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from theralab.api.deps import CurrentUser
+from theralab.api.schemas import OpenResult
 from theralab.errors import InputError
 from theralab.monitoring.ews import VitalSigns, mews, news2
 
@@ -75,6 +76,7 @@ class ECGSamples(BaseModel):
 
 @router.post(
     "/ecg/analyze",
+    response_model=OpenResult,
     openapi_extra={
         "requestBody": {
             "content": {

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from theralab.api.deps import CurrentUser
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import OpenResult
 from theralab.errors import InputError
 
 router = APIRouter(prefix="/trials", tags=["trials"])
@@ -54,7 +55,7 @@ def _need(req: SampleSizeRequest, *names: str) -> None:
             raise InputError(f"{n} is required for endpoint {req.endpoint!r}", where=f"body.{n}")
 
 
-@router.post("/design/sample-size")
+@router.post("/design/sample-size", response_model=OpenResult)
 def sample_size(req: SampleSizeRequest, user: CurrentUser) -> dict[str, Any]:
     """Sample size per arm (exact and rounded up) and total; events too for survival."""
     from theralab.trials import design as d
@@ -119,7 +120,7 @@ class GroupSequentialRequest(BaseModel):
     fixed_n_total: float | None = Field(None, gt=0, description="fixed-design N to inflate (optional)")
 
 
-@router.post("/design/group-sequential")
+@router.post("/design/group-sequential", response_model=OpenResult)
 def group_sequential(req: GroupSequentialRequest, user: CurrentUser) -> dict[str, Any]:
     """Boundaries, cumulative alpha, inflation factor and expected sample size (relative to fixed)."""
     from theralab.trials.design import group_sequential as gs
@@ -174,7 +175,7 @@ class MetaRequest(BaseModel):
         return self
 
 
-@router.post("/meta")
+@router.post("/meta", response_model=OpenResult)
 def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
     """Fixed/random-effects pooling with heterogeneity, prediction interval and plots."""
     from theralab.trials import meta as m
@@ -219,7 +220,7 @@ class DisproportionalityRequest(BaseModel):
     continuity: float = Field(0.5, ge=0)
 
 
-@router.post("/safety/disproportionality")
+@router.post("/safety/disproportionality", response_model=OpenResult)
 def disproportionality(req: DisproportionalityRequest, user: CurrentUser) -> dict[str, Any]:
     """PRR, ROR, chi-square, IC/IC025 and the Evans signal for each 2x2 table."""
     from theralab.trials.safety import disproportionality as dp

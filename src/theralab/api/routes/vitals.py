@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from theralab.api.deps import Principal, SessionDep, require_roles
+from theralab.api.schemas import DeviceOut, OpenResult, ReadingOut
 from theralab.errors import AuthError
 from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
 
@@ -37,7 +38,7 @@ class DeviceCreate(BaseModel):
     kind: str = "wearable"
 
 
-@router.post("/devices", status_code=201)
+@router.post("/devices", status_code=201, response_model=DeviceOut)
 def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[str, str]:
     """Register a device for a patient; the token is returned once."""
     token = register_device(session, body.device_id, body.patient_id, body.kind)
@@ -56,7 +57,8 @@ def device_credentials(
     return x_device_id, x_device_token
 
 
-@router.post("/observations")
+@router.post("/observations", response_model=OpenResult,
+             responses={429: {"description": "flood limit: retry after Retry-After seconds"}})
 def post_observations(
     session: SessionDep,
     payload: Annotated[Any, Body(description="FHIR Observation/Bundle or {device_id, readings: [...]}")],
@@ -74,7 +76,7 @@ def post_observations(
     return JSONResponse(body, status_code=200)
 
 
-@router.get("/observations")
+@router.get("/observations", response_model=list[ReadingOut])
 def get_observations(
     patient_id: str, user: Clinical, session: SessionDep, code: str | None = None,
     start: datetime | None = None, end: datetime | None = None,
