@@ -137,3 +137,22 @@ def test_confined_follows_symlinks(tmp_path):
     with pytest.raises(ForbiddenError):
         confined(root / ".." / "secret", root)
     assert confined(root / "a" / "b", root) == (root / "a" / "b").resolve()
+
+
+def test_web_screening_upload_never_overwrites_a_library(api, tl_env, monkeypatch):
+    from theralab.runtime import jobs
+
+    monkeypatch.setattr(jobs, "start_in_background", lambda job_id: None)
+    library = tl_env.data_dir / "libraries" / "demo.csv"
+    library.parent.mkdir(parents=True, exist_ok=True)
+    library.write_text("smiles,id\nCCO,ethanol\n")
+    for name in ("pat", "res"):
+        api.cookies.clear()
+        api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"},
+                 follow_redirects=False)
+        resp = api.post("/screening", data={"library": ""}, follow_redirects=False,
+                        files={"upload": ("demo.csv", b"smiles,id\nC,evil\n", "text/csv")})
+        assert resp.status_code == (403 if name == "pat" else 303), resp.text[:300]
+    assert library.read_text() == "smiles,id\nCCO,ethanol\n"
+    uploaded = list((tl_env.data_dir / "uploads" / "res").glob("*/demo.csv"))
+    assert len(uploaded) == 1 and "evil" in uploaded[0].read_text()
