@@ -113,3 +113,11 @@ def test_fhir_shape_has_no_payload(tl_env):
     assert fhir["outcome"] == "0" and fhir["agent"][0]["network"]["address"] == "10.0.0.7"
     assert fhir["entity"][0]["what"]["reference"] == "Patient/p1"
     assert fhir["recorded"].endswith("+00:00")
+
+
+def test_refused_web_credentials_are_audited(api):
+    api.cookies.set("theralab_token", "forged.cookie.value")
+    resp = api.get("/ehr", follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"].startswith("/login")
+    event = _events(outcome="denied")[-1]
+    assert (event.actor, event.action, event.channel) == ("anonymous", "GET /ehr", "web")

@@ -58,6 +58,10 @@ def mount_web(app: FastAPI) -> None:
         # The API answers 401 JSON; a page sends the browser to the login form instead.
         if request.url.path.startswith("/v1"):
             return await api_handler(request, exc)
+        if request.cookies.get("theralab_token"):  # a refused credential (expired or forged), not a first visit
+            from theralab.api.app import audit_refusal
+
+            audit_refusal(request, 403 if isinstance(exc, PasswordChangeRequired) else 401)
         if isinstance(exc, PasswordChangeRequired):
             return RedirectResponse(f"/password?next={request.url.path}", status_code=303)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
