@@ -52,9 +52,11 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
     from theralab.discovery.admet_jobs import score_smiles
 
     if len(body.smiles) > MAX_INLINE:
+        from theralab.privacy.confine import check_kind_allowed
         from theralab.runtime import jobs as runtime_jobs
         from theralab.settings import get_settings
 
+        check_kind_allowed("admet.predict", user.roles)
         uploads = Path(get_settings().data_dir) / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         path = uploads / f"admet-{uuid.uuid4()}.smi"
@@ -63,7 +65,9 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
                                          owner=user.username)
         user.audit("job.submit", "Job", job_id)
         runtime_jobs.start_in_background(job_id)
-        return JSONResponse(status_code=202, content={"job": runtime_jobs.get_job(job_id)}, headers={})
+        from theralab.api.routes.jobs import public
+
+        return JSONResponse(status_code=202, content={"job": public(runtime_jobs.get_job(job_id)).model_dump()})
     table = score_smiles(list(body.smiles), body.model)
     rows = [{k: json_safe(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
     errors = sum(1 for r in rows if r.get("error"))
