@@ -9,6 +9,7 @@ run it (:data:`theralab.privacy.confine.JOB_ROLES`). The command line keeps plai
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,14 +72,17 @@ class UploadOut(BaseModel):
     bytes: int
 
 
+_ABS_PATH = re.compile(r"(?<![\w:/.])/(?:[^/\s'\"]+/)+([^/\s'\"]+)")
+
+
 def _hide_paths(value: Any) -> Any:
     """Replace absolute server paths inside job params by their file name (no layout leaks)."""
     if isinstance(value, dict):
         return {k: _hide_paths(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_hide_paths(v) for v in value]
-    if isinstance(value, str) and value.startswith("/"):
-        return Path(value).name
+    if isinstance(value, str):
+        return _ABS_PATH.sub(lambda m: m.group(1), value)  # also inside messages: "... in /srv/x/y.csv"
     return value
 
 
@@ -89,6 +93,7 @@ def public(job: dict[str, Any]) -> JobPublic:
     data["params"] = _hide_paths(job.get("params") or {})
     data["result_name"] = Path(location).name if location else None
     data["error"] = _hide_paths(job.get("error")) if job.get("error") else None
+    data["message"] = _hide_paths(job.get("message") or "")
     return JobPublic(**data)
 
 
