@@ -64,13 +64,15 @@ def test_call_as_clinician_is_audited(app) -> None:
     assert _audit() == [("t", "pgx.call", "vcf", "S2")]
 
 
-def test_researcher_is_refused_and_not_audited(app) -> None:
+def test_researcher_is_refused_and_the_refusal_audited(app) -> None:
+    """Decided in issue 18: an individual's PGx call is clinical decision support, so clinician only
+    (researchers work on de-identified exports); the refusal itself is audited, with no genotype."""
     client = _client(app, "researcher")
     r = client.post(
         "/v1/pgx/call", files={"vcf": ("p.vcf", (DATA / "two_samples.vcf").read_bytes())}, data={"sample": "S1"}
     )
     assert r.status_code == 403
-    assert _audit() == []
+    assert _audit() == [("anonymous", "POST /v1/pgx/call", "Route", "/v1/pgx/call")]
 
 
 def test_bad_input_is_422_with_hint(app) -> None:

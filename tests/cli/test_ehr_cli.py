@@ -22,9 +22,11 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     reset_settings()
     import theralab.privacy.tables  # noqa: F401
     from theralab.ehr import tables as store
+    from theralab.privacy.tables import AuditEvent
     from theralab.runtime.db import Base, get_engine
 
-    Base.metadata.create_all(get_engine(), tables=store.ehr_tables())
+    # CLI reads of patient data are audited (issue 18), so the audit table is needed too: no audit, no read
+    Base.metadata.create_all(get_engine(), tables=[*store.ehr_tables(), AuditEvent.__table__])
     yield tmp_path
     reset_settings()
 

@@ -32,18 +32,18 @@ def test_password_hash_is_argon2_and_salted():
 
 def test_users_authenticate_and_carry_roles_in_tokens(tl_env_any_db):
     with session_scope() as session:
-        create_user(session, "ana", "s3cret-pass", ["clinician"])
+        create_user(session, "ana", "s3cret-passphrase", ["clinician"])
     with session_scope() as session:
-        user = authenticate(session, "ana", "s3cret-pass")
+        user = authenticate(session, "ana", "s3cret-passphrase")
         token = issue_token(user)
         with pytest.raises(AuthError):
             authenticate(session, "ana", "wrong-pass")
         with pytest.raises(AuthError):
             authenticate(session, "nobody", "whatever1")
         with pytest.raises(ConflictError):
-            create_user(session, "ana", "another-pass", ["researcher"])
+            create_user(session, "ana", "another-passphrase", ["researcher"])
         with pytest.raises(InputError, match="role"):
-            create_user(session, "bob", "another-pass", ["wizard"])
+            create_user(session, "bob", "another-passphrase", ["wizard"])
     claims = decode_token(token)
     assert claims["sub"] == "ana" and claims["roles"] == ["clinician"]
     assert claims["exp"] - claims["iat"] == 30 * 60
@@ -54,10 +54,12 @@ def test_expired_and_tampered_tokens_are_rejected(tl_env, monkeypatch):
 
     from theralab.privacy.auth import secret_key
 
-    expired = jwt.encode({"sub": "a", "roles": [], "exp": int(time.time()) - 5}, secret_key(), algorithm="HS256")
+    expired = jwt.encode({"sub": "a", "roles": [], "iat": int(time.time()) - 60, "exp": int(time.time()) - 5},
+                         secret_key(), algorithm="HS256")
     with pytest.raises(AuthError, match="expired"):
         decode_token(expired)
-    forged = jwt.encode({"sub": "a", "roles": ["admin"], "exp": int(time.time()) + 60}, "other-key", algorithm="HS256")
+    forged = jwt.encode({"sub": "a", "roles": ["admin"], "iat": int(time.time()), "exp": int(time.time()) + 60},
+                        "other-key", algorithm="HS256")
     with pytest.raises(AuthError, match="invalid"):
         decode_token(forged)
 
@@ -77,4 +79,6 @@ def test_audit_records_identifiers_only(tl_env_any_db):
             ("ana", "patient.read", "Patient", "p-1", "ok")
         ]
         columns = set(AuditEvent.__table__.columns.keys())
-    assert columns == {"id", "at", "actor", "action", "resource_type", "resource_id", "outcome"}
+    # identifiers and context only: no column could hold a payload
+    assert columns == {"id", "at", "actor", "action", "resource_type", "resource_id", "outcome", "patient_id",
+                       "channel", "source", "seq", "prev_hash", "hash"}

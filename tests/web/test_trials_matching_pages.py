@@ -18,12 +18,15 @@ def _login(api, name):
 
 def _setup():
     from theralab.ehr import tables as store
-    from theralab.ehr.fhir.ingest import import_resources
-    from theralab.ehr.synthetic.cohort import generate_cohort
+    from theralab.ehr.fhir import import_resources
+    from theralab.ehr.synthetic import generate_cohort
+    from theralab.privacy.tables import ConsentRecord
     from theralab.runtime.db import Base, get_engine
     from theralab.trials import tables as tstore
 
-    Base.metadata.create_all(get_engine(), tables=store.ehr_tables() + tstore.trial_tables())
+    # the ranked list honours trial-contact consent (issue 18), so the consent table is needed too
+    tables = store.ehr_tables() + tstore.trial_tables() + [ConsentRecord.__table__]
+    Base.metadata.create_all(get_engine(), tables=tables)
     with session_scope() as s:
         import_resources(list(generate_cohort(25, 8)), s, validate=False)
         tstore.add_trial(s, "SYN-WEB", benchmark_trial(), title="Synthetic web trial")

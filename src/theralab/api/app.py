@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from theralab import __version__
+from theralab.api.schemas import ERROR_RESPONSES, HealthOut
 from theralab.errors import TheralabError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
     models,
     monitoring,
     pgx,
+    privacy,
     screening,
     trials,
     vitals,
@@ -43,14 +45,56 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts, assistant]
+           monitoring, vitals, alerts, assistant, privacy]
+
+
+def audit_refusal(request: Request, status: int) -> None:
+    """Audit a refused request: who (when known), which route, the patient id in it, from where."""
+    from theralab.privacy import audit
+
+    principal = getattr(request.state, "principal", None)
+    template = getattr(request.scope.get("route"), "path", None) or request.url.path
+    if request.url.path.startswith("/v1/") and not template.startswith("/v1/"):
+        template = "/v1" + template  # the route object of an included router may omit the mount prefix
+    try:
+        audit.record(
+            principal.username if principal else "anonymous",
+            f"{request.method} {template}",
+            resource_type="Route",
+            resource_id=request.url.path,
+            patient_id=str(request.path_params.get("patient_id", "")),
+            outcome="denied",
+            channel=principal.channel if principal else ("web" if request.cookies.get("theralab_token") else "api"),
+            source=request.client.host if request.client else "",
+        )
+    except Exception as exc:  # noqa: BLE001 - an audit failure must not turn a 401 into a 500
+        log.error("could not audit a refused request: %s", exc)
 
 
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TheralabError)
-    async def _theralab_error(_request: Request, exc: TheralabError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    async def _theralab_error(request: Request, exc: TheralabError) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if exc.status_code in (401, 403):
+            audit_refusal(request, exc.status_code)
         return JSONResponse(status_code=exc.status_code, content=exc.to_dict(), headers=headers)
+
+    @app.exception_handler(ValueError)
+    @app.exception_handler(ArithmeticError)
+    async def _numeric_error(request: Request, exc: Exception) -> JSONResponse:
+        # Domain code raises ValueError / OverflowError / ZeroDivisionError when the numbers it was
+        # given are outside what it can compute (a root not bracketed, an int too big for the
+        # database): that is the request's fault, so it is a 422 saying so, never a 500. Logged
+        # with the route so a real bug hiding behind it is still visible.
+        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        return JSONResponse(status_code=422, content={
+            "error": "InputError",
+            "message": f"the request's values are outside what this computation supports ({type(exc).__name__})",
+            "where": None,
+            "hint": "check the ranges in /docs and try less extreme values",
+        })
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -92,13 +136,19 @@ def create_api() -> FastAPI:
         title="theralab",
         version=__version__,
         description="From molecule to patient: discovery, development, trials, precision medicine, monitoring.",
+        docs_url=None,
+        redoc_url=None,
     )
+    from theralab.api.security import SecurityMiddleware, mount_docs
+
+    app.add_middleware(SecurityMiddleware)
+    mount_docs(app)
     _error_handlers(app)
     for module in ROUTERS:
-        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.router, prefix="/v1", responses=ERROR_RESPONSES)
 
-    @app.get("/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/v1/health", tags=["meta"], response_model=HealthOut)
+    def health() -> HealthOut:
+        return HealthOut(status="ok", version=__version__)
 
     return app

@@ -36,12 +36,12 @@ def load(
     with session_scope() as session:
         exists = session.scalar(select(User).where(User.username == admin)) is not None
         if exists:
-            set_password(session, admin, password)
+            set_password(session, admin, password, one_time=True)
         else:
-            create_user(session, admin, password, ["admin"])
+            create_user(session, admin, password, ["admin"], must_change_password=True)
     settings = get_settings()
     console.print(
         f"\nLog in at http://{settings.host}:{settings.port}/login as [bold]{admin}[/bold] "
         f"with the one-time password [bold]{password}[/bold]\n"
-        f"(a new one is printed each time this runs; change it with 'theralab users set-password {admin}')"
+        f"(it works once: the first login asks for a new password; a new one is printed each time this runs)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -39,7 +40,7 @@ def import_(
     """Import patients; bad resources are listed with file, line, id and path, the rest loads."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from theralab.ehr.fhir.ingest import fhir_files, import_path
+    from theralab.ehr.fhir import fhir_files, import_path
     from theralab.runtime.db import session_scope
 
     files = fhir_files(path) if path.exists() and not (path / "patients.csv").exists() else [path]
@@ -76,6 +77,27 @@ def import_(
         raise typer.Exit(1)
 
 
+def _audited_read(action: str, patient_id: str, reader: Any) -> Any:
+    """Read one patient with ``reader`` and audit it (outcome not-found when absent): CLI reads count too.
+
+    The read's transaction ends before the audit event is written, so SQLite never sees a reader
+    and a writer of the same process at once.
+    """
+    from theralab.errors import NotFoundError
+    from theralab.privacy import audit
+    from theralab.runtime.db import session_scope
+
+    try:
+        with session_scope() as session:
+            result = reader(session, patient_id)
+    except NotFoundError:
+        audit.record_cli(action, resource_type="Patient", resource_id=patient_id, patient_id=patient_id,
+                         outcome="not-found")
+        raise
+    audit.record_cli(action, resource_type="Patient", resource_id=patient_id, patient_id=patient_id)
+    return result
+
+
 @app.command()
 @friendly_errors
 def export(
@@ -85,12 +107,10 @@ def export(
     """Export one patient as a FHIR R4 Bundle (validated)."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from theralab.ehr.fhir.ingest import export_patient
-    from theralab.runtime.db import session_scope
+    from theralab.ehr.fhir import export_patient
 
     try:
-        with session_scope() as session:
-            bundle = export_patient(session, patient_id)
+        bundle = _audited_read("ehr.export", patient_id, export_patient)
     except (OperationalError, ProgrammingError) as exc:
         _db_error(exc)
     output.write_text(json.dumps(bundle, indent=1))
@@ -108,12 +128,14 @@ def patients(
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from theralab.ehr.patients import count_patients, list_patients
+    from theralab.privacy import audit
     from theralab.runtime.db import session_scope
 
     try:
         with session_scope() as session:
             rows = list_patients(session, limit=limit, offset=offset)
             total = count_patients(session)
+        audit.record_cli("ehr.list", resource_type="Patient", resource_id=f"offset={offset},n={len(rows)}")
     except (OperationalError, ProgrammingError) as exc:
         _db_error(exc)
     table = Table(title=f"{total} patients")
@@ -141,7 +163,7 @@ def synth(
     output: Path = typer.Option(..., "-o", "--output", help=".ndjson (one resource a line) or .json (one Bundle)"),
 ) -> None:
     """Generate a synthetic cohort as FHIR R4 (ndjson resources, or one Bundle for .json)."""
-    from theralab.ehr.synthetic.cohort import generate_cohort
+    from theralab.ehr.synthetic import generate_cohort
     from theralab.errors import InputError
 
     if n < 0:
@@ -180,15 +202,13 @@ def show(
 
     from theralab.ehr.patients import load_patient
     from theralab.errors import InputError
-    from theralab.runtime.db import session_scope
 
     try:
         when = date.fromisoformat(at) if at else date.today()
     except ValueError as exc:
         raise InputError(f"not a date: {at!r}", where="--at", hint="use YYYY-MM-DD") from exc
     try:
-        with session_scope() as session:
-            p = load_patient(session, patient_id)
+        p = _audited_read("ehr.read", patient_id, load_patient)
     except (OperationalError, ProgrammingError) as exc:
         _db_error(exc)
     name = " ".join(x for x in (p.given, p.family) if x)

@@ -41,6 +41,7 @@ GROUPS = [
     ("ews", "ews"),
     ("ecg", "ecg"),
     ("assistant", "assistant"),
+    ("audit", "audit"),
 ]
 
 for _name, _module in GROUPS:

@@ -26,10 +26,10 @@ def create(
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     with session_scope() as session:
-        create_user(session, username, password, role)
+        create_user(session, username, password, role, must_change_password=generated)
     console.print(f"created [bold]{username}[/bold] with roles {', '.join(role)}")
     if generated:
-        console.print(f"one-time password: [bold]{password}[/bold] (change it with 'theralab users set-password')")
+        console.print(f"one-time password: [bold]{password}[/bold] (it must be changed at the first login)")
 
 
 @app.command("set-password")

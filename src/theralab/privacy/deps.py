@@ -5,6 +5,9 @@ Routes declare what they need with ``Annotated`` types::
     @router.get("/patients/{pid}")
     def read(pid: str, user: Annotated[Principal, Depends(require_roles("clinician", "researcher"))],
              session: SessionDep): ...
+
+Every refused request (401 or 403) is audited by the app's error handler with the route, the
+caller (when known) and the network address; see :func:`theralab.api.app._error_handlers`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from theralab.errors import AuthError
+from theralab.errors import AuthError, ForbiddenError
 from theralab.privacy import audit
 from theralab.privacy.auth import decode_token, require_role
 from theralab.runtime.db import session_scope
@@ -26,9 +29,13 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False
 
 
 def get_session() -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Audit events added in the request's transaction are sealed into the hash chain after it commits.
+    """
     with session_scope() as session:
         yield session
+    audit.seal()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -36,31 +43,60 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: user name and roles from a verified token."""
+    """The authenticated caller: user name and roles from a verified token, and where they call from."""
 
     username: str
     roles: frozenset[str]
+    channel: str = "api"
+    source: str = ""
+    patient_id: str = ""
+    scopes: frozenset[str] = frozenset()
 
     def audit(self, action: str, resource_type: str = "", resource_id: str = "", outcome: str = "ok",
-              session: Session | None = None) -> None:
+              session: Session | None = None, patient_id: str = "") -> None:
         """Append an audit record for this caller (identifiers only, never payloads).
 
         Pass the request's ``session`` when the route writes too: the record then commits with the
         route's own changes (and SQLite never sees two writers in one request).
         """
+        if not patient_id and resource_type == "Patient" and resource_id and "=" not in str(resource_id):
+            patient_id = str(resource_id)
         audit.record(self.username, action, resource_type=resource_type, resource_id=resource_id, outcome=outcome,
-                     session=session)
+                     patient_id=patient_id, channel=self.channel, source=self.source, session=session)
+
+    def may_see_patient(self, patient_id: str) -> bool:
+        """Object-level check: a patient sees only their own record; staff roles see any."""
+        if self.roles & {"admin", "clinician", "researcher"}:
+            return True
+        return bool(self.patient_id) and self.patient_id == patient_id
+
+
+class PasswordChangeRequired(ForbiddenError):
+    """A token from a one-time password opens only the password change."""
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 def get_current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     """Resolve the caller from the bearer token, or from the web UI's session cookie."""
+    from_cookie = not token
     token = token or request.cookies.get("theralab_token")
     if not token:
         raise AuthError("not logged in", hint="POST /v1/auth/token with username and password, then send "
                         "'Authorization: Bearer <token>'")
     claims = decode_token(token)
     roles = claims.get("roles") or []
-    return Principal(username=str(claims["sub"]), roles=frozenset(str(r) for r in roles))  # type: ignore[union-attr]
+    scopes = str(claims.get("scope") or "").split()
+    user = Principal(username=str(claims["sub"]), roles=frozenset(str(r) for r in roles),  # type: ignore[union-attr]
+                     channel="web" if from_cookie else "api", source=client_address(request),
+                     patient_id=str(claims.get("patient") or ""), scopes=frozenset(scopes))
+    request.state.principal = user
+    if claims.get("pwd_change") and request.url.path not in ("/v1/auth/password", "/v1/auth/me", "/password"):
+        raise PasswordChangeRequired("the one-time password must be changed first",
+                                     hint="POST /v1/auth/password with the current and a new password")
+    return user
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

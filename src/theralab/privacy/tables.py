@@ -1,4 +1,4 @@
-"""Tables for users and the audit trail."""
+"""Tables of privacy: users, the audit trail, refresh tokens and consent records."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(200), nullable=False, default="researcher")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, default="")
 
     @property
     def role_set(self) -> set[str]:
@@ -32,7 +34,10 @@ class User(Base):
 class AuditEvent(Base):
     """One append-only audit record: who did what to which resource, when, and the outcome.
 
-    It never holds the payload (no patient data, no molecule lists): only identifiers.
+    It never holds the payload (no patient data, no molecule lists): only identifiers. Modelled on
+    FHIR AuditEvent: ``actor`` (agent.who), ``channel``/``source`` (api|web|cli, and the network
+    address or host), ``action``, ``outcome``, ``patient_id``/``resource_*`` (entity). ``seq``,
+    ``prev_hash`` and ``hash`` chain the sealed events (see :mod:`theralab.privacy.audit`).
     """
 
     __tablename__ = "audit_events"
@@ -44,3 +49,43 @@ class AuditEvent(Base):
     resource_type: Mapped[str] = mapped_column(String(80), nullable=False, default="")
     resource_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     outcome: Mapped[str] = mapped_column(String(40), nullable=False, default="ok")
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    channel: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+class RefreshToken(Base):
+    """One refresh token (only its SHA-256 is stored). Tokens of one login share a ``family``:
+    reusing a rotated token revokes the whole family (a stolen token then dies with the real one)."""
+
+    __tablename__ = "privacy_refresh_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    username: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    family: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ConsentRecord(Base):
+    """One consent decision for one patient and one purpose; the latest record per purpose rules.
+
+    Records are only ever added (history is kept), so a withdrawal is a new row with
+    ``granted=0`` and takes effect for every check made after it is committed.
+    """
+
+    __tablename__ = "privacy_consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    purpose: Mapped[str] = mapped_column(String(40), nullable=False)
+    granted: Mapped[int] = mapped_column(Integer, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")

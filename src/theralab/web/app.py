@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from theralab.errors import AuthError, TheralabError
+from theralab.privacy.deps import PasswordChangeRequired
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -67,6 +68,13 @@ def mount_web(app: FastAPI) -> None:
         # The API answers 401 JSON; a page sends the browser to the login form instead.
         if request.url.path.startswith("/v1"):
             return await api_handler(request, exc)
+        if request.cookies.get("theralab_token"):  # a refused credential (expired or forged), not a first visit
+            from theralab.api.app import audit_refusal
+
+            audit_refusal(request, 403 if isinstance(exc, PasswordChangeRequired) else 401)
+        if isinstance(exc, PasswordChangeRequired):
+            return RedirectResponse(f"/password?next={request.url.path}", status_code=303)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     app.add_exception_handler(AuthError, _auth_redirect)
+    app.add_exception_handler(PasswordChangeRequired, _auth_redirect)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import OpenResult
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
@@ -30,7 +31,8 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     smiles: list[Annotated[str, Field(max_length=10_000)]] = Field(min_length=1)
-    model: str = Field(default="panel", max_length=200)
+    model: str = Field(default="panel", max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                       description="'panel' or a registered model name (never a server path)")
 
 
 class ExplainRequest(BaseModel):
@@ -39,8 +41,9 @@ class ExplainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     smiles: str = Field(max_length=10_000)
-    model: str = Field(max_length=200)
-    target: str | None = None
+    model: str = Field(max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                       description="a registered model name (never a server path)")
+    target: str | None = Field(None, max_length=200)
 
 
 @router.post("/predict")
@@ -49,9 +52,11 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
     from theralab.discovery.admet.jobs import score_smiles
 
     if len(body.smiles) > MAX_INLINE:
+        from theralab.privacy.confine import check_kind_allowed
         from theralab.runtime import jobs as runtime_jobs
         from theralab.settings import get_settings
 
+        check_kind_allowed("admet.predict", user.roles)
         uploads = Path(get_settings().data_dir) / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         path = uploads / f"admet-{uuid.uuid4()}.smi"
@@ -60,7 +65,9 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
                                          owner=user.username)
         user.audit("job.submit", "Job", job_id)
         runtime_jobs.start_in_background(job_id)
-        return JSONResponse(status_code=202, content={"job": runtime_jobs.get_job(job_id)}, headers={})
+        from theralab.api.routes.jobs import public
+
+        return JSONResponse(status_code=202, content={"job": public(runtime_jobs.get_job(job_id)).model_dump()})
     table = score_smiles(list(body.smiles), body.model)
     rows = [{k: json_safe(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
     errors = sum(1 for r in rows if r.get("error"))
@@ -68,7 +75,7 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
             "rows": rows}
 
 
-@router.get("/models")
+@router.get("/models", response_model=list[OpenResult])
 def models(user: CurrentUser) -> list[dict[str, Any]]:
     """The pretrained panel and every registered ADMET model with its card summary."""
     from theralab.models.registry import list_models
@@ -82,7 +89,7 @@ def models(user: CurrentUser) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/endpoints")
+@router.get("/endpoints", response_model=list[OpenResult])
 def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
     """Name, category, units and task type of every panel endpoint (from ADMET-AI's table)."""
     from theralab.discovery.admet.panel import endpoint_info
@@ -91,7 +98,7 @@ def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
     return [{k: json_safe(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
 
 
-@router.post("/explain")
+@router.post("/explain", response_model=OpenResult)
 def explain(body: ExplainRequest, user: CurrentUser) -> dict[str, Any]:
     """Per-atom contributions and an SVG heatmap for one molecule under a trained model."""
     from theralab.chem.io import parse_smiles

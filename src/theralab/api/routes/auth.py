@@ -1,16 +1,24 @@
-"""``/v1/auth``: log in for a short-lived token; who am I."""
+"""``/v1/auth``: log in for a short-lived access token and a refresh token; refresh (rotating),
+log out (revoking), change the password (forced after a one-time password); who am I.
+
+Failed logins are throttled per user name and per address (429 with ``Retry-After``); every
+login, refusal, refresh and logout is audited.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.privacy import audit
-from theralab.privacy.auth import authenticate, issue_token
-from theralab.privacy.deps import CurrentUser, SessionDep
+from theralab.errors import AuthError
+from theralab.privacy import audit, refresh
+from theralab.privacy.auth import authenticate, change_password, issue_token
+from theralab.privacy.deps import CurrentUser, SessionDep, client_address
+from theralab.privacy.tables import User
+from theralab.privacy.throttle import login_throttle
 from theralab.settings import get_settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -19,7 +27,24 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="access token lifetime in seconds")
+    refresh_token: str = Field(description="opaque; exchange at /v1/auth/refresh (each one works once)")
+    must_change_password: bool = Field(False, description="true after a one-time password: change it first")
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class Done(BaseModel):
+    ok: bool
 
 
 class Me(BaseModel):
@@ -27,16 +52,60 @@ class Me(BaseModel):
     roles: list[str]
 
 
+def _pair(session: SessionDep, user: User, family: str | None = None, token: str | None = None) -> Token:
+    return Token(access_token=issue_token(user), expires_in=get_settings().token_minutes * 60,
+                 refresh_token=token or refresh.issue(session, user.username, family),
+                 must_change_password=bool(user.must_change_password))
+
+
 @router.post("/token", response_model=Token)
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
-    """Exchange username and password (form fields) for a bearer token."""
+def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
+    """Exchange username and password (form fields) for an access token and a refresh token."""
+    address = client_address(request)
     try:
+        login_throttle.check(form.username, address)
         user = authenticate(session, form.username, form.password)
-    except Exception:
-        audit.record(form.username, "auth.login", outcome="denied")
+    except Exception as exc:
+        if isinstance(exc, AuthError):
+            login_throttle.failure(form.username, address)
+        audit.record(form.username, "auth.login", outcome="denied", source=address)
         raise
-    audit.record(user.username, "auth.login", session=session)
-    return Token(access_token=issue_token(user), expires_in=get_settings().token_minutes * 60)
+    login_throttle.success(form.username)
+    audit.record(user.username, "auth.login", source=address, session=session)
+    return _pair(session, user)
+
+
+@router.post("/refresh", response_model=Token)
+def refresh_token(request: Request, body: RefreshIn, session: SessionDep) -> Token:
+    """Rotate: a new access and refresh token for a valid refresh token (a reused one revokes its login)."""
+    try:
+        user, new = refresh.rotate(session, body.refresh_token)
+    except AuthError:
+        audit.record("anonymous", "auth.refresh", outcome="denied", source=client_address(request))
+        raise
+    audit.record(user.username, "auth.refresh", source=client_address(request), session=session)
+    return _pair(session, user, token=new)
+
+
+@router.post("/logout", response_model=Done)
+def logout(request: Request, body: RefreshIn, session: SessionDep) -> Done:
+    """Revoke the refresh token and every token rotated from the same login."""
+    ok = refresh.revoke(session, body.refresh_token)
+    audit.record("anonymous", "auth.logout", outcome="ok" if ok else "not-found", source=client_address(request),
+                 session=session)
+    return Done(ok=ok)
+
+
+@router.post("/password", response_model=Token)
+def password(body: PasswordIn, user: CurrentUser, session: SessionDep) -> Token:
+    """Change the caller's password (required after a one-time password); returns fresh tokens."""
+    try:
+        changed = change_password(session, user.username, body.current_password, body.new_password)
+    except Exception:
+        user.audit("auth.password", "User", user.username, outcome="denied")
+        raise
+    user.audit("auth.password", "User", user.username, session=session)
+    return _pair(session, changed)
 
 
 @router.get("/me", response_model=Me)

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import OpenResult
 from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/development", tags=["development"])
@@ -86,7 +87,7 @@ def _params(p: ParamsIn, patient: PatientIn | None):  # noqa: ANN202
     return PatientFactors(**patient.model_dump()).apply(params) if patient else params
 
 
-@router.post("/pk/simulate")
+@router.post("/pk/simulate", response_model=OpenResult)
 def pk_simulate(req: SimulateRequest, user: CurrentUser) -> dict[str, Any]:
     """Concentration-time curve by superposition of analytic solutions (+ steady state for a regimen)."""
     import numpy as np
@@ -138,7 +139,7 @@ class PopulationRequest(_Strict):
     percentiles: list[float] = Field(default=[5, 50, 95], max_length=20)
 
 
-@router.post("/pk/population")
+@router.post("/pk/population", response_model=OpenResult)
 def pk_population(req: PopulationRequest, user: CurrentUser) -> dict[str, Any]:
     """Population simulation: percentile bands per time (and each subject's individual CL, V1)."""
     import pandas as pd
@@ -176,7 +177,7 @@ class FitRequest(_Strict):
     weighting: Literal["none", "proportional"] = "none"
 
 
-@router.post("/pk/fit")
+@router.post("/pk/fit", response_model=OpenResult)
 def pk_fit(req: FitRequest, user: CurrentUser) -> dict[str, Any]:
     """Compartmental NLS fit (default: one-compartment oral as R's nls(SSfol)) with standard errors."""
     from theralab.development.pk_fit import fit_compartmental, fit_ssfol
@@ -201,7 +202,7 @@ class NCARequest(_Strict):
     tau: float | None = Field(None, description="dosing interval of a steady-state profile")
 
 
-@router.post("/pk/nca")
+@router.post("/pk/nca", response_model=OpenResult)
 def pk_nca(req: NCARequest, user: CurrentUser) -> dict[str, Any]:
     """Non-compartmental analysis with the PKNCA/WinNonlin rules."""
     from theralab.development.nca import nca
@@ -237,7 +238,7 @@ class RegimenRequest(_Strict):
     max_peak: float | None = None
 
 
-@router.post("/pk/regimen")
+@router.post("/pk/regimen", response_model=OpenResult)
 def pk_regimen(req: RegimenRequest, user: CurrentUser) -> dict[str, Any]:
     """Ranked doses and intervals; the first row is the recommendation."""
     from theralab.development.pk_fit import Target, search_regimen
@@ -263,7 +264,7 @@ class DissolutionFitRequest(_Strict):
     models: list[str] | None = None
 
 
-@router.post("/dissolution/fit")
+@router.post("/dissolution/fit", response_model=OpenResult)
 def dissolution_fit(req: DissolutionFitRequest, user: CurrentUser) -> dict[str, Any]:
     """Fit dissolution models and rank by AIC (R2, adjusted R2 reported)."""
     from theralab.development.dissolution import fit_all
@@ -285,7 +286,7 @@ class CompareRequest(_Strict):
     points: Literal["all", "fda"] = "all"
 
 
-@router.post("/dissolution/compare")
+@router.post("/dissolution/compare", response_model=OpenResult)
 def dissolution_compare(req: CompareRequest, user: CurrentUser) -> dict[str, Any]:
     """f1, f2, the FDA 1997 conditions and the bootstrap f2 CI (percentile and BCa)."""
     import numpy as np
@@ -307,7 +308,7 @@ class DDIRequest(_Strict):
     drugs: list[str] = Field(min_length=2, max_length=100)
 
 
-@router.post("/ddi/check")
+@router.post("/ddi/check", response_model=OpenResult)
 def ddi_check(req: DDIRequest, user: CurrentUser) -> dict[str, Any]:
     """Pairwise CYP interaction screen (mechanistic static model, FDA cut-offs)."""
     from theralab.development.ddi import check_medications

@@ -9,14 +9,32 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from pydantic import BaseModel
 
-from theralab.ehr.fhir.ingest import ImportReport, export_patient, import_text
+from theralab.api.schemas import FhirBundle
+from theralab.ehr.fhir import ImportReport, export_patient, import_text
 from theralab.ehr.patients import PatientRecord, PatientSummary, count_patients, list_patients, load_patient
-from theralab.errors import InputError, NotFoundError
+from theralab.errors import ForbiddenError, InputError, NotFoundError
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(prefix="/ehr", tags=["ehr"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+#: Staff, or a patient account reading its own record (object-level check in the route).
+Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient"))]
+PatientId = Annotated[str, PathParam(min_length=1, max_length=120)]
+
+
+class PatientPage(BaseModel):
+    """One page of the patient list and the total number of patients."""
+
+    total: int
+    items: list[PatientSummary]
+
+
+def _own_record_only(user: Principal, patient_id: str) -> None:
+    if not user.may_see_patient(patient_id):
+        raise ForbiddenError("a patient account may read only its own record", where="patient_id")
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
@@ -28,7 +46,11 @@ async def import_fhir(
     file: Annotated[UploadFile | None, File(description="a Bundle .json or an .ndjson file")] = None,
 ) -> ImportReport:
     """Import a FHIR Bundle or ndjson, sent as the request body or as a multipart file upload."""
-    if file is not None:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # the form is parsed once; an empty 'file=' field arrives as an empty string, not a file
+        if file is None or not hasattr(file, "read"):
+            raise InputError("the multipart body has no 'file' upload", where="body.file",
+                             hint="send a FHIR Bundle (JSON) or ndjson as the 'file' field")
         raw, source = await file.read(MAX_UPLOAD + 1), file.filename or "upload"
     else:
         raw, source = await request.body(), "request body"
@@ -47,12 +69,12 @@ async def import_fhir(
     return report
 
 
-@router.get("/patients")
+@router.get("/patients", response_model=PatientPage)
 def patients(
     user: Clinical,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> dict[str, Any]:
     """Patients (id, name, sex, birth date, counts), paged."""
     rows: list[PatientSummary] = list_patients(session, limit=limit, offset=offset)
@@ -61,8 +83,10 @@ def patients(
 
 
 @router.get("/patients/{patient_id}", response_model=PatientRecord)
-def patient(patient_id: str, user: Clinical, session: SessionDep) -> PatientRecord:
-    """One patient's full record (conditions, observations, medications, notes, genotypes)."""
+def patient(patient_id: PatientId, user: Reader, session: SessionDep) -> PatientRecord:
+    """One patient's full record (conditions, observations, medications, notes, genotypes); a patient account
+    may read its own record only."""
+    _own_record_only(user, patient_id)
     try:
         record = load_patient(session, patient_id)
     except NotFoundError:
@@ -72,9 +96,10 @@ def patient(patient_id: str, user: Clinical, session: SessionDep) -> PatientReco
     return record
 
 
-@router.get("/patients/{patient_id}/fhir")
-def patient_fhir(patient_id: str, user: Clinical, session: SessionDep) -> dict[str, Any]:
-    """One patient as a FHIR R4 Bundle (validated)."""
+@router.get("/patients/{patient_id}/fhir", response_model=FhirBundle)
+def patient_fhir(patient_id: PatientId, user: Reader, session: SessionDep) -> dict[str, Any]:
+    """One patient as a FHIR R4 Bundle (validated); a patient account may export its own record only."""
+    _own_record_only(user, patient_id)
     try:
         bundle = export_patient(session, patient_id)
     except NotFoundError:

@@ -14,7 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from theralab.api.schemas import MatchPage, OpenResult, TrialRank, TrialSummary
 from theralab.errors import InputError
+from theralab.privacy import consent
 from theralab.privacy.deps import CurrentUser, Principal, SessionDep, require_roles
 from theralab.trials.criteria.schemas import Criteria, CriteriaCorrection
 from theralab.trials.matching.schemas import PatientMatch
@@ -55,7 +57,7 @@ def _trial_out(session: Any, trial_id: str) -> TrialOut:
     return TrialOut(id=row.id, title=row.title, version=version, criteria=crit, versions=hist)
 
 
-@router.get("")
+@router.get("", response_model=list[TrialSummary])
 def list_trials(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
     """Stored trials: id, title, current version, criteria counts."""
     from theralab.trials.tables import list_trials as _list
@@ -66,7 +68,7 @@ def list_trials(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
 @router.post("", response_model=TrialOut, status_code=201)
 def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
     """Add a trial: parse ``criteria_text`` (or take ``criteria`` as given) and store it as version 1."""
-    from theralab.trials.criteria.parse import parse_criteria
+    from theralab.trials.criteria import parse_criteria
     from theralab.trials.tables import add_trial as _add
 
     if (body.criteria_text is None) == (body.criteria is None):
@@ -78,12 +80,13 @@ def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
     return _trial_out(session, body.id)
 
 
-@router.get("/for-patient/{patient_id}")
+@router.get("/for-patient/{patient_id}", response_model=list[TrialRank])
 def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
                        at: date | None = None) -> list[dict[str, Any]]:
     """Every stored trial ranked for one patient (eligible first), with pass/fail/unknown counts."""
-    from theralab.trials.matching.engine import rank_trials
+    from theralab.trials.matching import rank_trials
 
+    consent.require(session, patient_id, "trial_contact")
     out = rank_trials(session, patient_id, at=at)
     user.audit("trials.match.patient_trials", "Patient", patient_id, session=session)
     return [{"trial_id": m.trial_id, "version": m.version, "eligibility": m.eligibility, "score": m.score,
@@ -107,34 +110,37 @@ def correct_criteria(trial_id: str, correction: CriteriaCorrection, user: Clinic
     return _trial_out(session, trial_id)
 
 
-@router.get("/{trial_id}/match")
+@router.get("/{trial_id}/match", response_model=MatchPage)
 def match(
     trial_id: str,
     user: Clinical,
     session: SessionDep,
     at: date | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
     notes: bool = Query(False, description="re-judge the listed patients with their notes"),
 ) -> dict[str, Any]:
     """Patients ranked for the trial: eligible, then not enough information, then ineligible."""
-    from theralab.trials.matching.engine import evaluate_cohort, refine_ranked
+    from theralab.trials.matching import evaluate_cohort, refine_ranked
     from theralab.trials.tables import current_criteria
 
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
-    rows = cohort.ranked(limit=limit, offset=offset)
+    ranked = cohort.ranked(limit=None)
+    # consent: a patient who withdrew trial contact is never listed (checked now, so a withdrawal is immediate)
+    contactable = set(consent.filter_allowed(session, [r["patient_id"] for r in ranked], "trial_contact"))
+    rows = [r for r in ranked if r["patient_id"] in contactable][offset:offset + limit]
     if notes:
         rows = refine_ranked(session, crit, rows, at=at)
     user.audit("trials.match.cohort", "Trial", trial_id, session=session)
     return {"trial_id": trial_id, "version": version, "at": cohort.at.isoformat(), "patients": len(cohort.universe),
-            "offset": offset, "items": rows}
+            "offset": offset, "withheld_without_consent": len(ranked) - len(contactable), "items": rows}
 
 
-@router.get("/{trial_id}/funnel")
+@router.get("/{trial_id}/funnel", response_model=OpenResult)
 def funnel(trial_id: str, user: Clinical, session: SessionDep, at: date | None = None) -> dict[str, Any]:
     """Feasibility funnel: how many patients each criterion removes, applied in order, and per-criterion counts."""
-    from theralab.trials.matching.engine import evaluate_cohort
+    from theralab.trials.matching import evaluate_cohort
     from theralab.trials.tables import current_criteria
 
     crit, version = current_criteria(session, trial_id)
@@ -154,9 +160,10 @@ def explain(
     llm: bool = Query(False, description="ask the configured LLM about criteria still unknown"),
 ) -> PatientMatch:
     """One patient criterion by criterion: status, outcome, and the evidence (resource ids, note sentences)."""
-    from theralab.trials.matching.engine import explain_patient
+    from theralab.trials.matching import explain_patient
     from theralab.trials.tables import current_criteria
 
+    consent.require(session, patient_id, "trial_contact")
     crit, version = current_criteria(session, trial_id)
     judge = None
     if llm:

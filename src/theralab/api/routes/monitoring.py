@@ -15,9 +15,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from theralab.api.schemas import OpenResult
 from theralab.errors import InputError
 from theralab.monitoring.ews import VitalSigns, mews, news2
 from theralab.privacy.deps import CurrentUser
+
+#: Largest ECG upload (bytes).
+MAX_UPLOAD = 50 * 1024 * 1024
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
 
@@ -72,6 +76,7 @@ class ECGSamples(BaseModel):
 
 @router.post(
     "/ecg/analyze",
+    response_model=OpenResult,
     openapi_extra={
         "requestBody": {
             "content": {
@@ -99,7 +104,7 @@ async def analyze_ecg(
     """
     import numpy as np
 
-    from theralab.monitoring.ecg.analysis import ECGRecord, analyze, record_from_frame
+    from theralab.monitoring.ecg import ECGRecord, analyze, record_from_frame
 
     ctype = request.headers.get("content-type", "")
     rhythm = True
@@ -110,7 +115,12 @@ async def analyze_ecg(
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InputError("multipart upload needs a 'file' field with the CSV", where="body.file")
-        raw = await upload.read()
+        raw = await upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            raise InputError("the ECG upload is larger than 50 MB", where="body.file")
+        if raw.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8")) or b"\x00" in raw[:4096]:
+            raise InputError("the ECG upload is not a CSV text file", where="body.file",
+                             hint="export the lead as CSV: one signal column, optionally 'time' in seconds")
         fs_field = form.get("fs")
         try:
             fs = float(fs_field) if fs_field not in (None, "") else None  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import OpenResult
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
@@ -53,7 +54,7 @@ def _need(req: SampleSizeRequest, *names: str) -> None:
             raise InputError(f"{n} is required for endpoint {req.endpoint!r}", where=f"body.{n}")
 
 
-@router.post("/design/sample-size")
+@router.post("/design/sample-size", response_model=OpenResult)
 def sample_size(req: SampleSizeRequest, user: CurrentUser) -> dict[str, Any]:
     """Sample size per arm (exact and rounded up) and total; events too for survival."""
     from theralab.trials import design as d
@@ -103,8 +104,8 @@ class GroupSequentialRequest(BaseModel):
 
     k: int = Field(3, ge=1, le=20, description="number of looks")
     kind: Literal["of", "pocock", "hp", "ld-of", "ld-pocock", "hsd", "kd", "user"] = "ld-of"
-    alpha: float = Field(0.05, gt=0, lt=1)
-    beta: float = Field(0.2, gt=0, lt=1)
+    alpha: float = Field(0.05, ge=1e-6, le=0.5, description="total type I error (1e-6 to 0.5)")
+    beta: float = Field(0.2, ge=1e-6, lt=1)
     sided: Literal[1, 2] = 2
     information_rates: list[float] | None = None
     gamma: float = -4.0
@@ -118,7 +119,7 @@ class GroupSequentialRequest(BaseModel):
     fixed_n_total: float | None = Field(None, gt=0, description="fixed-design N to inflate (optional)")
 
 
-@router.post("/design/group-sequential")
+@router.post("/design/group-sequential", response_model=OpenResult)
 def group_sequential(req: GroupSequentialRequest, user: CurrentUser) -> dict[str, Any]:
     """Boundaries, cumulative alpha, inflation factor and expected sample size (relative to fixed)."""
     from theralab.trials.design import group_sequential as gs
@@ -190,7 +191,7 @@ class MetaRequest(BaseModel):
         return self
 
 
-@router.post("/meta")
+@router.post("/meta", response_model=OpenResult)
 def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
     """Fixed/random-effects pooling (or Mantel-Haenszel/Peto) with heterogeneity, prediction interval and plots."""
     import pandas as pd
@@ -231,7 +232,7 @@ class DisproportionalityRequest(BaseModel):
     continuity: float = Field(0.5, ge=0)
 
 
-@router.post("/safety/disproportionality")
+@router.post("/safety/disproportionality", response_model=OpenResult)
 def disproportionality(req: DisproportionalityRequest, user: CurrentUser) -> dict[str, Any]:
     """PRR, ROR, chi-square, IC/IC025 and the Evans signal for each 2x2 table."""
     from theralab.trials.safety.screen import disproportionality as dp

@@ -15,13 +15,9 @@ from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from theralab.monitoring.streams.ingest import (
-    Ingestor,
-    authenticate_device,
-    parse_payload,
-    readings_frame,
-    register_device,
-)
+from theralab.api.schemas import DeviceOut, OpenResult, ReadingOut
+from theralab.errors import AuthError
+from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(tags=["monitoring streams"])
@@ -42,7 +38,7 @@ class DeviceCreate(BaseModel):
     kind: str = "wearable"
 
 
-@router.post("/devices", status_code=201)
+@router.post("/devices", status_code=201, response_model=DeviceOut)
 def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[str, str]:
     """Register a device for a patient; the token is returned once."""
     token = register_device(session, body.device_id, body.patient_id, body.kind)
@@ -50,14 +46,26 @@ def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[
     return {"device_id": body.device_id, "patient_id": body.patient_id, "token": token}
 
 
-@router.post("/observations")
+def device_credentials(
+    x_device_id: Annotated[str | None, Header(max_length=200)] = None,
+    x_device_token: Annotated[str | None, Header(max_length=200)] = None,
+) -> tuple[str, str]:
+    """The device's id and token; a 401 (before the body is read) when either is missing."""
+    if not x_device_id or not x_device_token:
+        raise AuthError("a device must send X-Device-Id and X-Device-Token",
+                        hint="register the device with POST /v1/devices to get its token")
+    return x_device_id, x_device_token
+
+
+@router.post("/observations", response_model=OpenResult,
+             responses={429: {"description": "flood limit: retry after Retry-After seconds"}})
 def post_observations(
     session: SessionDep,
     payload: Annotated[Any, Body(description="FHIR Observation/Bundle or {device_id, readings: [...]}")],
-    x_device_id: Annotated[str, Header()],
-    x_device_token: Annotated[str, Header()],
+    credentials: Annotated[tuple[str, str], Depends(device_credentials)],
 ) -> JSONResponse:
     """Ingest one message or batch from a device. Returns what was stored, deduplicated, quarantined."""
+    x_device_id, x_device_token = credentials
     device = authenticate_device(session, x_device_id, x_device_token)
     session.expunge(device)
     readings = parse_payload(payload, x_device_id)
@@ -68,7 +76,7 @@ def post_observations(
     return JSONResponse(body, status_code=200)
 
 
-@router.get("/observations")
+@router.get("/observations", response_model=list[ReadingOut])
 def get_observations(
     patient_id: str, user: Clinical, session: SessionDep, code: str | None = None,
     start: datetime | None = None, end: datetime | None = None,

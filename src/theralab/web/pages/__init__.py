@@ -62,8 +62,11 @@ async def start_upload_job(user: Principal, upload: Any, kind: str, params: dict
     """
     from fastapi.responses import RedirectResponse
 
+    from theralab.privacy.confine import check_kind_allowed
     from theralab.runtime.jobs import create_job, start_in_background
     from theralab.settings import get_settings
+
+    check_kind_allowed(kind, user.roles)
 
     folder = Path(get_settings().data_dir) / "uploads" / user.username
     folder.mkdir(parents=True, exist_ok=True)

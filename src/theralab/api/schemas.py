@@ -1,0 +1,130 @@
+"""Schemas shared by every API route: the error body and the error statuses every route documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Problem(BaseModel):
+    where: str | None = None
+    message: str = ""
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: what was wrong, where, and what to do (``problems`` lists each invalid field)."""
+
+    error: str = Field(description="error class, e.g. InputError, AuthError, ForbiddenError")
+    message: str
+    where: str | None = None
+    hint: str | None = None
+    problems: list[Problem] | None = None
+
+
+_DESCRIPTIONS = {
+    400: "bad request",
+    401: "not logged in, or the token is missing, expired or forged",
+    403: "logged in but not allowed (role, scope, consent or ownership)",
+    404: "no such resource",
+    409: "conflicts with the resource's state",
+    413: "request body too large",
+    415: "unsupported media type",
+    422: "invalid input: which field and why",
+    429: "too many attempts; retry after the Retry-After seconds",
+}
+
+#: Error statuses documented on every route, so a client (and Schemathesis) knows each one.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in _DESCRIPTIONS.items()
+}
+
+
+class OpenResult(BaseModel):
+    """A domain result passed through as its ``to_dict()``: the named fields are always present; the
+    domain may add more (documented in the route's description)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+
+
+class AlertOut(BaseModel):
+    """One alert of the inbox."""
+
+    id: int
+    domain: str
+    subject: str
+    rule: str
+    severity: str
+    title: str
+    dedup_key: str | None = None
+    status: str
+    count: int
+    owner: str | None = None
+    escalation_level: int
+    evidence: dict[str, Any] | list[Any] | None = None
+    first_at: str
+    last_at: str
+    acknowledged_by: str | None = None
+    acknowledged_at: str | None = None
+    resolved_at: str | None = None
+
+
+class AlertEventOut(BaseModel):
+    at: str
+    actor: str
+    action: str
+    detail: str | None = None
+
+
+class ReadingOut(BaseModel):
+    code: str
+    value: float | str | None
+    unit: str | None = None
+    at: str
+    device_id: str | None = None
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    patient_id: str
+    token: str = Field(description="shown once; store it in the device")
+
+
+class TrialSummary(BaseModel):
+    id: str
+    title: str
+    version: int
+    inclusion: int
+    exclusion: int
+    updated_at: str | None = None
+
+
+class TrialRank(BaseModel):
+    trial_id: str
+    version: int
+    eligibility: str
+    score: float
+    passed: int
+    failed: int
+    unknown: int
+
+
+class MatchPage(OpenResult):
+    trial_id: str
+    version: int
+    at: str
+    patients: int
+    offset: int
+    withheld_without_consent: int
+    items: list[dict[str, Any]]
+
+
+class FhirBundle(OpenResult):
+    resourceType: str  # noqa: N815 - FHIR's own field name
+    type: str
+    entry: list[dict[str, Any]] = Field(default_factory=list)
