@@ -128,3 +128,27 @@ class FhirBundle(OpenResult):
     resourceType: str  # noqa: N815 - FHIR's own field name
     type: str
     entry: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def request_model_of(cls: type, *, doc: str | None = None) -> type[BaseModel]:
+    """A strict pydantic request model generated from a library dataclass (same fields, types, defaults).
+
+    Why generated, not copied: a request model written field by field drifts from the library class
+    it feeds (a new parameter added to one and not the other); generating it keeps one definition.
+    Unknown fields are refused (``extra="forbid"``), so a typo is a 422, not a silent default.
+    """
+    import dataclasses
+    import typing
+
+    from pydantic import ConfigDict, create_model
+
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, typing.Any] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else ...
+        fields[f.name] = (hints[f.name], default)
+    model = create_model(f"{cls.__name__}In", __config__=ConfigDict(extra="forbid"), **fields)
+    model.__doc__ = doc or cls.__doc__
+    return model

@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.encoding import json_safe
-from theralab.api.schemas import OpenResult
+from theralab.api.schemas import OpenResult, request_model_of
+from theralab.development.pk import PatientFactors, PKParams
 from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/development", tags=["development"])
@@ -24,28 +25,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ParamsIn(_Strict):
-    """PK parameters (clearances and volumes; peripheral compartments when v2/v3 > 0)."""
-
-    cl: float
-    v1: float
-    q2: float = 0.0
-    v2: float = 0.0
-    q3: float = 0.0
-    v3: float = 0.0
-    ka: float | None = None
-    f: float = 1.0
-    tlag: float = 0.0
-
-
-class PatientIn(_Strict):
-    """Per-patient factors: PGx clearance multiplier, weight, renal function (see docs/development.md)."""
-
-    cl_multiplier: float = 1.0
-    weight_kg: float | None = None
-    age_years: float | None = None
-    crcl_ml_min: float | None = None
-    fe: float = 0.0
+#: Request models generated from the library's dataclasses (one definition of the parameters).
+ParamsIn = request_model_of(
+    PKParams, doc="PK parameters (clearances and volumes; peripheral compartments when v2/v3 > 0)."
+)
+PatientIn = request_model_of(
+    PatientFactors, doc="Per-patient factors: PGx clearance multiplier, weight, renal function (docs/development.md)."
+)
 
 
 class DoseIn(_Strict):
