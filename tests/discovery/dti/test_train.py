@@ -10,9 +10,9 @@ from theralab.discovery.dti import DTIModel, TrainConfig, concordance_index
 from theralab.discovery.dti.train import resolve_device, train_member
 from theralab.errors import InputError
 
-SMALL = {"cnn": {"embed": 8, "filters": 4, "max_smiles": 40, "max_protein": 80},
+SMALL = {"cnn": {"embed": 8, "filters": 4, "max_smiles": 40, "max_protein": 80, "head": [32, 16]},
          "graph": {"hidden": 16, "layers": 2, "out": 16, "protein": "both", "embed": 8, "filters": 4,
-                   "max_protein": 80},
+                   "max_protein": 80, "head": [32]},
          "baseline": {"n_estimators": 60, "num_leaves": 4, "learning_rate": 0.2, "subsample": 1.0,
                       "colsample_bytree": 1.0, "min_child_samples": 2}}
 

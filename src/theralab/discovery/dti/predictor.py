@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from theralab.discovery.dti.data import DTIData, clean_sequence, sequence_problem
+from theralab.discovery.dti.data import DTIData, clean_sequence, read_fasta_or_sequence, sequence_problem
 from theralab.discovery.dti.domain import Domain
 from theralab.discovery.dti.train import Progress, TrainConfig, predict_pairs, train_member
 from theralab.errors import InputError, ModelError
@@ -259,14 +259,23 @@ def load_dti(model_dir: str | Path) -> DTIModel:
     return DTIModel(config, members, domain, str(extra.get("unit", "affinity")), card)
 
 
-def bind_model(model: str | Path, sequence: str, out_dir: str | Path, *, target_name: str = "target",
+def bind_model(model: str | Path, sequence: str, out_dir: str | Path, *, target_name: str | None = None,
                name: str | None = None) -> ModelCard:
-    """Copy a model directory and fix its target, so the screening pipeline can use it as a score."""
+    """Copy a model directory and fix its target, so the screening pipeline can use it as a score.
+
+    Args:
+        model: registered name or directory of a trained DTI model.
+        sequence: FASTA text (first record) or a raw one-letter sequence.
+        out_dir: the new model directory (weights copied, card names the target).
+        target_name: defaults to the FASTA identifier.
+        name: registry name (default ``<model>-<target>``).
+    """
     from theralab.models.base import resolve_model_dir
 
+    fasta_name, seq = read_fasta_or_sequence(sequence)
     src = resolve_model_dir(str(model))
     base = load_dti(src)
-    bound = base.bind(sequence, target_name)
+    bound = base.bind(seq, target_name or fasta_name)
     out_dir = Path(out_dir)
     if out_dir.resolve() == Path(src).resolve():
         raise InputError("the bound model needs its own directory", where=str(out_dir))

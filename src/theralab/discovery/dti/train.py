@@ -128,7 +128,10 @@ def train_member(data: DTIData, train_idx: np.ndarray, valid_idx: np.ndarray, co
         torch.manual_seed(seed * 100_003 + epoch)  # dropout masks too, so a resumed run repeats this epoch
         net.train()
         total = 0.0
+        seen = 0
         for start in range(0, len(order), config.batch_size):
+            if config.max_minutes and state["elapsed"] + time.monotonic() - started > 60 * config.max_minutes:
+                break  # budget spent mid-epoch: validate and checkpoint what we have
             rows = order[start : start + config.batch_size]
             if len(rows) < 2:
                 continue  # batch norm needs two molecules; a one-pair tail adds nothing
@@ -139,7 +142,8 @@ def train_member(data: DTIData, train_idx: np.ndarray, valid_idx: np.ndarray, co
             loss.backward()
             opt.step()
             total += float(loss.detach()) * len(rows)
-        train_mse = total / len(order)
+            seen += len(rows)
+        train_mse = total / max(seen, 1)
         if len(valid_idx):
             p = predict_pairs(net, featurizer, drug_table, target_table, data.drug_idx[valid_idx],
                               data.target_idx[valid_idx], device)

@@ -21,7 +21,8 @@ from torch import nn
 from theralab.discovery.dti.featurize import PROTEIN_VOCAB, SMILES_VOCAB, encode_protein, encode_smiles
 
 CNN_DEFAULTS: dict[str, Any] = {"embed": 128, "filters": 32, "smiles_window": 4, "protein_window": 8,
-                                "max_smiles": 100, "max_protein": 1200, "dropout": 0.1}
+                                "max_smiles": 100, "max_protein": 1200, "dropout": 0.1,
+                                "head": [1024, 1024, 512]}
 
 
 class ConvEncoder(nn.Module):
@@ -42,10 +43,20 @@ class ConvEncoder(nn.Module):
         return self.convs(self.embed(tokens).transpose(1, 2)).amax(dim=2)
 
 
-def mlp_head(in_dim: int, dropout: float) -> nn.Sequential:
-    """DeepDTA's 1024-1024-512-1 regression head."""
-    return nn.Sequential(nn.Linear(in_dim, 1024), nn.ReLU(), nn.Dropout(dropout), nn.Linear(1024, 1024), nn.ReLU(),
-                         nn.Dropout(dropout), nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 1))
+def mlp_head(in_dim: int, dropout: float, widths: list[int] | tuple[int, ...] = (1024, 1024, 512)) -> nn.Sequential:
+    """DeepDTA's 1024-1024-512-1 regression head (dropout after all but the last hidden layer).
+
+    The widths are a parameter because on a CPU this per-pair head, not the encoders, dominates
+    the cost of an epoch; a reduced run records the widths it used in the model card.
+    """
+    layers: list[nn.Module] = []
+    dims = [in_dim, *widths]
+    for k, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+        if k < len(widths) - 1:
+            layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(dims[-1], 1))
+    return nn.Sequential(*layers)
 
 
 class DeepDTA(nn.Module):
@@ -56,7 +67,7 @@ class DeepDTA(nn.Module):
         c = {**CNN_DEFAULTS, **config}
         self.drug = ConvEncoder(len(SMILES_VOCAB), c["embed"], c["filters"], c["smiles_window"])
         self.target = ConvEncoder(len(PROTEIN_VOCAB), c["embed"], c["filters"], c["protein_window"])
-        self.head = mlp_head(self.drug.out_dim + self.target.out_dim, c["dropout"])
+        self.head = mlp_head(self.drug.out_dim + self.target.out_dim, c["dropout"], c["head"])
 
     def encode_drugs(self, batch: torch.Tensor) -> torch.Tensor:
         return self.drug(batch)

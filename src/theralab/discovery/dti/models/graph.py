@@ -28,7 +28,8 @@ from theralab.discovery.dti.featurize import (
 from theralab.discovery.dti.models.cnn import ConvEncoder, mlp_head
 
 GRAPH_DEFAULTS: dict[str, Any] = {"hidden": 32, "layers": 5, "out": 128, "protein": "both", "embed": 128,
-                                  "filters": 32, "protein_window": 8, "max_protein": 1200, "dropout": 0.2}
+                                  "filters": 32, "protein_window": 8, "max_protein": 1200, "dropout": 0.2,
+                                  "head": [1024, 512]}
 
 
 class GINLayer(nn.Module):
@@ -90,7 +91,7 @@ class GraphDTA(nn.Module):
         if self.protein in ("kmer", "both"):
             self.target_kmer = KmerEncoder()
             t_dim += self.target_kmer.out_dim
-        self.head = mlp_head(self.drug.out_dim + t_dim, c["dropout"])
+        self.head = mlp_head(self.drug.out_dim + t_dim, c["dropout"], c["head"])
 
     def encode_drugs(self, batch: Any) -> torch.Tensor:
         return self.drug(batch)
