@@ -49,4 +49,5 @@ def test_train_predict_bind(tl_env, tmp_path: Path) -> None:
     from theralab.models.base import load_predictor
 
     scores = load_predictor("dti-cli-T1").predict(["CCO"])
-    assert np.isclose(scores.loc[0, "affinity"], float(table.loc[table["id"] == "ethanol", "affinity"].iloc[0]), atol=1e-4)
+    ethanol = float(table.loc[table["id"] == "ethanol", "affinity"].iloc[0])
+    assert np.isclose(scores.loc[0, "affinity"], ethanol, atol=1e-4)
