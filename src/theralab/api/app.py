@@ -31,6 +31,7 @@ ROUTERS = [
     "chem",
     "admet",
     "screening",
+    "dti",
     "development",
     "ehr",
     "trials",
