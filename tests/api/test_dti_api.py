@@ -31,8 +31,8 @@ def test_rank_inline_and_upload(dti_api):
     headers = dti_api.login("res")
     listed = dti_api.get("/v1/dti/models", headers=headers).json()
     assert [m["name"] for m in listed] == ["dti-api-test"] and listed[0]["kind"] == "baseline"
-    body = {"model": "dti-api-test", "target_sequence": f">T1 kinase\n{TARGETS[1]}", "smiles": ["CCO", "C1CC", "CCN(CC)CC"],
-            "ids": ["a", "b", "c"]}
+    body = {"model": "dti-api-test", "target_sequence": f">T1 kinase\n{TARGETS[1]}",
+            "smiles": ["CCO", "C1CC", "CCN(CC)CC"], "ids": ["a", "b", "c"]}
     r = dti_api.post("/v1/dti/rank", json=body, headers=headers)
     assert r.status_code == 200, r.text
     out = r.json()
