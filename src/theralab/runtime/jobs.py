@@ -51,6 +51,7 @@ KINDS: dict[str, str] = {
     "chem.profile": "theralab.chem.jobs:ProfileJob",
     "screen.run": "theralab.discovery.screening:ScreenJob",
     "admet.predict": "theralab.discovery.admet_jobs:AdmetPredictJob",
+    "dti.train": "theralab.discovery.dti.jobs:DTITrainJob",
 }
 
 
