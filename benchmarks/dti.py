@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget per deep model")
     parser.add_argument("--full-size", action="store_true", help="paper-sized networks (for a GPU)")
+    parser.add_argument("--network", default="{}", help="JSON architecture overrides, e.g. '{\"dropout\": 0.1}'")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--data-root", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"
                                                    / "discovery"))
@@ -50,6 +51,7 @@ def main() -> None:
             for seed in (int(s) for s in args.seeds.split(",")):
                 print(f"== {args.dataset} {kind} {split} seed {seed}", flush=True)
                 row = run_benchmark(args.dataset, args.data_root, kind, split, seed=seed, full_size=args.full_size,
+                                    network=json.loads(args.network),
                                     save_model=args.save_model, data=data,
                                     progress=lambda f, m: print("   ", m, flush=True),
                                     epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,

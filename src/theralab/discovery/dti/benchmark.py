@@ -8,6 +8,7 @@ drug and target fall in the same part).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +39,7 @@ def predict_rows(model: DTIModel, data: DTIData, rows: np.ndarray) -> np.ndarray
 
 
 def run_benchmark(dataset: str, data_root: str | Path, kind: str, split: str, *, seed: int = 0,
-                  full_size: bool = False, save_model: str | Path | None = None,
+                  full_size: bool = False, network: dict[str, Any] | None = None, save_model: str | Path | None = None,
                   progress: Callable[[float, str], None] | None = None, data: DTIData | None = None,
                   **train: Any) -> dict[str, Any]:
     """Train one model on one split and return its test metrics and run facts as a row.
@@ -48,13 +49,14 @@ def run_benchmark(dataset: str, data_root: str | Path, kind: str, split: str, *,
         kind: ``baseline``, ``graph`` or ``cnn``.
         split: ``setting1``, ``cold-drug``, ``cold-target`` or ``cold-both``.
         full_size: paper-sized networks instead of :data:`CPU_NETWORKS`.
+        network: architecture overrides on top of those.
         save_model: save the setting-1 model (with its card) here.
         train: further :class:`TrainConfig` fields (epochs, lr, batch_size, max_minutes, device, ...).
     """
     data = data or load_benchmark(dataset, data_root)
     tr, va, te = split_pairs(data, split, seed=seed, valid=0.1, test=0.2,
                              setting1_root=Path(data_root) / f"dti_{dataset}")
-    network = {} if full_size else dict(CPU_NETWORKS[kind])
+    network = {**({} if full_size else CPU_NETWORKS[kind]), **(network or {})}
     cfg = TrainConfig(model=kind, seed=seed, network=network, **train)
     started = time.time()
     model, logs = DTIModel.fit(data, tr, va, cfg, progress=progress)
@@ -66,6 +68,7 @@ def run_benchmark(dataset: str, data_root: str | Path, kind: str, split: str, *,
            "lr": cfg.lr, "batch_size": cfg.batch_size}
     if save_model and split == "setting1":
         budget = f" --max-minutes {cfg.max_minutes}" if cfg.max_minutes else ""
+        budget += f" --network '{json.dumps(network)}'" if network else ""
         model.save(save_model, name=f"dti-{kind}-{dataset}",
                    metrics={f"setting1_test_{k}": v for k, v in report.items()},
                    retrain=f"nice -n 10 python benchmarks/dti.py {dataset} --models {kind} --splits setting1 "
