@@ -35,7 +35,7 @@ CPU_NETWORKS: dict[str, dict[str, Any]] = {  # reduced sizes for a shared CPU; p
 
 def predict_rows(model: DTIModel, data: DTIData, rows: np.ndarray) -> np.ndarray:
     """Ensemble mean over pairs ``rows``, featurising each unique drug and target once."""
-    return model._member_predictions(data.drugs, data.targets, data.drug_idx[rows], data.target_idx[rows]).mean(0)
+    return model.member_predictions(data.drugs, data.targets, data.drug_idx[rows], data.target_idx[rows]).mean(0)
 
 
 def run_benchmark(dataset: str, data_root: str | Path, kind: str, split: str, *, seed: int = 0,

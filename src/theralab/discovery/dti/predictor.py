@@ -116,15 +116,14 @@ class DTIModel:
                 self._net = (nets, feat)
         return self._net
 
-    def _member_predictions(self, smiles: list[str], sequences: list[str], d: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def member_predictions(self, smiles: list[str], sequences: list[str], d: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Each member's predictions, shape ``(members, pairs)``, for pairs given as indices into
+        ``smiles`` and ``sequences`` (already validated), so each is featurised once."""
         nets, feat = self._networks()
         dt, tt = feat.drugs(smiles), feat.targets(sequences)
         if self.config.model == "baseline":
             x = feat.pairs(dt, tt, d, t)
             return np.stack([b.predict(x) for b in nets])
-        import torch
-
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         return np.stack([predict_pairs(n, feat, dt, tt, d, t) for n in nets])
 
     def predict_pairs(self, smiles: Sequence[str], sequences: Sequence[str]) -> pd.DataFrame:
@@ -154,7 +153,7 @@ class DTIModel:
         rows = np.flatnonzero(ok)
         u_smiles, d = np.unique([canon[i] for i in rows], return_inverse=True)
         u_seqs, t = np.unique([seqs[i] for i in rows], return_inverse=True)
-        preds = self._member_predictions(list(u_smiles), list(u_seqs), d.astype(np.int64), t.astype(np.int64))
+        preds = self.member_predictions(list(u_smiles), list(u_seqs), d.astype(np.int64), t.astype(np.int64))
         from theralab.models.uncertainty import ensemble_spread
 
         out.loc[rows, "affinity"] = preds.mean(axis=0)
