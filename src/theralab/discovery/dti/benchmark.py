@@ -64,8 +64,9 @@ def run_benchmark(dataset: str, data_root: str | Path, kind: str, split: str, *,
     row = {"dataset": dataset, "model": kind, "split": split, "seed": seed, **report, "train_pairs": int(len(tr)),
            "valid_pairs": int(len(va)), "minutes": round((time.time() - started) / 60, 1),
            "epochs": [lg.get("epochs_run", lg.get("trees")) for lg in logs],
-           "stopped": [lg.get("stopped", "") for lg in logs], "network": network, "device": cfg.device,
-           "lr": cfg.lr, "batch_size": cfg.batch_size}
+           "stopped": [lg.get("stopped", "") for lg in logs],
+           "best_valid_mse": [round(float(lg.get("best_valid_mse", float("nan"))), 4) for lg in logs],
+           "network": network, "device": cfg.device, "lr": cfg.lr, "batch_size": cfg.batch_size}
     if save_model and split == "setting1":
         budget = f" --max-minutes {cfg.max_minutes}" if cfg.max_minutes else ""
         budget += f" --network '{json.dumps(network)}'" if network else ""
