@@ -94,3 +94,21 @@ def test_screening_pipeline_scores_with_bound_dti_model(tiny, trained, tl_env, t
     hits = pd.read_csv(job["result_location"])
     assert "dti_affinity" in hits and hits["dti_affinity"].notna().all() and len(hits) >= 6
     assert hits["score"].is_monotonic_decreasing
+
+
+def test_shipped_davis_model_matches_its_card(shared_data):
+    from theralab.discovery.dti import concordance_index, load_benchmark, setting1_folds
+    from theralab.models.base import load_predictor, resolve_model_dir
+
+    model = load_dti(resolve_model_dir("dti-graph-davis"))
+    assert model.card.model_extra["kind"] == "graph" and "REDUCED" in model.card.description
+    assert model.card.retrain.startswith("nice -n 10 python benchmarks/dti.py davis")
+    davis = load_benchmark("davis", shared_data / "discovery")
+    _, test = setting1_folds(shared_data / "discovery" / "dti_davis")
+    rows = test[:1000]
+    pred = model.predict_pairs([davis.drugs[i] for i in davis.drug_idx[rows]],
+                               [davis.targets[i] for i in davis.target_idx[rows]])
+    ci = concordance_index(davis.y[rows], pred["affinity"])
+    assert abs(ci - model.card.metrics["setting1_test_ci"]) < 0.03  # the card's full-fold CI, on 1,000 pairs
+    assert pred["in_domain"].all()  # setting 1: every test drug and target is in training
+    assert isinstance(load_predictor("dti-graph-davis"), DTIModel)
