@@ -26,7 +26,11 @@ def _read_target(text: str) -> tuple[str, str]:
     from theralab.discovery.dti import read_fasta_or_sequence
 
     path = Path(text)
-    if len(text) < 4096 and path.is_file():
+    try:
+        is_file = len(text) < 1024 and path.is_file()
+    except OSError:  # a long pasted sequence is not a valid file name
+        is_file = False
+    if is_file:
         return read_fasta_or_sequence(path.read_text(errors="replace"), where=str(path))
     return read_fasta_or_sequence(text)
 
