@@ -30,7 +30,9 @@ def dti_api(api, tmp_path):
 def test_rank_inline_and_upload(dti_api):
     headers = dti_api.login("res")
     listed = dti_api.get("/v1/dti/models", headers=headers).json()
-    assert [m["name"] for m in listed] == ["dti-api-test"] and listed[0]["kind"] == "baseline"
+    by_name = {m["name"]: m for m in listed}
+    assert by_name["dti-api-test"]["kind"] == "baseline" and by_name["dti-api-test"]["origin"] == "user"
+    assert by_name["dti-graph-davis"]["origin"] == "package" and by_name["dti-graph-davis"]["unit"] == "pKd"
     body = {"model": "dti-api-test", "target_sequence": f">T1 kinase\n{TARGETS[1]}",
             "smiles": ["CCO", "C1CC", "CCN(CC)CC"], "ids": ["a", "b", "c"]}
     r = dti_api.post("/v1/dti/rank", json=body, headers=headers)
