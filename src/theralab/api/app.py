@@ -31,6 +31,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
     chem,
     criteria,
     development,
+    dti,
     ehr,
     jobs,
     matching,
@@ -45,7 +46,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts, assistant, privacy]
+           monitoring, vitals, alerts, assistant, privacy, dti]
 
 
 def audit_refusal(request: Request, status: int) -> None:

@@ -31,6 +31,7 @@ GROUPS = [
     ("chem", "chem"),
     ("admet", "admet"),
     ("screen", "screen"),
+    ("dti", "dti"),
     ("pk", "pk"),
     ("dissolution", "dissolution"),
     ("ddi", "ddi"),

@@ -65,6 +65,7 @@ KINDS: dict[str, str] = {
     "chem.profile": "theralab.chem.jobs:ProfileJob",
     "screen.run": "theralab.discovery.screening.pipeline:ScreenJob",
     "admet.predict": "theralab.discovery.admet.jobs:AdmetPredictJob",
+    "dti.train": "theralab.discovery.dti.jobs:DTITrainJob",
 }
 
 

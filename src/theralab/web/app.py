@@ -28,6 +28,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     auth,
     chem,
     development,
+    dti,
     ecg,
     ehr,
     home,
@@ -41,7 +42,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
 
 #: Every page module; each exposes ``router`` (HTML routes).
 PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening,
-         admet, ecg, assistant]
+         admet, ecg, assistant, dti]
 
 
 def plotly_js_path() -> Path:

@@ -20,6 +20,8 @@ DOMAINS = [
      "text": "Absorption, distribution, metabolism, excretion and toxicity with uncertainty."},
     {"key": "screening", "title": "Virtual screening", "href": "/screening", "built": False,
      "text": "Similarity and substructure search over large libraries; screening pipelines."},
+    {"key": "dti", "title": "Drug-target affinity", "href": "/dti", "built": False,
+     "text": "Rank molecules against a protein sequence (DeepDTA CNN, GIN graph model), with uncertainty."},
     {"key": "development", "title": "Drug development", "href": "/development", "built": False,
      "text": "PK simulation, NCA, dissolution and formulation, drug-drug interactions."},
     {"key": "ehr", "title": "Patients (EHR)", "href": "/ehr", "built": False,

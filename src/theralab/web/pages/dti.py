@@ -1,0 +1,107 @@
+"""The drug-target page: paste a protein (or pick a training target), paste or upload molecules,
+and see them ranked by predicted affinity with the ensemble spread and the applicability-domain
+flag, a chart of affinity against nearest-training-drug similarity, and a CSV download."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from theralab.errors import InputError, TheralabError
+from theralab.privacy.auth import require_role
+from theralab.web.pages import WebUser, pasted_molecules
+from theralab.web.templating import mark_built, render
+
+router = APIRouter()
+mark_built("dti")
+UPLOAD_LIMIT = 2000
+
+
+def _models() -> list[dict[str, Any]]:
+    from theralab.models.registry import list_models
+
+    return [m for m in list_models() if m.get("task") == "dti-regression"]
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and math.isfinite(float(v)) else None
+
+
+async def _molecules(text: str, upload: UploadFile | None) -> tuple[list[str], list[str]]:
+    if upload is None or not upload.filename:
+        return pasted_molecules(text)
+    from theralab.chem.io import MoleculeReader
+
+    content = await upload.read(20 * 1024 * 1024 + 1)
+    if len(content) > 20 * 1024 * 1024:
+        raise InputError("the upload is over 20 MB", where="upload", hint="use 'theralab dti predict' for libraries")
+    suffix = Path(upload.filename).suffix.lower()
+    suffix = suffix if suffix in (".smi", ".txt", ".csv", ".tsv", ".sdf", ".parquet", ".ism") else ".smi"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(content)
+        records = list(MoleculeReader(path))
+    if len(records) > UPLOAD_LIMIT:
+        raise InputError(f"{len(records)} molecules; the page ranks at most {UPLOAD_LIMIT}",
+                         hint="use 'theralab dti predict' or a screening run")
+    return [r.smiles for r in records], [r.id for r in records]
+
+
+@router.get("/dti", response_class=HTMLResponse)
+def dti_page(request: Request, user: WebUser) -> HTMLResponse:
+    require_role(set(user.roles), "researcher", "clinician")
+    models = _models()
+    return render(request, "dti.html", {"models": models, "model": models[0]["name"] if models else "",
+                                        "sequence": "", "target_id": "", "text": "", "rows": None, "problem": None})
+
+
+@router.post("/dti", response_class=HTMLResponse)
+async def dti_rank(request: Request, user: WebUser, model: str = Form(""), sequence: str = Form(""),
+                   target_id: str = Form(""), text: str = Form(""),
+                   upload: UploadFile | None = File(None)) -> HTMLResponse:
+    from theralab.discovery.dti import load_dti, read_fasta_or_sequence
+    from theralab.models.registry import find_model
+
+    require_role(set(user.roles), "researcher", "clinician")
+    context: dict[str, Any] = {"models": _models(), "model": model, "sequence": sequence, "target_id": target_id,
+                               "text": text, "rows": None, "problem": None}
+    try:
+        if not model:
+            raise InputError("no DTI model is registered", hint="train one: theralab dti train ...")
+        dti = load_dti(find_model(model))
+        if sequence.strip():
+            target_name, seq = read_fasta_or_sequence(sequence)
+        elif target_id.strip():
+            ids = dti.domain.target_ids
+            if target_id.strip() not in ids:
+                raise InputError(f"{target_id!r} is not a training target of {model}", where="target_id",
+                                 hint=f"e.g. {', '.join(ids[:5])}")
+            target_name, seq = target_id.strip(), dti.domain.targets[ids.index(target_id.strip())]
+        elif dti.target:
+            target_name, seq = dti.target["name"], dti.target["sequence"]
+        else:
+            raise InputError("paste a protein sequence or give a training target id", where="sequence")
+        smiles, mol_ids = await _molecules(text, upload)
+        table = dti.rank(seq, smiles, mol_ids)
+    except TheralabError as exc:
+        context["problem"] = str(exc)
+        return render(request, "dti.html", context, status_code=422 if isinstance(exc, InputError) else 404)
+    rows = [{**rec, "affinity": _num(rec["affinity"]), "affinity_std": _num(rec["affinity_std"]),
+             "drug_similarity": _num(rec["drug_similarity"]), "target_similarity": _num(rec["target_similarity"])}
+            for rec in table.to_dict(orient="records")]
+    ok = [r for r in rows if r["affinity"] is not None]
+    chart = {"x": [r["drug_similarity"] for r in ok], "y": [r["affinity"] for r in ok],
+             "err": [r["affinity_std"] for r in ok], "text": [str(r["id"]) for r in ok],
+             "in_domain": [bool(r["in_domain"]) for r in ok], "unit": dti.unit}
+    csv_uri = "data:text/csv;base64," + base64.b64encode(table.to_csv(index=False).encode()).decode()
+    context.update(rows=rows, target_name=target_name, target_length=len(seq), unit=dti.unit,
+                   chart=json.dumps(chart), csv_uri=csv_uri, members=len(dti.members),
+                   thresholds=(dti.domain.drug_threshold, dti.domain.target_threshold))
+    return render(request, "dti.html", context)
