@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -80,14 +81,15 @@ def test_pk_simulator_and_dissolution_pages_plot(live_server, tmp_path):
         page.fill("input[name=password]", "password-res")
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server}/development")
-        page.wait_for_function("document.getElementById('pk-summary').textContent.includes('Cmax')")
+        # locator waits, not wait_for_function: the app's CSP forbids eval, which string predicates need
+        sync_api.expect(page.locator("#pk-summary")).to_contain_text("Cmax", timeout=30_000)
         summary = page.inner_text("#pk-summary")
         assert "steady state" in summary and "accumulation" in summary
         assert page.locator("#pk-plot .main-svg").count() >= 1
         page.click("#compare")
-        page.wait_for_function("document.getElementById('diss-summary').textContent.includes('f2')")
+        sync_api.expect(page.locator("#diss-summary")).to_contain_text("f2", timeout=30_000)
         assert "f1" in page.inner_text("#diss-summary")
         page.fill("input[name=cl]", "-1")
         page.click("#simulate")
-        page.wait_for_function("document.getElementById('pk-error').textContent.length > 0")
+        sync_api.expect(page.locator("#pk-error")).to_have_text(re.compile(r".+"), timeout=30_000)
         browser.close()

@@ -2,7 +2,7 @@
 
 * **Headers** on every response: a Content-Security-Policy that allows nothing from other origins
   (no CDN, no framing), ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff``,
-  ``Referrer-Policy: no-referrer``, and ``Cache-Control: no-store`` on everything but static assets,
+  ``Referrer-Policy: same-origin``, and ``Cache-Control: no-store`` on everything but static assets,
   so no proxy or browser cache keeps a patient page or API answer.
 * **Size limits**: a body larger than ``max_body`` (``Content-Length`` or counted while streaming)
   is refused with 413 before a route reads it.
@@ -33,7 +33,9 @@ HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer Chrome sends "Origin: null" on form posts, which the CSRF
+    # check must refuse; same-origin still sends nothing to other sites
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
