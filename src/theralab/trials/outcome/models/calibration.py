@@ -61,7 +61,8 @@ def fit_calibrator(scores: np.ndarray, labels: np.ndarray, method: str = "platt"
         raise InputError(f"unknown calibration {method!r}", where="calibration", hint="platt or isotonic")
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=1e6, max_iter=1000).fit(logit(s)[:, None], y)
+    # C=100: maximum likelihood in practice, yet finite when the folds separate the classes perfectly
+    lr = LogisticRegression(C=100.0, max_iter=1000).fit(logit(s)[:, None], y)
     return Calibrator("platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
 
 
@@ -77,7 +78,8 @@ def f1_at(probs: np.ndarray, labels: np.ndarray, threshold: float = 0.5) -> floa
 
 def best_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     """The threshold (among the predicted values) that maximises F1."""
-    cands = np.unique(np.round(np.asarray(probs, dtype=float), 4))
+    p = np.asarray(probs, dtype=float)
+    cands = np.unique(p) if p.size <= 2000 else np.unique(np.quantile(p, np.linspace(0, 1, 2001)))
     scores = [f1_at(probs, labels, t) for t in cands]
     return float(cands[int(np.argmax(scores))]) if len(cands) else 0.5
 
