@@ -35,6 +35,7 @@ ROUTERS = [
     "ehr",
     "trials",
     "criteria",
+    "trials_outcome",
     "matching",
     "pgx",
     "monitoring",
