@@ -45,7 +45,7 @@ def _load(name: str, args: argparse.Namespace) -> tuple[list, object]:
     res = read_top_csv(TOP / f"{name}.csv")
     if res.bad:
         print(f"  {name}: {len(res.bad)} unreadable rows, e.g. {res.bad[0]}")
-    fs = featurize(res.records, admet=args.admet, cache_dir=args.cache_dir)
+    fs = featurize(res.records, cache_dir=args.cache_dir, **_blocks(args))
     return res.records, fs
 
 
@@ -64,7 +64,7 @@ def _cv_within(records: list, fs: object, cfg: dict, args: argparse.Namespace) -
     p_gbm, p_net, thr, thr_n = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
     for tr, te in StratifiedKFold(5, shuffle=True, random_state=args.seed).split(np.zeros(len(y)), y):
         sub = FeatureSet(fs.frame.iloc[tr])
-        model = train_model([records[i] for i in tr], features=sub, seed=args.seed, admet=args.admet,
+        model = train_model([records[i] for i in tr], features=sub, seed=args.seed, **_blocks(args),
                             neural=not args.no_neural, gbm_params=_params(cfg), rounds=cfg["rounds"])
         pred = model.predict_frame(fs.frame.iloc[te])
         p_gbm[te], thr[te] = pred["prob"].to_numpy(), model.threshold
@@ -78,6 +78,10 @@ def _cv_within(records: list, fs: object, cfg: dict, args: argparse.Namespace) -
     return g, n
 
 
+def _blocks(args: argparse.Namespace) -> dict:
+    return {"admet": args.admet, "text_hash": args.text_hash}
+
+
 def _params(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if k != "rounds"}
 
@@ -88,6 +92,7 @@ def main() -> None:
     ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "theralab" / "trial_outcome",
                     help="eligibility-feature (and ADMET) cache; the first run parses ~2,000 criteria texts")
     ap.add_argument("--admet", action="store_true", help="add the ADMET-panel block (slow the first time)")
+    ap.add_argument("--text-hash", action="store_true", help="add the 256 hashed criteria-word columns")
     ap.add_argument("--no-neural", action="store_true", help="skip the three-modality network")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -103,13 +108,14 @@ def main() -> None:
     valid, fs_valid = _load("phase_I_valid", args)
     y_valid = np.array([r.label for r in valid])
     print(f"features ready in {time.time() - t0:.0f} s: train {len(train)}, valid {len(valid)}, "
-          f"{fs_train.frame.shape[1]} columns{' (with ADMET)' if args.admet else ''}")
+          f"{fs_train.frame.shape[1]} columns{' (with ADMET)' if args.admet else ''}"
+          f"{' (with criteria words)' if args.text_hash else ''}")
     allpos = metrics(np.ones(len(y_valid)) * 0.99, y_valid, 0.5)
     print(f"\nPhase I validation; always-'success' baseline F1 {allpos['f1']:.3f} "
           f"(success rate {y_valid.mean():.3f}); HINT test F1 {HINT_F1['I']}")
     rows = []
     for k, cfg in enumerate(GRID):
-        model = train_model(train, features=fs_train, seed=args.seed, admet=args.admet, neural=False,
+        model = train_model(train, features=fs_train, seed=args.seed, **_blocks(args), neural=False,
                             gbm_params=_params(cfg), rounds=cfg["rounds"])
         m = metrics(model.predict_frame(fs_valid.frame)["prob"], y_valid, model.threshold)
         rows.append((m["pr_auc"], k, m, model.oof["gbm"]))
@@ -119,7 +125,7 @@ def main() -> None:
     cfg = GRID[best[1]]
     print(f"selected on validation PR-AUC: grid {best[1]}; selected on train OOF PR-AUC: grid {by_oof[1]} "
           f"(valid {_fmt(by_oof[2])})")
-    model = train_model(train, features=fs_train, seed=args.seed, admet=args.admet, neural=not args.no_neural,
+    model = train_model(train, features=fs_train, seed=args.seed, **_blocks(args), neural=not args.no_neural,
                         gbm_params=_params(cfg), rounds=cfg["rounds"])
     pred = model.predict_frame(fs_valid.frame)
     out = {"phase_I": {"gbm": metrics(pred["prob"], y_valid, model.threshold),

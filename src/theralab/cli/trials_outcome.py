@@ -65,7 +65,8 @@ def _report_bad(bad: list[dict[str, str]]) -> None:
         err_console.print(f"[yellow]... and {len(bad) - 10} more skipped rows[/yellow]")
 
 
-def _features(model_or_none: Any, records: list[Any], admet: bool, cache_dir: Path | None) -> Any:
+def _features(model_or_none: Any, records: list[Any], admet: bool, cache_dir: Path | None,
+              text_hash: bool = False) -> Any:
     from theralab.trials.outcome import featurize
 
     with progress_bar() as bar:
@@ -76,7 +77,7 @@ def _features(model_or_none: Any, records: list[Any], admet: bool, cache_dir: Pa
 
         if model_or_none is not None:
             return model_or_none.features(records, cache_dir=cache_dir, progress=step)
-        return featurize(records, admet=admet, cache_dir=cache_dir, progress=step)
+        return featurize(records, admet=admet, text_hash=text_hash, cache_dir=cache_dir, progress=step)
 
 
 @app.command("train")
@@ -89,6 +90,7 @@ def train(
     folds: int = typer.Option(5, min=2, max=20, help="folds for out-of-fold calibration"),
     calibration: str = typer.Option("platt", help="platt or isotonic"),
     admet: bool = typer.Option(False, help="add ADMET-panel predictions of the drugs (slow the first time)"),
+    text_hash: bool = typer.Option(False, help="add 256 hashed criteria-word columns (words and word pairs)"),
     cache_dir: Path | None = typer.Option(None, help="cache for parsed-criteria features and ADMET predictions"),
     seed: int = typer.Option(0),
 ) -> None:
@@ -101,10 +103,10 @@ def train(
     torch.set_num_threads(1)
     records, bad = read_trials(data)
     _report_bad(bad)
-    fs = _features(None, records, admet, cache_dir)
+    fs = _features(None, records, admet, cache_dir, text_hash)
     err_console.print("training (out-of-fold calibration, then the final fit)...")
     model = train_model(records, name=name, neural=neural, folds=folds, calibration=calibration, seed=seed,
-                        admet=admet, features=fs, source=data.name)
+                        admet=admet, text_hash=text_hash, features=fs, source=data.name)
     target = out or user_models_root() / name / model.card.created.replace(":", "-")
     model.card.version = target.name if out is None else model.card.version
     model.save(target)

@@ -88,3 +88,15 @@ def test_feature_table_has_fixed_columns_and_modalities():
     assert list(fs.frame.columns) == columns(False)
     assert {modality_of(c) for c in fs.frame.columns} == {"drug", "disease", "protocol"}
     assert modality_of("admet_mean_AMES") == "drug" and modality_of("design_arms") == "protocol"
+
+
+def test_hashed_criteria_words_are_stateless_and_edit_aware():
+    from theralab.trials.outcome.features_protocol import text_hash_features
+    from theralab.trials.outcome.insight import remove_text
+
+    a = text_hash_features(["Exclusion: heart failure", "Exclusion: heart failure 12"])
+    assert a.shape == (2, 256) and (a[0] == a[1]).all() and a[0].sum() == 5  # 3 words + 2 word pairs; "12" dropped
+    text = "Exclusion Criteria:\n- Heart\n   failure (NYHA III)\n- Pregnancy"
+    assert remove_text(text, "Heart failure (NYHA III)") == "Exclusion Criteria:\n-  \n- Pregnancy"
+    fs = featurize([_rec(criteria="")], text_hash=True)
+    assert fs.frame.shape[1] == len(columns(False)) + 256

@@ -61,3 +61,14 @@ def test_feasibility_change_from_the_patient_funnel(tiny_model, tmp_path):
     assert out["feasibility"]["eligible"] == base
     w = out["whatifs"][0]
     assert w["eligible_change"] == w["eligible"] - base and w["eligible_change"] > 0  # older patients now count
+
+
+def test_criteria_words_model_updates_words_on_a_drop(tiny_trials):
+    from theralab.trials.outcome import train_model
+
+    model = train_model(tiny_trials, neural=False, folds=3, rounds=40, text_hash=True,
+                        gbm_params={"min_data_in_leaf": 3, "feature_fraction": 0.8})
+    assert model.text_hash and sum(c.startswith("elig_word_") for c in model.columns) == 256
+    out = explain_protocol(model, _draft(), edits=[WhatIfEdit(op="drop_criterion", criterion_id="exc-2")])
+    w = out["whatifs"][0]
+    assert w["change"] == pytest.approx(w["probability"] - out["probability"], abs=1e-3)

@@ -54,6 +54,9 @@ def test_too_few_or_one_sided_labels_are_refused():
     one_sided = [t.model_copy(update={"label": 1}) for t in make_trials(24)]
     with pytest.raises(InputError, match="successes and"):
         train_model(one_sided, neural=False)
+    twice = make_trials(24) + make_trials(24)[:1]
+    with pytest.raises(InputError, match="repeated: NCT90000000"):
+        train_model(twice, neural=False)
 
 
 def test_nearest_trials_share_drug_and_disease(tiny_model, tiny_trials):

@@ -25,6 +25,8 @@ from theralab.trials.outcome.features_protocol import (
     eligibility_columns,
     eligibility_features,
     parse_eligibility,
+    text_hash_columns,
+    text_hash_features,
 )
 from theralab.trials.outcome.schemas import TrialRecord
 
@@ -32,10 +34,10 @@ FEATURE_VERSION = "1"
 MODALITIES = ("drug", "disease", "protocol")
 
 
-def columns(admet: bool = False) -> list[str]:
+def columns(admet: bool = False, text_hash: bool = False) -> list[str]:
     """All feature columns in model order."""
     return (drug_columns() + (admet_columns() if admet else []) + disease_columns() + eligibility_columns()
-            + design_columns())
+            + (text_hash_columns() if text_hash else []) + design_columns())
 
 
 def modality_of(column: str) -> str:
@@ -82,13 +84,15 @@ class EligibilityCache:
             self.path.write_text(json.dumps(self.data))
 
 
-def featurize(records: Sequence[TrialRecord], *, admet: bool = False, cache_dir: Path | None = None,
-              keep_criteria: bool = False, progress: Callable[[int], None] | None = None) -> FeatureSet:
+def featurize(records: Sequence[TrialRecord], *, admet: bool = False, text_hash: bool = False,
+              cache_dir: Path | None = None, keep_criteria: bool = False,
+              progress: Callable[[int], None] | None = None) -> FeatureSet:
     """Features of every record.
 
     Args:
         records: trials (historical or drafts).
         admet: add the ADMET block (slow the first time; cached in ``cache_dir``).
+        text_hash: add the hashed criteria-words block (256 binary columns).
         cache_dir: where eligibility and ADMET caches live (None: no cache).
         keep_criteria: keep each trial's parsed criteria (what-if edits need them).
         progress: called with 1 after each trial.
@@ -117,4 +121,7 @@ def featurize(records: Sequence[TrialRecord], *, admet: bool = False, cache_dir:
     if admet:
         adm, _ = admet_features(list(records), Path(cache_dir) / "admet.json" if cache_dir else None)
         frame = pd.concat([frame, pd.DataFrame(adm, index=frame.index)], axis=1)
-    return FeatureSet(frame[columns(admet)].astype(float), notes, parsed)
+    if text_hash:
+        words = text_hash_features([r.criteria for r in records])
+        frame = pd.concat([frame, pd.DataFrame(words, index=frame.index, columns=text_hash_columns())], axis=1)
+    return FeatureSet(frame[columns(admet, text_hash)].astype(float), notes, parsed)

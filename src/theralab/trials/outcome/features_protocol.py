@@ -110,6 +110,28 @@ def eligibility_features(criteria: Any | None, text: str,
     return out, []
 
 
+TEXT_HASH_DIM = 256
+
+
+def text_hash_columns() -> list[str]:
+    """Names of the optional hashed criteria-words block."""
+    return [f"elig_word_{i}" for i in range(TEXT_HASH_DIM)]
+
+
+def text_hash_features(texts: list[str]) -> np.ndarray:
+    """Which words and word pairs the criteria use, hashed into 256 binary columns (stateless, no vocabulary).
+
+    Numbers are dropped (thresholds are in the parsed block) and English stop words removed; the
+    hashing (scikit-learn's ``HashingVectorizer``, MurmurHash3) is the same on every machine, so a
+    saved model needs no fitted vocabulary.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vec = HashingVectorizer(n_features=TEXT_HASH_DIM, ngram_range=(1, 2), alternate_sign=False, norm=None,
+                            binary=True, stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+    return vec.transform([t.lower() for t in texts]).toarray()
+
+
 def design_columns() -> list[str]:
     """Names of the design-block columns, in order."""
     return (["design_phase", "design_arms", "design_log_enrollment", "design_duration_months",

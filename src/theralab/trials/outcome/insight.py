@@ -11,6 +11,7 @@ eligible patients from the matching funnel (:func:`theralab.trials.matching.eval
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +19,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from theralab.errors import InputError
-from theralab.trials.outcome.features_protocol import eligibility_features, text_features
+from theralab.trials.outcome.features_protocol import (
+    eligibility_features,
+    text_features,
+    text_hash_columns,
+    text_hash_features,
+)
 from theralab.trials.outcome.labels import feature_label
 from theralab.trials.outcome.predictor import OutcomeModel
 from theralab.trials.outcome.schemas import TrialRecord
@@ -83,17 +89,27 @@ def _age_overall(criteria: Any) -> Any:
     return None if lo is None and hi is None else AgeRule(min_years=lo, max_years=hi, text="(after edit)")
 
 
-def apply_edit(criteria: Any, text: str, edit: WhatIfEdit) -> tuple[Any, dict[str, float], str]:
-    """(edited criteria, text-level features after the edit, description)."""
+def remove_text(text: str, part: str) -> str:
+    """``text`` without the first occurrence of ``part`` (whitespace-tolerant: wrapped lines match)."""
+    words = part.split()
+    if not words:
+        return text
+    return re.sub(r"\s+".join(map(re.escape, words)), " ", text, count=1)
+
+
+def apply_edit(criteria: Any, text: str, edit: WhatIfEdit) -> tuple[Any, dict[str, float], str, str]:
+    """(edited criteria, text-level features after the edit, description, criteria text after the edit)."""
     from theralab.trials.criteria import apply_correction
 
     tf = text_features(text)
+    new_text = text
     if edit.op == "drop_criterion":
         crit = criteria.get(edit.criterion_id or "")
         new = apply_correction(criteria, {"author": "what-if", "edits": [
             {"op": "delete_criterion", "criterion_id": crit.id}]})
         drop = text_features(crit.text)
         tf = {k: max(0.0, tf[k] - drop[k]) for k in tf}
+        new_text = remove_text(text, crit.text)
         desc = f"drop {crit.kind} {crit.id}: {' '.join(crit.text.split())[:90]}"
     else:
         key = "max_years" if edit.op == "relax_upper_age" else "min_years"
@@ -112,7 +128,7 @@ def apply_edit(criteria: Any, text: str, edit: WhatIfEdit) -> tuple[Any, dict[st
         word = "upper" if key == "max_years" else "lower"
         desc = f"relax the {word} age limit" + (
             f" to {edit.value:g} years" if edit.value is not None else " (no limit)")
-    return new, tf, desc
+    return new, tf, desc, new_text
 
 
 def propose_edits(criteria: Any, max_drops: int = 40) -> list[WhatIfEdit]:
@@ -167,7 +183,7 @@ def explain_protocol(model: OutcomeModel, record: TrialRecord, *, edits: list[Wh
     rows = []
     for edit in (propose_edits(crit) if proposed else edits):
         try:
-            new, tf, desc = apply_edit(crit, record.criteria, edit)
+            new, tf, desc, new_text = apply_edit(crit, record.criteria, edit)
         except InputError as exc:
             if not proposed:
                 raise
@@ -175,6 +191,8 @@ def explain_protocol(model: OutcomeModel, record: TrialRecord, *, edits: list[Wh
             continue
         feats, _ = eligibility_features(new, record.criteria)
         feats.update(tf)
+        if model.text_hash:
+            feats.update(zip(text_hash_columns(), text_hash_features([new_text])[0].astype(float), strict=True))
         edited = frame.copy()
         for key, v in feats.items():
             edited[key] = v

@@ -46,10 +46,16 @@ class OutcomeModel:
     net_threshold: float = 0.5
     oof: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def text_hash(self) -> bool:
+        """Whether the model reads the hashed criteria-words block."""
+        return any(c.startswith("elig_word_") for c in self.columns)
+
     def features(self, records: list[TrialRecord], *, cache_dir: Path | None = None,
                  keep_criteria: bool = False, progress: Any = None) -> FeatureSet:
         """Features of ``records`` with this model's columns."""
-        fs = featurize(records, admet=self.admet, cache_dir=cache_dir, keep_criteria=keep_criteria, progress=progress)
+        fs = featurize(records, admet=self.admet, text_hash=self.text_hash, cache_dir=cache_dir,
+                       keep_criteria=keep_criteria, progress=progress)
         fs.frame = fs.frame[self.columns]
         return fs
 
@@ -98,7 +104,8 @@ class OutcomeModel:
 
 
 def train_model(records: list[TrialRecord], *, name: str = "trial-outcome", neural: bool = True, folds: int = 5,
-                calibration: str = "platt", seed: int = 0, admet: bool = False, cache_dir: Path | None = None,
+                calibration: str = "platt", seed: int = 0, admet: bool = False, text_hash: bool = False,
+                cache_dir: Path | None = None,
                 features: FeatureSet | None = None, gbm_params: dict[str, Any] | None = None,
                 rounds: int | None = None, epochs: int = 80, source: str = "") -> OutcomeModel:
     """Train on labelled historical trials.
@@ -115,12 +122,17 @@ def train_model(records: list[TrialRecord], *, name: str = "trial-outcome", neur
     if len(labelled) < MIN_TRIALS:
         raise InputError(f"{len(labelled)} labelled trials; training needs at least {MIN_TRIALS}", where="records",
                          hint="give trials with a 'label' (1 success, 0 failure)")
+    ids = [r.nct_id for r in labelled]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise InputError(f"trial ids must be unique; repeated: {', '.join(dup)}", where="records.nct_id")
     y = np.array([r.label for r in labelled])
     if len(set(y.tolist())) < 2 or min(np.bincount(y)) < folds:
         raise InputError(f"need at least {folds} successes and {folds} failures; have {int(y.sum())} and "
                          f"{int(len(y) - y.sum())}", where="records.label")
-    fs = features if features is not None else featurize(labelled, admet=admet, cache_dir=cache_dir)
-    x = fs.frame.loc[[r.nct_id for r in labelled], columns(admet)]
+    fs = features if features is not None else featurize(labelled, admet=admet, text_hash=text_hash,
+                                                         cache_dir=cache_dir)
+    x = fs.frame.loc[[r.nct_id for r in labelled], columns(admet, text_hash)]
     rounds = rounds or gbm.DEFAULT_ROUNDS
     oof = gbm.oof_predict(x, y, folds=folds, seed=seed, params=gbm_params, rounds=rounds)
     cal = fit_calibrator(oof, y, calibration)
