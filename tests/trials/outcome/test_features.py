@@ -74,6 +74,11 @@ def test_unparseable_criteria_fall_back_and_say_so():
 def test_long_section_headers_are_shortened():
     text = "Exclusion Criteria (patients meeting any of these are\n  ineligible):\n- Pregnancy"
     assert normalize_headers(text).startswith("Exclusion Criteria:\n")
+    glued = "Inclusion Criteria:- Schizophrenia\n\n  Exclusion Criteria:- Pregnancy\n  - HIV"
+    want = "Inclusion Criteria:\n- Schizophrenia\n\n  Exclusion Criteria:\n- Pregnancy\n  - HIV"
+    assert normalize_headers(glued) == want
+    fs = featurize([_rec(criteria=glued)])
+    assert fs.frame.iloc[0]["elig_n_inclusion"] == 1 and fs.frame.iloc[0]["elig_n_exclusion"] == 2
 
 
 def test_design_block():

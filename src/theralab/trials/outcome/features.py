@@ -24,6 +24,7 @@ from theralab.trials.outcome.features_protocol import (
     design_features,
     eligibility_columns,
     eligibility_features,
+    normalize_headers,
     parse_eligibility,
     text_hash_columns,
     text_hash_features,
@@ -69,7 +70,8 @@ class EligibilityCache:
 
     @staticmethod
     def key(text: str) -> str:
-        return hashlib.sha256(f"{FEATURE_VERSION}\0{text}".encode()).hexdigest()
+        """sha256 of the feature version and the text as the parser sees it (headers normalised)."""
+        return hashlib.sha256(f"{FEATURE_VERSION}\0{normalize_headers(text)}".encode()).hexdigest()
 
     def get(self, text: str) -> tuple[dict[str, float], list[str]] | None:
         got = self.data.get(self.key(text))

@@ -30,11 +30,15 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # "Exclusion Criteria (patients meeting any of the following are ineligible ...):" is too long for the
 # parser's header rule (at most five words), so its criteria would count as inclusion; shorten it first.
 _LONG_HEADER = re.compile(r"(?i)\b(inclusion|exclusion)\s+criteria\s*\([^)]{0,300}\)\s*:")
+# TOP often glues the first bullet to its header ("Exclusion Criteria:- DSM-IV-TR diagnosis ..."): the line is
+# then too long to be a header, and every exclusion would count as inclusion. Break the line after the colon.
+_GLUED = re.compile(r"(?i)\b((?:inclusion|exclusion)\s+criteria\s*:)[ \t]*(?=\S)")
 
 
 def normalize_headers(text: str) -> str:
-    """Shorten parenthesised section headers to "Inclusion Criteria:" / "Exclusion Criteria:"."""
-    return _LONG_HEADER.sub(lambda m: f"{m.group(1).capitalize()} Criteria:", text)
+    """Shorten parenthesised section headers and put a header's glued first criterion on its own line."""
+    text = _LONG_HEADER.sub(lambda m: f"{m.group(1).capitalize()} Criteria:", text)
+    return _GLUED.sub(lambda m: m.group(1) + "\n", text)
 
 
 def eligibility_columns() -> list[str]:
