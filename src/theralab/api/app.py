@@ -41,12 +41,13 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
     privacy,
     screening,
     trials,
+    trials_outcome,
     vitals,
 )
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts, assistant, privacy, dti]
+           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome]
 
 
 def audit_refusal(request: Request, status: int) -> None:

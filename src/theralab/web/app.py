@@ -38,11 +38,12 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     screening,
     trials,
     trials_matching,
+    trials_outcome,
 )
 
 #: Every page module; each exposes ``router`` (HTML routes).
 PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening,
-         admet, ecg, assistant, dti]
+         admet, ecg, assistant, dti, trials_outcome]
 
 
 def plotly_js_path() -> Path:

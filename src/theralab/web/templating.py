@@ -28,6 +28,8 @@ DOMAINS = [
      "text": "FHIR R4 ingestion, the patient model, terminologies."},
     {"key": "trials", "title": "Clinical trials", "href": "/trials", "built": False,
      "text": "Design calculator, meta-analysis, safety signals, criteria parsing and explainable patient matching."},
+    {"key": "trials_outcome", "title": "Trial outcome", "href": "/trials/outcome", "built": False,
+     "text": "A draft protocol's probability of success, its drivers, similar past trials and what-if edits."},
     {"key": "pgx", "title": "Pharmacogenomics", "href": "/pgx", "built": False,
      "text": "VCF to star alleles, phenotypes and CPIC dosing recommendations."},
     {"key": "monitoring", "title": "Remote monitoring", "href": "/monitoring", "built": False,

@@ -474,3 +474,8 @@ _register_matching(app)
 from theralab.cli.trials.criteria import app as _criteria_app  # noqa: E402
 
 app.add_typer(_criteria_app, name="criteria")
+
+# Outcome prediction: theralab trials outcome train|predict|explain (theralab.cli.trials.outcome).
+from theralab.cli.trials.outcome import app as _outcome_app  # noqa: E402
+
+app.add_typer(_outcome_app, name="outcome")

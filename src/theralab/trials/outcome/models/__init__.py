@@ -1,0 +1,1 @@
+"""Machine learning for trial outcomes: calibration, the LightGBM baseline, the three-modality network."""
