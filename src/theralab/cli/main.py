@@ -40,6 +40,10 @@ GROUPS = [
     ("monitor", "monitor"),
     ("ews", "ews"),
     ("ecg", "ecg"),
+    ("risk", "risk"),
+    ("oncology", "oncology"),
+    ("imaging", "imaging"),
+    ("response", "response"),
 ]
 
 for _name, _module in GROUPS:

@@ -235,11 +235,12 @@ def train_survival(frame: pd.DataFrame, duration: str, event: str, *, kind: str 
 
     if len(frame) < 20:
         raise InputError(f"{len(frame)} rows are too few to train and evaluate a survival model (need >= 20)")
-    train, test = train_test_split(frame, test_size=test_fraction, random_state=seed,
-                                   stratify=frame[event] if frame[event].nunique() == 2 else None)
+    tr_pos, te_pos = train_test_split(np.arange(len(frame)), test_size=test_fraction, random_state=seed,
+                                      stratify=frame[event] if frame[event].nunique() == 2 else None)
+    train, test = frame.iloc[tr_pos], frame.iloc[te_pos]
     held = fit_survival(train, duration, event, kind=kind, features=features, seed=seed, **options)
     metrics = evaluate_survival(held, test, duration, event, train=train)
     metrics["test_risk"] = held.risk(test).tolist()
-    metrics["test_index"] = [str(i) for i in test.index]
+    metrics["test_positions"] = te_pos.tolist()
     model = fit_survival(frame, duration, event, kind=kind, features=features, seed=seed, **options)
     return model, metrics
