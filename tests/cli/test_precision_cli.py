@@ -1,0 +1,78 @@
+"""``theralab risk | oncology | imaging | response`` end to end on small real inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from theralab.cli.main import app
+
+runner = CliRunner()
+
+
+def test_risk_prs_reproduces_plink2(shared_data, tmp_path):
+    d = shared_data / "precision" / "prs_test"
+    out = tmp_path / "scores.tsv"
+    r = runner.invoke(app, ["risk", "prs", str(d / "PGS001229_22.txt"), str(d / "cineca_synthetic_subset.bed"),
+                            "--name", "PGS001229_22", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "782" in r.output and "47" in r.output
+    ours = pd.read_csv(out, sep="\t")
+    expected = pd.read_csv(d / "cineca_22_additive_0.sscore", sep="\t")
+    np.testing.assert_allclose(ours["PGS001229_22_SUM"], expected["PGS001229_22_SUM"], atol=1e-5)
+    assert ours["percentile"].between(0, 100).all()
+    refused = runner.invoke(app, ["risk", "prs", str(d / "PGS001229_22.txt"), str(d / "cineca_synthetic_subset.bed"),
+                                  "--genotype-build", "GRCh38"])
+    assert refused.exit_code == 2 and "GRCh37 but the genotypes are on GRCh38" in refused.output
+
+
+def test_risk_train_predict_with_fairness(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 500
+    frame = pd.DataFrame({"age": rng.integers(30, 90, n), "sex": rng.choice(["F", "M"], n),
+                          "sbp": rng.normal(135, 15, n)})
+    logit = 0.05 * (frame["age"] - 60) + 0.03 * (frame["sbp"] - 135) - 1
+    frame["event"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    data = tmp_path / "cohort.csv"
+    frame.to_csv(data, index=False)
+    model_dir = tmp_path / "chd"
+    r = runner.invoke(app, ["risk", "train", str(data), "--kind", "logistic", "--target", "event",
+                            "--features", "age,sex,sbp", "--group", "sex", "--group", "age", "--out", str(model_dir)])
+    assert r.exit_code == 0, r.output
+    card = json.loads((model_dir / "model.json").read_text())
+    assert card["metrics"]["auc"] > 0.65 and "sex" in card["fairness"]["groups"]
+    preds = tmp_path / "p.csv"
+    r = runner.invoke(app, ["risk", "predict", str(model_dir), str(data), "--explain", "--out", str(preds)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(preds)
+    assert table["probability"].between(0, 1).all() and "shap_age" in table.columns
+    r = runner.invoke(app, ["risk", "train", str(data), "--kind", "cox", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "--duration" in r.output
+
+
+def test_oncology_match_cli(tmp_path):
+    maf = tmp_path / "t.maf"
+    maf.write_text("Hugo_Symbol\tHGVSp_Short\tVariant_Classification\tTumor_Sample_Barcode\n"
+                   "EGFR\tp.L858R\tMissense_Mutation\tT1\nEGFR\tp.T790M\tMissense_Mutation\tT1\n")
+    out = tmp_path / "report.json"
+    r = runner.invoke(app, ["oncology", "match", str(maf), "--tumour", "NSCLC", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    report = json.loads(out.read_text())
+    assert [m["therapy"] for m in report["tier_I"]] == ["Osimertinib"]
+    assert [m["therapy"] for m in report["resistance"]] == ["Gefitinib"]
+    r = runner.invoke(app, ["oncology", "kb-check", str(maf)])
+    assert r.exit_code == 2
+
+
+@pytest.mark.slow
+def test_response_evaluate_cli(shared_data, tmp_path):
+    out = tmp_path / "r.json"
+    r = runner.invoke(app, ["response", "evaluate", str(shared_data / "precision" / "drug_response"),
+                            "--split", "drug", "--rounds", "40", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    res = json.loads(out.read_text())[0]
+    assert res["model_pearson"] > res["baseline_pearson"]
