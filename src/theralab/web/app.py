@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 PAGES = [
     "home", "auth", "jobs", "chem", "development", "trials", "trials_matching", "pgx", "monitoring", "ehr",
     "screening", "admet", "ecg",
+    "precision",
 ]
 
 

@@ -28,6 +28,8 @@ DOMAINS = [
      "text": "Design calculator, meta-analysis, safety signals, criteria parsing and explainable patient matching."},
     {"key": "pgx", "title": "Pharmacogenomics", "href": "/pgx", "built": False,
      "text": "VCF to star alleles, phenotypes and CPIC dosing recommendations."},
+    {"key": "precision", "title": "Precision medicine", "href": "/precision", "built": False,
+     "text": "Tumour variants to therapies, polygenic risk panel, chest X-ray viewer with Grad-CAM."},
     {"key": "monitoring", "title": "Remote monitoring", "href": "/monitoring", "built": False,
      "text": "Vital-sign streams over HTTP and MQTT, NEWS2, alerts; the ward view and patient timelines."},
 ]
