@@ -50,6 +50,11 @@ def test_risk_train_predict_with_fairness(tmp_path):
     assert r.exit_code == 0, r.output
     table = pd.read_csv(preds)
     assert table["probability"].between(0, 1).all() and "shap_age" in table.columns
+    audit = tmp_path / "audit.json"
+    r = runner.invoke(app, ["models", "audit", str(model_dir), "--data", str(data), "--label", "event",
+                            "--group", "sex", "--out", str(audit)])
+    assert r.exit_code == 0, r.output
+    assert sum(g["n"] for g in json.loads(audit.read_text())["groups"]["sex"].values()) == n
     r = runner.invoke(app, ["risk", "train", str(data), "--kind", "cox", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "--duration" in r.output
 
