@@ -72,6 +72,7 @@ class TrainResult:
     history: list[dict[str, float]]
     mean: float
     std: float
+    offset: float = 0.0  # added to the raw logit: undoes the class weighting's prior shift (see train_cnn)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -115,6 +116,7 @@ def train_cnn(images: np.ndarray, labels: np.ndarray, *, calib_images: np.ndarra
     steps = epochs * int(np.ceil(len(x) / batch_size))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     pos_weight = torch.tensor((1 - y.mean()) / y.mean())  # balance the classes
+    # weighting positives by w moves the loss's optimum logit to logit(p) + ln(w); predictions subtract it
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     history = []
     for epoch in range(epochs):
@@ -134,14 +136,15 @@ def train_cnn(images: np.ndarray, labels: np.ndarray, *, calib_images: np.ndarra
         if progress:
             progress(epoch + 1, total / len(x))
     net.eval()
-    result = TrainResult(net=net, temperature=1.0, history=history, mean=mean, std=std)
+    result = TrainResult(net=net, temperature=1.0, history=history, mean=mean, std=std,
+                         offset=-float(np.log(float(pos_weight))))
     if calib_images is not None and calib_labels is not None:
         result.temperature = fit_temperature(predict_logits(result, calib_images), np.asarray(calib_labels).ravel())
     return result
 
 
 def predict_logits(model: TrainResult, images: np.ndarray, tta: bool = True) -> np.ndarray:
-    """Raw logits (before temperature); with ``tta`` the mean over the image and its mirror."""
+    """Logits before temperature (prior offset included); with ``tta`` the mean over the image and its mirror."""
     import torch
 
     x = torch.from_numpy(np.asarray(images, dtype=np.float32)[:, None])
@@ -154,7 +157,7 @@ def predict_logits(model: TrainResult, images: np.ndarray, tta: bool = True) -> 
             if tta:
                 z = (z + model.net(torch.flip(xb, dims=[3]))) / 2
             out.append(z.numpy())
-    return np.concatenate(out).astype(float)
+    return np.concatenate(out).astype(float) + model.offset
 
 
 def predict_proba(model: TrainResult, images: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ def save_image_model(result: TrainResult, out_dir: str | Path, *, name: str, met
     torch.save(result.net.state_dict(), out / "net.pt")
     (out / "config.json").write_text(json.dumps({
         "size": size, "labels": list(labels), "channels": list(channels), "mean": result.mean, "std": result.std,
-        "temperature": result.temperature, "modalities": ["CR", "DX"]}, indent=2))
+        "temperature": result.temperature, "offset": result.offset, "modalities": ["CR", "DX"]}, indent=2))
     card = ModelCard(name=name, task="image_binary_classification", description=description, metrics=metrics,
                      training_data=training or {}, weights={"net.pt": "", "config.json": ""}, retrain=retrain,
                      seeds=[0], loader="theralab.precision.imaging.model:load_image_model", input="image")
@@ -86,5 +86,5 @@ def load_image_model(model_dir: str | Path | None = None) -> ImageClassifier:
     net.load_state_dict(torch.load(model_dir / "net.pt", weights_only=True))
     net.eval()
     result = TrainResult(net=net, temperature=float(config["temperature"]), history=[], mean=float(config["mean"]),
-                         std=float(config["std"]))
+                         std=float(config["std"]), offset=float(config.get("offset", 0.0)))
     return ImageClassifier(card, result, config)
