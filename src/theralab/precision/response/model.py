@@ -10,7 +10,7 @@ that transfer to unseen drugs and cells, each a similarity-weighted average of t
 * drug neighbours by structure (Tanimoto on Morgan fingerprints, top 10) on the same cell line;
 * drug neighbours by response profile (correlation of residual rows; seen drugs only);
 * drugs of the same target pathway on the same cell line;
-* cell neighbours by omics (correlation of methylation profiles, top 15) for the same drug;
+* cell neighbours by omics (correlation of methylation profiles, top 60) for the same drug;
 * cell neighbours by response profile (seen cells only); cells of the same tissue for the same drug.
 
 Training features are computed out-of-fold with the split's own kind (cells or drugs held out
@@ -114,7 +114,7 @@ def side_similarities(data: ResponseData) -> Similarities:
     omics = (data.omics - data.omics.mean(axis=0)) / (data.omics.std(axis=0) + 1e-9)
     return Similarities(drug_struct=_topk(tani, 10), drug_pathway=_topk((pathway[:, None] == pathway[None, :]) * 1.0,
                                                                          10_000),
-                        cell_omics=_topk(_corr_rows(omics), 15),
+                        cell_omics=_topk(_corr_rows(omics), 60),
                         cell_tissue=_topk((tissue[:, None] == tissue[None, :]) * 1.0, 10_000))
 
 
