@@ -81,3 +81,24 @@ def test_response_evaluate_cli(shared_data, tmp_path):
     assert r.exit_code == 0, r.output
     res = json.loads(out.read_text())[0]
     assert res["model_pearson"] > res["baseline_pearson"]
+
+
+def test_risk_prs_reference_panel_by_ancestry(shared_data, tmp_path):
+    d = shared_data / "precision" / "prs_test"
+    expected = pd.read_csv(d / "cineca_22_additive_0.sscore", sep="\t")
+    # a reference panel: plink2's own scores, half labelled A and half B, B shifted up by 1
+    ref = pd.DataFrame({"IID": expected["#IID"], "SUM": expected["PGS001229_22_SUM"],
+                        "ancestry": np.where(np.arange(len(expected)) % 2, "B", "A")})
+    ref.loc[ref["ancestry"] == "B", "SUM"] += 1.0
+    ref.to_csv(tmp_path / "ref.tsv", sep="\t", index=False)
+    ref[["IID", "ancestry"]].to_csv(tmp_path / "anc.tsv", sep="\t", index=False)
+    out = tmp_path / "s.tsv"
+    r = runner.invoke(app, ["risk", "prs", str(d / "PGS001229_22.txt"), str(d / "cineca_synthetic_subset.pgen"),
+                            "--name", "PGS001229_22", "--reference", str(tmp_path / "ref.tsv"), "--ancestry",
+                            str(tmp_path / "anc.tsv"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    scores = pd.read_csv(out, sep="\t")
+    group_b = ref["ancestry"].to_numpy() == "B"
+    # B's reference is shifted up by 1 (about 3 SD), so B samples sit far lower in their own group
+    assert scores.loc[group_b, "z"].mean() < -2.0 and abs(scores.loc[~group_b, "z"].mean()) < 0.1
+    assert scores.loc[~group_b, "percentile"].between(0, 100).all()
