@@ -151,7 +151,7 @@ def fit_survival(frame: pd.DataFrame, duration: str, event: str, *, kind: str = 
         kind: ``cox``, ``rsf`` or ``neural_cox``.
         features: columns to use (default: all others).
         seed: random seed (rsf, neural_cox).
-        options: ``penalizer`` (cox, default 0.01); ``n_estimators``, ``min_samples_leaf`` (rsf);
+        options: ``penalizer`` (cox, default 0.01); ``n_estimators``, ``min_samples_leaf``, ``low_memory`` (rsf);
             ``hidden``, ``epochs``, ``lr``, ``weight_decay``, ``dropout`` (neural_cox).
 
     Raises:
@@ -181,6 +181,7 @@ def fit_survival(frame: pd.DataFrame, duration: str, event: str, *, kind: str = 
         model.estimator = RandomSurvivalForest(
             n_estimators=options.get("n_estimators", 200), min_samples_leaf=options.get("min_samples_leaf", 10),
             max_features=options.get("max_features", "sqrt"), n_jobs=1, random_state=seed,
+            low_memory=options.get("low_memory", False),  # True: risk only, no survival curves (large data)
         ).fit(x, Surv.from_arrays(e, t))
         return model
     else:
