@@ -41,8 +41,10 @@ def test_risk_train_predict_with_fairness(tmp_path):
     frame.to_csv(data, index=False)
     model_dir = tmp_path / "chd"
     r = runner.invoke(app, ["risk", "train", str(data), "--kind", "logistic", "--target", "event",
-                            "--features", "age,sex,sbp", "--group", "sex", "--group", "age", "--out", str(model_dir)])
+                            "--features", "age,sex,sbp", "--group", "sex", "--group", "age", "--out", str(model_dir),
+                            "--plot", str(tmp_path / "cal.png")])
     assert r.exit_code == 0, r.output
+    assert (tmp_path / "cal.png").read_bytes()[:4] == b"\x89PNG"
     card = json.loads((model_dir / "model.json").read_text())
     assert card["metrics"]["auc"] > 0.65 and "sex" in card["fairness"]["groups"]
     preds = tmp_path / "p.csv"
@@ -57,6 +59,17 @@ def test_risk_train_predict_with_fairness(tmp_path):
     assert sum(g["n"] for g in json.loads(audit.read_text())["groups"]["sex"].values()) == n
     r = runner.invoke(app, ["risk", "train", str(data), "--kind", "cox", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "--duration" in r.output
+    frame["time"] = rng.exponential(5, n) / np.exp(logit)
+    frame.to_csv(data, index=False)
+    r = runner.invoke(app, ["risk", "train", str(data), "--kind", "cox", "--duration", "time", "--event", "event",
+                            "--features", "age,sex,sbp", "--group", "sex", "--out", str(tmp_path / "cox"),
+                            "--plot", str(tmp_path / "surv.png")])
+    assert r.exit_code == 0, r.output
+    assert "c_index_by_group" in r.output and (tmp_path / "surv.png").stat().st_size > 1000
+    surv = runner.invoke(app, ["risk", "predict", str(tmp_path / "cox"), str(data), "--horizon", "2",
+                               "--out", str(tmp_path / "s.csv")])
+    assert surv.exit_code == 0, surv.output
+    assert pd.read_csv(tmp_path / "s.csv")["survival_t2"].between(0, 1).all()
 
 
 def test_oncology_match_cli(tmp_path):

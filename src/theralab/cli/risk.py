@@ -117,6 +117,8 @@ def train(
     group: list[str] = typer.Option([], help="columns for the fairness report (repeat); 'age' is banded"),
     name: str = typer.Option(None, help="model name in its card (default: the directory name)"),
     seed: int = typer.Option(0),
+    plot: str = typer.Option(None, help="write a calibration plot (PNG) here: out-of-fold probabilities "
+                                        "(classifiers) or predicted vs Kaplan-Meier risk at the middle horizon"),
 ) -> None:
     """Train a calibrated clinical classifier or a survival model; report metrics and fairness by group.
 
@@ -149,6 +151,17 @@ def train(
         y, pred = None, np.asarray(metrics.pop("test_risk"))
     else:
         raise InputError(f"unknown kind {kind!r}", hint="logistic, gbm, cox, neural_cox or rsf")
+    if plot:
+        from theralab.precision.risk.plots import calibration_plot, reliability_bins
+
+        if y is not None:
+            calibration_plot(reliability_bins(y, pred), plot, title=f"{kind}: out-of-fold calibration")
+        elif metrics.get("calibration"):
+            h = metrics["horizons"][len(metrics["horizons"]) // 2]
+            calibration_plot(metrics["calibration"], plot, title=f"{kind}: held-out calibration at t = {h:g}",
+                             x_label=f"predicted P(event by t = {h:g}) (probability)",
+                             y_label="observed 1 - Kaplan-Meier (proportion)")
+        console.print(f"calibration plot written to {plot}")
     shown = {k: v for k, v in metrics.items() if k not in ("oof_probability", "calibration")}
     console.print_json(json.dumps(shown, default=float))
     fairness = None
