@@ -120,3 +120,19 @@ def test_matcher_recovers_every_moalmanac_point_mutation(moalmanac):
     melanoma = match_variants([make_variant("BRAF", "p.V600E")], kb, oncotree_code="MEL", min_level="exact")
     tier1 = {m.assertion.therapy for m in melanoma if m.tier == "I" and m.assertion.effect == "sensitive"}
     assert {"Vemurafenib", "Dabrafenib"} <= {t.split(" + ")[0] for t in tier1}
+
+
+def test_read_snpeff_annotated_vcf(tmp_path):
+    vcf = tmp_path / "s.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n"
+        "##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | Annotation | "
+        "Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | HGVS.c | "
+        "HGVS.p'\">\n##contig=<ID=12>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "12\t25398285\t.\tC\tA\t.\tPASS\tANN=A|missense_variant|MODERATE|KRAS|ENSG00000133703|transcript|"
+        "ENST00000256078|protein_coding|2/6|c.34G>T|p.Gly12Cys\n")
+    variants, bad = read_annotated_vcf(vcf)
+    assert not bad and variants[0].label == "KRAS p.G12C" and variants[0].pos == 25398285
+    matches = match_variants(variants, load_kb(), oncotree_code="NSCLC")
+    # on-label sotorasib, and the colorectal KRAS-codon-12 cetuximab resistance shown off-label as tier II
+    assert [(m.assertion.therapy, m.tier) for m in matches] == [("Sotorasib", "I"), ("Cetuximab", "II")]
