@@ -95,3 +95,25 @@ def test_imaging_classify_and_bad_images(app):
     assert r.status_code == 422 and "smaller" in r.json()["message"]
     r = client.post("/v1/precision/imaging/classify", files={"image": ("t.txt", b"not an image")})
     assert r.status_code == 422
+
+
+def test_risk_predict_with_a_registered_model(app, tmp_path):
+    import pandas as pd
+
+    from theralab.precision.risk import save_model, train_classifier
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(60, 10, 300), "sex": rng.choice(["F", "M"], 300)})
+    frame["event"] = (rng.uniform(size=300) < 1 / (1 + np.exp(-(frame["age"] - 60) / 8))).astype(int)
+    model, metrics = train_classifier(frame, "event", kind="logistic")
+    save_model(model, tmp_path / "models" / "age-risk" / "1", name="age-risk", metrics=metrics)
+    client = _client(app, "clinician")
+    r = client.post("/v1/precision/risk/predict", json={"model": "age-risk", "explain": True,
+                                                        "rows": [{"age": 80, "sex": "M"}, {"age": 40, "sex": "F"}]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["predictions"][0]["probability"] > 0.8 > 0.2 > body["predictions"][1]["probability"]
+    assert body["explanations"][0]["age"] > 0 > body["explanations"][1]["age"]
+    assert _audit()[-1] == ("precision.risk.predict", "model", "age-risk; 2 rows")
+    assert client.post("/v1/precision/risk/predict", json={"model": "nope", "rows": [{}]}).status_code == 404
+    assert client.post("/v1/precision/risk/predict", json={"model": "age-risk", "rows": [{"x": 1}]}).status_code == 422
