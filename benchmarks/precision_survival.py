@@ -48,6 +48,7 @@ def main() -> None:
                                                        "breast_cancer", "rossi"])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--models", nargs="+", default=["cox", "rsf", "neural_cox", "ensemble"])
+    parser.add_argument("--rsf-trees", type=int, default=200, help="trees of the RSF peer (fewer on a busy CPU)")
     args = parser.parse_args()
     import torch
     from sklearn.model_selection import StratifiedKFold
@@ -68,7 +69,7 @@ def main() -> None:
                 if kind in args.models or "ensemble" in args.models:
                     # RSF's low_memory mode fits the same forest but keeps only the risk score (flchain's
                     # 6,300 training rows otherwise hold a survival curve per leaf: GBs of memory)
-                    opts = {"low_memory": True} if kind == "rsf" and len(train) > 3000 else {}
+                    opts = {"low_memory": len(train) > 3000, "n_estimators": args.rsf_trees} if kind == "rsf" else {}
                     model = fit_survival(train, dur, evt, kind=kind, **opts)
                     risks[kind] = model.risk(test)
             ranks = [pd.Series(r).rank(pct=True).to_numpy() for r in risks.values()]
