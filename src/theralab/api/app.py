@@ -38,6 +38,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
     models,
     monitoring,
     pgx,
+    precision,
     privacy,
     screening,
     trials,
@@ -47,7 +48,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome]
+           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome, precision]
 
 
 def audit_refusal(request: Request, status: int) -> None:

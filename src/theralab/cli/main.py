@@ -43,6 +43,10 @@ GROUPS = [
     ("ecg", "ecg"),
     ("assistant", "assistant"),
     ("audit", "audit"),
+    ("risk", "risk"),
+    ("oncology", "oncology"),
+    ("imaging", "imaging"),
+    ("response", "response"),
 ]
 
 for _name, _module in GROUPS:

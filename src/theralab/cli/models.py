@@ -73,3 +73,79 @@ def retrain(
         args[0] = sys.executable
     console.print(f"running: {' '.join(args)}")
     raise typer.Exit(subprocess.call(args))
+
+
+def _read_table(path: str):  # noqa: ANN202 - pandas frame
+    """The project's one table reader (CSV/TSV/Parquet, UTF-8 checked): :func:`theralab.chem.io.read_table`."""
+    from theralab.chem.io import read_table
+
+    return read_table(path)
+
+
+@app.command()
+@friendly_errors
+def audit(
+    model: str = typer.Argument(..., help="registered model name or model directory; '-' to audit the --score "
+                                          "column already in the data"),
+    data: str = typer.Option(..., "--data", help="CSV/TSV/Parquet with the label, the group columns and the "
+                                                 "model's inputs (a 'smiles' column for molecule models)"),
+    group: list[str] = typer.Option(..., "--group", help="group column (repeat: --group sex --group age_band); "
+                                                         "'age' columns are banded 0-17/18-39/40-64/65-79/80+"),
+    label: str = typer.Option("label", help="column with the true outcome (0/1, or values for regression)"),
+    score: str = typer.Option(None, help="column with predictions when MODEL is '-'"),
+    output: str = typer.Option(None, help="which model output column to audit (default: the first numeric one)"),
+    task: str = typer.Option("binary", help="binary (probabilities) or regression"),
+    threshold: float = typer.Option(0.5, help="decision threshold for sensitivity, FPR and accuracy"),
+    min_group_size: int = typer.Option(30, help="smaller groups are reported but not used for gaps"),
+    out: str = typer.Option(None, help="write the full report as JSON here"),
+) -> None:
+    """Fairness report: performance and calibration of MODEL within each group, with gaps flagged.
+
+    Example: theralab models audit my-risk-model --data cohort.csv --group sex --group age --label event
+    """
+    from theralab.errors import InputError
+    from theralab.models.fairness import age_bands, fairness_report
+
+    frame = _read_table(data)
+    missing = [c for c in [label, *group] if c not in frame.columns]
+    if missing:
+        raise InputError(f"columns {missing} are not in {data}", hint=f"columns: {', '.join(map(str, frame.columns))}")
+    if model == "-":
+        if not score or score not in frame.columns:
+            raise InputError("with MODEL '-' give --score, the column holding the predictions")
+        pred = frame[score].to_numpy(dtype=float)
+    else:
+        from theralab.models.base import load_predictor
+
+        predictor = load_predictor(model)
+        extra = predictor.card.model_extra or {}
+        if extra.get("input") == "table":
+            table = predictor.predict(frame)
+        else:
+            if "smiles" not in frame.columns:
+                raise InputError(f"model {predictor.card.name} reads molecules: {data} needs a 'smiles' column")
+            table = predictor.predict(frame["smiles"].astype(str).tolist())
+        numeric = [c for c in table.columns if table[c].dtype.kind in "fi"]
+        col = output or (numeric[0] if numeric else None)
+        if col is None or col not in table.columns:
+            raise InputError(f"model output {output!r} not found", hint=f"outputs: {', '.join(table.columns)}")
+        pred = table[col].to_numpy(dtype=float)
+    groups = {g: (age_bands(frame[g]) if g.lower() in {"age", "age_years"} else frame[g]) for g in group}
+    report = fairness_report(frame[label].to_numpy(dtype=float), pred, groups, task=task, threshold=threshold,
+                             min_group_size=min_group_size)
+    metrics = ["n", "auc", "brier", "sensitivity", "fpr", "calibration_in_large", "ece"] if task == "binary" \
+        else ["n", "rmse", "mae", "bias", "pearson"]
+    table_out = Table("column", "group", *metrics)
+    for col_name, per in report.groups.items():
+        for g, m in per.items():
+            table_out.add_row(col_name, g, *(f"{m[k]:.3f}" if isinstance(m[k], float) else str(m[k]) for k in metrics))
+    console.print(table_out)
+    for flag in report.flags:
+        console.print(f"[yellow]flag:[/yellow] {flag}")
+    if not report.flags:
+        console.print("[green]no gap above tolerance[/green]")
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(json.dumps(report.to_dict(), indent=2))
+        console.print(f"report written to {out}")

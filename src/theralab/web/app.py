@@ -35,6 +35,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     jobs,
     monitoring,
     pgx,
+    precision,
     screening,
     trials,
     trials_matching,
@@ -43,7 +44,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
 
 #: Every page module; each exposes ``router`` (HTML routes).
 PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening,
-         admet, ecg, assistant, dti, trials_outcome]
+         admet, ecg, assistant, dti, trials_outcome, precision]
 
 
 def plotly_js_path() -> Path:

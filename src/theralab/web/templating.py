@@ -32,6 +32,8 @@ DOMAINS = [
      "text": "A draft protocol's probability of success, its drivers, similar past trials and what-if edits."},
     {"key": "pgx", "title": "Pharmacogenomics", "href": "/pgx", "built": False,
      "text": "VCF to star alleles, phenotypes and CPIC dosing recommendations."},
+    {"key": "precision", "title": "Precision medicine", "href": "/precision", "built": False,
+     "text": "Tumour variants to therapies, polygenic risk panel, chest X-ray viewer with Grad-CAM."},
     {"key": "monitoring", "title": "Remote monitoring", "href": "/monitoring", "built": False,
      "text": "Vital-sign streams over HTTP and MQTT, NEWS2, alerts; the ward view and patient timelines."},
     {"key": "assistant", "title": "Health assistant", "href": "/assistant", "built": False, "text": "Patient chat."},
