@@ -177,3 +177,13 @@ def test_python_warnings_go_into_the_report(test_data: Path, monkeypatch: pytest
         res = call_vcf(test_data / "pgx" / "two_samples.vcf", sample="S1")[0]
     assert not [w for w in seen if "library noise" in str(w.message)]
     assert res.warnings.count("RuntimeWarning: library noise") == 1
+
+
+def test_htslib_messages_go_into_the_report(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    d = get_gene("CYP2C19")
+    rows = [(p.chrom, p.pos, p.ref, p.alts[0], "0/0") for p in d.positions if p.alts]
+    vcf = _vcf(tmp_path / "nocontig.vcf", rows, HEADER.replace("##FORMAT", "##reference=GRCh38\n##FORMAT"))
+    res = call_vcf(vcf, genes=("CYP2C19",))[0]
+    err = capfd.readouterr().err
+    assert "vcf_parse" not in err  # htslib's raw line no longer reaches the terminal
+    assert any(w.startswith("htslib: ") and "not defined in the header" in w for w in res.warnings)

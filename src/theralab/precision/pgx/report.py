@@ -24,7 +24,7 @@ from theralab.precision.pgx.definitions import VCF_GENES, load_definitions, mani
 from theralab.precision.pgx.phenotype import INDETERMINATE, Phenotype, phenotype_call
 from theralab.precision.pgx.recommend import Recommendation, medication_review, recommendations_for
 from theralab.precision.pgx.vcf import detect_build, read_genotype_table, read_vcf
-from theralab.precision.pgx.vcf_checks import build_from_variants, check_compressed
+from theralab.precision.pgx.vcf_checks import CapturedStderr, build_from_variants, check_compressed
 
 #: suffixes read as rsID + genotype tables (arrays, targeted panels) rather than VCF
 TABLE_SUFFIXES = (".txt", ".tsv", ".csv")
@@ -203,7 +203,7 @@ def call_vcf(
     Args:
         build: ``auto`` (GRCh37 when the VCF header says so, else GRCh38), ``GRCh38`` or ``GRCh37``.
     """
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, CapturedStderr() as c_stderr:
         warnings.simplefilter("always")
         out = _call_vcf(path, sample, outside_calls, all_samples, medications, genes, build)
     # library warnings (numpy, cyvcf2, pydantic) belong in the report a user reads, not on the terminal
@@ -212,6 +212,7 @@ def call_vcf(
         text = f"{w.category.__name__}: {w.message}"
         if text not in seen:
             seen.append(text)
+    seen += [f"htslib: {line}" for line in c_stderr.lines]
     for r in out:
         r.warnings.extend(seen)
     return out

@@ -124,3 +124,42 @@ def build_from_variants(
     if h38 == h37:
         return None, h38, h37
     return ("GRCh38" if h38 > h37 else "GRCh37"), h38, h37
+
+
+class CapturedStderr:
+    """Collect what C libraries (htslib under cyvcf2) print on file descriptor 2 while reading.
+
+    Why: htslib writes raw lines such as ``[W::vcf_parse] Contig 'chr19' is not defined in the
+    header`` straight to the terminal; the report is where a user reads about their file. The lines
+    are kept (deduplicated, index-lookup chatter dropped) in :attr:`lines`.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __enter__(self) -> CapturedStderr:
+        import os
+        import sys
+        import tempfile
+
+        sys.stderr.flush()
+        self._tmp = tempfile.TemporaryFile(mode="w+b")
+        self._saved = os.dup(2)
+        os.dup2(self._tmp.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+        import sys
+
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._tmp.seek(0)
+        text = self._tmp.read().decode("utf-8", "replace")
+        self._tmp.close()
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or "idx_find_and_load" in line or line in self.lines:
+                continue
+            self.lines.append(line)
