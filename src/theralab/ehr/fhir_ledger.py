@@ -73,9 +73,11 @@ def classify(session: Session, mains: list[Main], changes: Changes) -> set[str]:
     for model, items in by_model.items():
         table = model.__table__
         ids = list({m.row["id"] for m in items})
+        # ids first (index only): a first load stops here; full rows only for those already stored
+        stored = existing_ids(session, table.name, ids)
         existing: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), 1000):
-            for r in session.execute(select(table).where(table.c.id.in_(ids[i : i + 1000]))):
+        for i in range(0, len(stored), 1000):
+            for r in session.execute(select(table).where(table.c.id.in_(stored[i : i + 1000]))):
                 existing[r._mapping["id"]] = dict(r._mapping)
         for m in items:
             old = existing.get(m.row["id"])
@@ -88,6 +90,30 @@ def classify(session: Session, mains: list[Main], changes: Changes) -> set[str]:
                 if model is store.ObservationRow:
                     changed_obs.add(m.row["id"])
     return changed_obs
+
+
+def existing_ids(session: Session, table: str, ids: list[str], chunk: int = 5000) -> list[str]:
+    """Which of ``ids`` are stored in ``table``, with one bound parameter per chunk.
+
+    Why not ``IN (:p1, ..., :p1000)``: rendering a thousand parameters per statement costs more than
+    the primary-key lookup itself (about 10 % of a bulk load); a JSON array (SQLite ``json_each``) or a
+    PostgreSQL array (``= ANY``) is one parameter and still uses the primary key.
+    """
+    from sqlalchemy import text
+
+    dialect = session.get_bind().dialect.name
+    out: list[str] = []
+    for i in range(0, len(ids), chunk):
+        part = ids[i : i + chunk]
+        if dialect == "postgresql":
+            q = text(f"SELECT id FROM {table} WHERE id = ANY(:ids)")
+            out += session.scalars(q, {"ids": part}).all()
+        elif dialect == "sqlite":
+            q = text(f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(:ids))")
+            out += session.scalars(q, {"ids": json.dumps(part)}).all()
+        else:  # pragma: no cover - other back ends are not supported by the ingester
+            raise NotImplementedError(dialect)
+    return out
 
 
 def dangling(
