@@ -39,7 +39,7 @@ def test_synth_import_list_export(db: Path) -> None:
     assert sum(json.loads(x)["resourceType"] == "Patient" for x in lines) == 5
     r = runner.invoke(app, ["ehr", "import", str(out)])
     assert r.exit_code == 0, r.output
-    assert "errors: 0" in r.stdout and "imported 5 patients" in r.stdout
+    assert "errors: 0" in r.stdout and "5 patients: 5 new, 0 updated, 0 unchanged" in r.stdout
     r = runner.invoke(app, ["ehr", "patients"])
     assert r.exit_code == 0 and "5 patients" in r.stdout
     pid = json.loads(lines[0])["id"]
@@ -70,6 +70,10 @@ def test_import_reports_bad_resource(db: Path) -> None:
     assert r.exit_code == 1
     flat = "".join(r.output.split())  # rich wraps long lines at the terminal width
     assert "in.ndjson:2Condition/c1atonsetDateTime" in flat
+    # the bad line goes to the reject file with its line number; summary and exit code say so
+    rej = [json.loads(x) for x in (db / "in.ndjson.rejects.jsonl").read_text().splitlines()]
+    assert [(x["line"], json.loads(x["text"])["id"]) for x in rej] == [(2, "c1")]
+    assert "1 ndjson line(s) rejected" in r.output and "exit code 1" in r.output
 
 
 def test_errors_are_friendly(db: Path) -> None:
@@ -77,3 +81,22 @@ def test_errors_are_friendly(db: Path) -> None:
     assert r.exit_code == 2 and "no patient with id 'nobody'" in r.output
     r = runner.invoke(app, ["ehr", "import", str(db / "missing")])
     assert r.exit_code == 2 and "no such file" in r.output
+
+
+def test_reimport_counts_and_full_ids_json(db: Path) -> None:
+    long_id = "patient-" + "x" * 60
+    p = {"resourceType": "Patient", "id": long_id, "gender": "female", "birthDate": "1970-01-01"}
+    f = db / "p.ndjson"
+    f.write_text(json.dumps(p) + "\n")
+    assert runner.invoke(app, ["ehr", "import", str(f)]).exit_code == 0
+    r = runner.invoke(app, ["ehr", "import", str(f)])
+    assert "1 patients: 0 new, 0 updated, 1 unchanged" in r.stdout
+    f.write_text(json.dumps(p | {"gender": "male"}) + "\n")
+    r = runner.invoke(app, ["ehr", "import", str(f)])
+    assert "1 patients: 0 new, 1 updated, 0 unchanged" in r.stdout
+    r = runner.invoke(app, ["ehr", "patients", "--json"])
+    body = json.loads(r.stdout)
+    assert body["total"] == 1 and body["patients"][0]["id"] == long_id
+    r = runner.invoke(app, ["ehr", "patients"])
+    assert long_id in "".join(r.stdout.split())  # never cut with an ellipsis
+    assert "…" not in r.stdout.split("\n")[3]

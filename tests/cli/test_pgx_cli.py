@@ -80,3 +80,21 @@ def test_drug_view_from_saved_report(tmp_path: Path) -> None:
     assert "ACTION" in r.output and "Avoid clopidogrel if possible" in r.output
     r = runner.invoke(app, ["pgx", "drug", "clopidogrel", "--report", str(tmp_path / "summary.tsv")])
     assert r.exit_code == 2 and "not JSON" in r.output
+
+
+def test_cli_says_gene_not_determined_and_doses_warfarin(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    r = runner.invoke(
+        app,
+        ["pgx", "call", str(DATA / "two_samples.vcf"), "--sample", "S1", "--medications", "codeine", "-o", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    assert "codeine: gene not determined" in r.output and "no change" not in r.output
+    d = runner.invoke(app, ["pgx", "drug", "codeine", "--report", str(out / "S1.json")])
+    assert "gene not determined" in d.output and "no change" not in d.output
+    w = runner.invoke(
+        app, ["pgx", "warfarin", "--report", str(out / "S1.json"), "--age", "65", "--height", "170", "--weight", "80"]
+    )
+    # VKORC1 and CYP2C9 are not called in this fixture: IWPC's unknown terms, 5.8348^2 = 34.0 mg/week
+    assert w.exit_code == 0, w.output
+    assert "34.0 mg/week" in w.output and "not determined" in w.output

@@ -22,7 +22,7 @@ def analyze(
     output: Path = typer.Option(None, "-o", "--output", help="write the full analysis as JSON"),
     fs: float = typer.Option(None, "--fs", help="sampling rate in Hz (CSV without a time column)"),
     channel: int = typer.Option(0, "--channel", help="WFDB channel"),
-    rhythm: bool = typer.Option(True, "--rhythm/--no-rhythm", help="classify 30 s windows (N/AF/other/noisy)"),
+    rhythm: bool = typer.Option(True, "--rhythm/--no-rhythm", help="rhythm: whole record 9-61 s, ~30 s windows past"),
     with_peaks: bool = typer.Option(True, "--peaks/--no-peaks", help="include R-peak sample indices in JSON"),
 ) -> None:
     """Analyse one ECG lead and print a summary (JSON with -o)."""
@@ -45,8 +45,9 @@ def analyze(
     table.add_row("usable signal", f"{100 * d['quality']['usable_fraction']:.0f} %")
     rh = d["rhythm"]
     if rh["windows"]:
-        table.add_row("rhythm (majority of 30 s windows)", str(rh["majority"]))
-        table.add_row("AF burden", f"{100 * rh['af_burden']:.0f} %")
+        how = "whole record" if len(rh["windows"]) == 1 else f"{len(rh['windows'])} windows of ~30 s"
+        table.add_row(f"rhythm ({how})", str(rh["overall"]))
+        table.add_row("AF burden (share of time)", f"{100 * rh['af_burden']:.0f} %")
         table.add_row("alertable windows", str(len(rh["alerts"])))
     console.print(table)
     for note in d["notes"]:
@@ -54,3 +55,48 @@ def analyze(
     if output:
         output.write_text(json.dumps(d, indent=1) + "\n")
         console.print(f"wrote {output}")
+
+
+@app.command()
+@friendly_errors
+def classify(
+    folder: Path = typer.Argument(..., help="folder of WFDB records (.hea + .dat/.mat) and/or .csv files"),
+    output: Path = typer.Option(..., "-o", "--output", help="CSV to write: one row per record"),
+    fs: float = typer.Option(None, "--fs", help="sampling rate for CSV files without a time column"),
+) -> None:
+    """Rhythm of every record in a folder, one CSV row each (unreadable records get an error cell).
+
+    Example: theralab ecg classify cinc2017/ -o results.csv
+    """
+    from theralab.cli._common import progress_bar
+    from theralab.monitoring.ecg.batch import classify_folder, records_in
+
+    n = len(records_in(folder))
+    with progress_bar() as bar:
+        task = bar.add_task("classifying", total=n)
+        rows = classify_folder(folder, output, fs=fs, progress=lambda name: bar.update(task, advance=1,
+                                                                                      description=name))
+    counts: dict[str, int] = {}
+    for r in rows:
+        key = r["rhythm"] or "error"
+        counts[key] = counts.get(key, 0) + 1
+    console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + f"  -> {output}")
+
+
+@app.command()
+@friendly_errors
+def strip(
+    record: Path = typer.Argument(..., help="WFDB record path without extension, or a .csv"),
+    output: Path = typer.Option(..., "-o", "--output", help="PNG to write"),
+    fs: float = typer.Option(None, "--fs", help="sampling rate in Hz (CSV without a time column)"),
+    seconds: float = typer.Option(60.0, "--seconds", help="how much of the record to draw (10 s a row)"),
+) -> None:
+    """Draw the strip: trace, R peaks, rhythm segments (coloured, labelled) and alerts, as a PNG."""
+    from theralab.monitoring.ecg import analyze as run
+    from theralab.monitoring.ecg import read_ecg
+    from theralab.monitoring.ecg.batch import strip_png
+
+    rec = read_ecg(record, fs=fs)
+    res = run(rec)
+    strip_png(res, rec.signal, output, max_s=seconds)
+    console.print(f"wrote {output}")

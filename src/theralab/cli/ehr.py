@@ -36,14 +36,27 @@ def import_(
     ),
     workers: int = typer.Option(1, help="processes that validate and map resources (for large exports)"),
     show: int = typer.Option(20, help="how many errors and warnings to print"),
+    rejects: Path = typer.Option(
+        None,
+        "--rejects",
+        help="where rejected ndjson lines go (file, line number, errors, text); default PATH.rejects.jsonl "
+        "beside the input (.jsonl, so a re-import of the folder never reads it)",
+    ),
 ) -> None:
-    """Import patients; bad resources are listed with file, line, id and path, the rest loads."""
+    """Import patients; bad resources are listed with file, line, id and path.
+
+    A Bundle (.json) imports all or nothing: one bad entry rejects the bundle, and the error names it.
+    In ndjson the good lines load and the bad ones go to the --rejects file with their line numbers.
+    A re-import reports new, updated and unchanged resources. Exit code 1 when anything was rejected.
+    """
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from theralab.ehr.fhir import fhir_files, import_path
     from theralab.runtime.db import session_scope
 
     files = fhir_files(path) if path.exists() and not (path / "patients.csv").exists() else [path]
+    if rejects is None:
+        rejects = path.parent / (path.name + ".rejects.jsonl")
     try:
         with progress_bar() as bar, session_scope() as session:
             task = bar.add_task("importing", total=len(files))
@@ -54,17 +67,21 @@ def import_(
                 strict_codes=not lenient_codes,
                 workers=workers,
                 progress=lambda name, n: bar.update(task, advance=1, description=name),
+                rejects=rejects,
             )
             bar.update(task, completed=len(files))
     except (OperationalError, ProgrammingError) as exc:
         _db_error(exc)
     from rich.table import Table
 
-    table = Table(title=f"imported {report.patients} patients")
-    table.add_column("resource")
-    table.add_column("loaded", justify="right")
+    table = Table(title=report.patient_summary())
+    for col in ("resource", "loaded", "new", "updated", "unchanged"):
+        table.add_column(col, justify="left" if col == "resource" else "right")
     for kind, n in sorted(report.loaded.items()):
-        table.add_row(kind, str(n))
+        table.add_row(
+            kind, str(n), str(report.new.get(kind, 0)), str(report.updated.get(kind, 0)),
+            str(report.unchanged.get(kind, 0)),
+        )
     for kind, n in sorted(report.skipped.items()):
         table.add_row(f"[dim]{kind} (not in the patient model)[/dim]", f"[dim]{n} skipped[/dim]")
     console.print(table)
@@ -73,7 +90,10 @@ def import_(
     for issue in report.warnings[:show]:
         err_console.print(f"[yellow]warning[/yellow] {issue.where()}: {issue.message}")
     console.print(f"errors: {len(report.errors)}  warnings: {len(report.warnings)}")
+    if report.reject_file:
+        console.print(f"[red]{report.rejected_lines} ndjson line(s) rejected[/red], written to {report.reject_file}")
     if report.errors:
+        console.print("[red]import incomplete[/red]: exit code 1")
         raise typer.Exit(1)
 
 
@@ -122,8 +142,9 @@ def export(
 def patients(
     limit: int = typer.Option(50, help="rows to show"),
     offset: int = typer.Option(0, help="rows to skip"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (full ids, for scripts and 'trials match')"),
 ) -> None:
-    """List patients with their counts of conditions, observations and medications."""
+    """List patients with their counts of conditions, observations and medications (ids never cut)."""
     from rich.table import Table
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -138,9 +159,16 @@ def patients(
         audit.record_cli("ehr.list", resource_type="Patient", resource_id=f"offset={offset},n={len(rows)}")
     except (OperationalError, ProgrammingError) as exc:
         _db_error(exc)
+    if as_json:
+        typer.echo(json.dumps({"total": total, "offset": offset, "patients": [
+            {"id": p.id, "given": p.given, "family": p.family, "gender": p.gender,
+             "birth_date": str(p.birth_date) if p.birth_date else None, "conditions": p.conditions,
+             "observations": p.observations, "medications": p.medications} for p in rows]}, indent=1))
+        return
     table = Table(title=f"{total} patients")
-    for col in ("id", "name", "gender", "birth date", "conditions", "observations", "medications"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True, overflow="fold", min_width=max([len(p.id) for p in rows] or [2]))
+    for col in ("name", "gender", "birth date", "conditions", "observations", "medications"):
+        table.add_column(col, overflow="fold")
     for p in rows:
         name = " ".join(x for x in (p.given, p.family) if x)
         table.add_row(

@@ -27,9 +27,15 @@ def call(
     out: Path = typer.Option(..., "-o", "--out", help="report directory (JSON, HTML per sample, summary.tsv)"),
     sample: str = typer.Option(None, "--sample", help="sample ID (required for multi-sample VCFs)"),
     all_samples: bool = typer.Option(False, "--all-samples", help="call every sample in one pass"),
-    outside_calls: Path = typer.Option(None, "--outside-calls", help="TSV: GENE<TAB>DIPLOTYPE (e.g. CYP2D6)"),
+    outside_calls: Path = typer.Option(
+        None,
+        "--outside-calls",
+        help="PharmCAT outside calls: GENE<TAB>DIPLOTYPE[<TAB>PHENOTYPE<TAB>ACTIVITY] (e.g. CYP2D6, G6PD)",
+    ),
     medications: str = typer.Option(None, "--medications", help="comma-separated current medications to check"),
-    build: str = typer.Option("auto", "--build", help="auto (from the VCF header), GRCh38 or GRCh37"),
+    build: str = typer.Option(
+        "auto", "--build", help="auto (from the VCF header, else from the variants), GRCh38 or GRCh37"
+    ),
 ) -> None:
     """Call diplotypes for the 19 VCF genes, phenotype them and write the report.
 
@@ -58,6 +64,14 @@ def call(
                 str(len(c.missing_positions)),
             )
         console.print(t)
+        for g, c in r.calls.items():
+            if c.not_excluded:
+                console.print(f"[yellow]{g}:[/yellow] {c.not_excluded_text()}")
+        for m in r.medications:
+            colour = {"action needed": "red", "gene not determined": "yellow"}.get(m["status"], "green")
+            console.print(f"{m['drug']}: [{colour}]{m['status']}[/{colour}]")
+            for a in m["advice"]:
+                console.print(f"  {a}")
         for w in r.warnings:
             console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(f"wrote {len(paths)} files to {out}")
@@ -103,9 +117,56 @@ def drug(
         raise InputError(f"report is not JSON: {exc}", where=str(report)) from exc
     view = drug_view(name, phenotypes_from_report(body))
     console.print(f"[bold]{name}[/bold] for {body.get('sample', '?')}: " + "; ".join(view["genes"]))
-    if not view["recommendations"]:
-        console.print("No CPIC recommendation applies to this genotype (or the gene was not called).")
+    colour = {"action needed": "red", "gene not determined": "yellow"}.get(view["status"], "green")
+    console.print(f"[{colour}]{view['status']}[/{colour}]")
+    for a in view["advice"]:
+        console.print(f"- {a}")
     for r in view["recommendations"]:
-        flag = "[red]ACTION[/red]" if r["actionable"] else "no change"
+        flag = "[red]ACTION[/red]" if r["actionable"] else view["status"]
         console.print(f"- {flag} ({r['strength']}; {r['population'] or 'all'}): {r['text'].splitlines()[0]}")
     console.print("Source: " + (view["recommendations"][0]["guideline_url"] if view["recommendations"] else "-"))
+
+
+@app.command("warfarin")
+@friendly_errors
+def warfarin(
+    report: Path = typer.Option(..., "--report", help="a <sample>.json written by 'theralab pgx call'"),
+    age: float = typer.Option(..., "--age", help="years"),
+    height: float = typer.Option(..., "--height", help="cm"),
+    weight: float = typer.Option(..., "--weight", help="kg"),
+    race: str = typer.Option("white", "--race", help="white, asian, black or mixed (IWPC race terms)"),
+    african_ancestry: bool = typer.Option(False, "--african-ancestry", help="CPIC's African-ancestry branch"),
+    amiodarone: bool = typer.Option(False, "--amiodarone", help="taking amiodarone"),
+    inducer: bool = typer.Option(False, "--inducer", help="taking carbamazepine, phenytoin or rifampicin"),
+) -> None:
+    """Warfarin stable dose by CPIC 2017 (IWPC algorithm + CYP4F2/African-ancestry adjustments).
+
+    Genotypes (VKORC1 -1639, CYP2C9, CYP4F2*3) come from the report; a gene without a result uses the
+    algorithm's "unknown" term and is named in the cautions.
+    Example: theralab pgx warfarin --report out/S1.json --age 65 --height 170 --weight 80
+    """
+    import json
+
+    from theralab.errors import InputError
+    from theralab.precision.pgx.warfarin_report import warfarin_from_report
+
+    if not report.is_file():
+        raise InputError("report file not found", where=str(report))
+    try:
+        body = json.loads(report.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"report is not JSON: {exc}", where=str(report)) from exc
+    dose = warfarin_from_report(
+        body, age=age, height_cm=height, weight_kg=weight, race=race, african_ancestry=african_ancestry,
+        amiodarone=amiodarone, enzyme_inducer=inducer,
+    )
+    if dose.weekly_mg is None:
+        console.print("[yellow]dose clinically[/yellow]")
+    else:
+        lo, hi = dose.weekly_range_mg or (dose.weekly_mg, dose.weekly_mg)
+        console.print(f"[bold]warfarin {dose.weekly_mg:.1f} mg/week ({dose.daily_mg:.2f} mg/day)[/bold]"
+                      + (f", range {lo:.1f}-{hi:.1f} mg/week" if hi - lo > 0.05 else ""))
+    for s in dose.steps:
+        console.print(f"- {s}")
+    for c in dose.cautions:
+        console.print(f"[yellow]caution:[/yellow] {c}")

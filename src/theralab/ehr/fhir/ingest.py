@@ -30,6 +30,15 @@ from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
 from theralab.ehr.fhir.export import export_patient
+from theralab.ehr.fhir.ledger import (
+    Changes,
+    Main,
+    classify,
+    dangling,
+    ensure_planner_stats,
+    refs_of,
+    write_rejects,
+)
 from theralab.ehr.fhir.mapping import CHECK_CODES, MAPPERS, CodeError, MapError
 from theralab.ehr.fhir.read import Origin, bundle_entries, fhir_files, iter_file, iter_json_text
 from theralab.errors import InputError
@@ -77,6 +86,18 @@ class ImportReport(BaseModel):
     errors: list[ImportIssue] = Field(default_factory=list)
     warnings: list[ImportIssue] = Field(default_factory=list)
     patients: int = 0
+    new: dict[str, int] = Field(default_factory=dict)
+    updated: dict[str, int] = Field(default_factory=dict)
+    unchanged: dict[str, int] = Field(default_factory=dict)
+    rejected_lines: int = 0
+    reject_file: str | None = None
+
+    def patient_summary(self) -> str:
+        """``13 patients: 0 new, 2 updated, 11 unchanged``: what a re-import really did."""
+        return (
+            f"{self.patients} patients: {self.new.get('Patient', 0)} new, {self.updated.get('Patient', 0)} updated, "
+            f"{self.unchanged.get('Patient', 0)} unchanged"
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -259,6 +280,13 @@ class Ingester:
         self._known: set[str] | None = None
         self._new_patients: set[str] = set()
         self._orphans: list[tuple[str, str, Origin, list[tuple[type[store.Base], dict[str, Any]]]]] = []
+        self._mains: list[Main] = []
+        self._refs: list[tuple[str, str, str, Any]] = []
+        self._loaded_ids: dict[str, set[str]] = defaultdict(set)
+        self._changes = Changes()
+        #: dangling non-patient references are errors inside an all-or-nothing bundle, warnings elsewhere
+        self._refs_are_errors = False
+        self._analyzed = False
 
     def _known_patients(self) -> set[str]:
         if self._known is None:
@@ -285,11 +313,19 @@ class Ingester:
             if pid not in self._known_patients():
                 self._orphans.append((prep.rtype, pid, prep.origin, prep.rows))
                 return
-        self._buffer(prep.rtype, prep.rows)
+        self._buffer(prep.rtype, prep.rows, prep.origin)
 
-    def _buffer(self, rtype: str, rows: list[tuple[type[store.Base], dict[str, Any]]]) -> None:
+    def _buffer(
+        self, rtype: str, rows: list[tuple[type[store.Base], dict[str, Any]]], origin: Origin | None = None
+    ) -> None:
         for model, row in rows:
             self._rows[model].append(row)
+        self._mains.append(Main(rtype, rows[0][0], rows[0][1]))
+        if rtype in ("Encounter", "Observation"):
+            self._loaded_ids[rtype].add(rows[0][1]["id"])
+        if origin is not None:
+            for ttype, tid, path in refs_of(rows):
+                self._refs.append((ttype, tid, path, (origin, rtype, rows[0][1]["id"])))
         self.report.loaded[rtype] = self.report.loaded.get(rtype, 0) + 1
         self._pending += 1
         if self._pending >= self.batch_size:
@@ -297,13 +333,16 @@ class Ingester:
 
     def flush(self) -> None:
         """Write buffered rows: patients first, then the child tables."""
-        obs = self._rows.get(store.ObservationRow)
-        if obs:
-            parents = [r["id"] for r in obs if r.get("parent_id") is None]
-            for i in range(0, len(parents), 500):
-                self.session.execute(
-                    delete(store.ObservationRow).where(store.ObservationRow.parent_id.in_(parents[i : i + 500]))
-                )
+        # set-based: components are deleted only for stored observations that changed (a first load
+        # deletes nothing), found by primary key; their old components go in one statement per chunk
+        changed = sorted(classify(self.session, self._mains, self._changes))
+        self._mains.clear()
+        if changed and not self._analyzed:
+            self._analyzed = ensure_planner_stats(self.session) or True
+        for i in range(0, len(changed), 500):
+            self.session.execute(
+                delete(store.ObservationRow).where(store.ObservationRow.parent_id.in_(changed[i : i + 500]))
+            )
         for model in _TABLE_ORDER:
             upsert(self.session, model, self._rows.pop(model, []))
         self._pending = 0
@@ -313,7 +352,7 @@ class Ingester:
         known = self._known_patients()
         for rtype, pid, origin, rows in self._orphans:
             if pid in known:
-                self._buffer(rtype, rows)
+                self._buffer(rtype, rows, origin)
             else:
                 rid = rows[0][1]["id"]
                 path = "patient" if rtype in ("AllergyIntolerance", "FamilyMemberHistory") else "subject"
@@ -322,8 +361,74 @@ class Ingester:
         self._orphans.clear()
         self.flush()
         self.session.flush()
+        self._check_refs()
         self.report.patients = len(self._new_patients)
+        for name in ("new", "updated", "unchanged"):
+            setattr(self.report, name, dict(getattr(self._changes, name)))
         return self.report
+
+    def _check_refs(self) -> None:
+        for msg, (origin, rtype, rid), path in dangling(self.session, self._refs, self._loaded_ids):
+            issue = _issue(origin, rtype, rid, path, msg)
+            (self.report.errors if self._refs_are_errors else self.report.warnings).append(issue)
+        self._refs.clear()
+
+    def feed_atomic(self, items: Iterable[tuple[Any, Origin]], label: str) -> bool:
+        """Import one Bundle all or nothing (a savepoint): any rejected entry rolls the whole bundle back.
+
+        Returns:
+            True when the bundle was imported; otherwise its errors are in the report, led by one that
+            names the bundle and its first failing entry, and nothing of it is written.
+        """
+        self.flush()
+        snap = (
+            dict(self.report.loaded), len(self.report.errors), len(self.report.warnings), set(self._known_patients()),
+            set(self._new_patients), {k: dict(getattr(self._changes, k)) for k in ("new", "updated", "unchanged")},
+            {k: set(v) for k, v in self._loaded_ids.items()},
+        )
+        orphans_before = len(self._orphans)
+        sp = self.session.begin_nested()
+        self._refs_are_errors = True
+        try:
+            _feed(self, items)
+            # the bundle's references resolve now: against itself and the database
+            mine, self._orphans = self._orphans[orphans_before:], self._orphans[:orphans_before]
+            for rtype, pid, origin, rows in mine:
+                if pid in self._known_patients():
+                    self._buffer(rtype, rows, origin)
+                else:
+                    path = "patient" if rtype in ("AllergyIntolerance", "FamilyMemberHistory") else "subject"
+                    msg = f"Patient/{pid} is neither in this import nor in the database"
+                    self.report.errors.append(_issue(origin, rtype, rows[0][1]["id"], path, msg))
+            self.flush()
+            self.session.flush()
+            self._check_refs()
+        finally:
+            self._refs_are_errors = False
+        bad = self.report.errors[snap[1] :]
+        if not bad:
+            sp.commit()
+            return True
+        sp.rollback()
+        loaded, _, nwarn, known, newp, changes, ids = snap
+        n_ok = sum(self.report.loaded.values()) - sum(loaded.values())
+        self.report.loaded = loaded
+        del self.report.warnings[nwarn:]
+        self._known, self._new_patients, self._loaded_ids = known, newp, defaultdict(set, ids)
+        for k, v in changes.items():
+            setattr(self._changes, k, defaultdict(int, v))
+        first = bad[0]
+        self.report.errors.insert(
+            snap[1],
+            ImportIssue(
+                file=first.file, line=first.line, path=first.path, resource_type="Bundle",
+                message=f"bundle {label} not imported (all or nothing): {len(bad)} rejected entr"
+                f"{'y' if len(bad) == 1 else 'ies'}, first {first.path or '?'} "
+                f"({first.resource_type}/{first.resource_id}): {first.message}; its {n_ok} valid resources "
+                "were not written either",
+            ),
+        )
+        return False
 
 
 def _prepare_chunk(args: tuple[list[tuple[Any, Origin]], bool, bool, str | None]) -> list[Prepared]:
@@ -387,6 +492,7 @@ def import_path(
     strict_codes: bool = True,
     workers: int = 1,
     progress: Callable[[str, int], None] | None = None,
+    rejects: str | Path | None = None,
 ) -> ImportReport:
     """Import a FHIR file (Bundle JSON, ndjson) or a folder of them, or a Synthea CSV folder.
 
@@ -398,6 +504,10 @@ def import_path(
         strict_codes: reject resources with malformed codes (False: load them, warn).
         workers: processes that validate and map resources (writes stay in this process).
         progress: called as ``progress(file_name, resources_seen)`` after each file.
+        rejects: where to write the rejected ndjson lines (file, line number, errors, the line itself);
+            written only when some line was rejected (``report.reject_file``).
+
+    A Bundle file imports all or nothing; ndjson keeps its good lines.
 
     Raises:
         InputError: when ``path`` does not exist or holds no FHIR or Synthea CSV files.
@@ -424,11 +534,25 @@ def import_path(
     for f in files:
         ing.source = f.name
         before = sum(ing.report.loaded.values()) + len(ing.report.errors)
-        _feed(ing, iter_file(f), workers)
+        if f.suffix == ".json" and _is_bundle(f):
+            ing.feed_atomic(iter_file(f), f.name)
+        else:
+            _feed(ing, iter_file(f), workers)
         ing.report.files.append(str(f))
         if progress is not None:
             progress(f.name, sum(ing.report.loaded.values()) + len(ing.report.errors) - before)
-    return ing.finish()
+    report = ing.finish()
+    if rejects is not None:
+        report.rejected_lines = write_rejects(rejects, report.errors)
+        report.reject_file = str(rejects) if report.rejected_lines else None
+    return report
+
+
+def _is_bundle(path: Path) -> bool:
+    """Whether a .json file is one Bundle (read the head only: a bundle's resourceType comes early)."""
+    with path.open(encoding="utf-8") as fh:
+        head = fh.read(4096)
+    return '"Bundle"' in head and '"resourceType"' in head
 
 
 def import_text(
@@ -436,7 +560,11 @@ def import_text(
 ) -> ImportReport:
     """Import a FHIR Bundle, a single resource or ndjson given as text (API uploads)."""
     ing = Ingester(session, validate=validate, source=source, strict_codes=strict_codes)
-    _feed(ing, iter_json_text(text, source))
+    head = text.lstrip()[:4096]
+    if head.startswith("{") and '"Bundle"' in head and "\n{" not in text.strip():
+        ing.feed_atomic(iter_json_text(text, source), source)
+    else:
+        _feed(ing, iter_json_text(text, source))
     report = ing.finish()
     report.files = [source]
     return report

@@ -58,7 +58,15 @@ def read_wfdb(path: str | Path, channel: int = 0) -> ECGRecord:
             where=str(path),
             hint="give the record path without extension, e.g. data/mitdb/100",
         )
-    rec = wfdb.rdrecord(str(base))
+    check_signal_files(base)
+    try:
+        rec = wfdb.rdrecord(str(base))
+    except Exception as exc:  # wfdb raises bare ValueError/IndexError/struct errors on damaged files
+        raise InputError(
+            f"cannot read the WFDB record: {type(exc).__name__}: {exc}",
+            where=str(base),
+            hint="check that the .hea and its signal file belong together and are complete",
+        ) from exc
     if channel >= rec.n_sig:
         raise InputError(f"record has {rec.n_sig} channel(s); channel {channel} requested", where="channel")
     x = rec.p_signal[:, channel]
@@ -67,6 +75,53 @@ def read_wfdb(path: str | Path, channel: int = 0) -> ECGRecord:
         ok = ~np.isnan(x)
         x = np.interp(idx, idx[ok], x[ok])
     return ECGRecord(x, float(rec.fs), base.name, rec.sig_name[channel])
+
+
+#: bytes per sample (x 2 for a sample pair in format 212/310/311) of the WFDB formats read here
+_FMT_BYTES = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5, "24": 3.0, "32": 4.0}
+
+
+def check_signal_files(base: Path) -> None:
+    """Refuse a record whose signal file is missing, truncated or does not match its header.
+
+    Why: wfdb reads a short .dat into a reshape error 60 lines deep; the user needs to know which file
+    is wrong and by how much. Byte sizes follow the WFDB formats (212: 3 bytes per 2 samples).
+    """
+    import wfdb
+
+    try:
+        hdr = wfdb.rdheader(str(base))
+    except Exception as exc:  # malformed header lines
+        raise InputError(f"cannot read the WFDB header: {exc}", where=str(base.with_suffix(".hea"))) from exc
+    files: dict[str, list[str]] = {}
+    for name, fmt in zip(hdr.file_name or [], hdr.fmt or [], strict=False):
+        files.setdefault(name, []).append(str(fmt))
+    for name, fmts in files.items():
+        f = base.parent / name
+        if not f.is_file():
+            raise InputError(
+                f"signal file {name} named by the header is missing",
+                where=str(f),
+                hint=f"copy {name} next to {base.with_suffix('.hea').name}",
+            )
+        if hdr.sig_len is None or any(x not in _FMT_BYTES for x in fmts) or f.suffix == ".mat":
+            continue  # .mat (CinC) and unusual formats: left to wfdb
+        need = int(round(hdr.sig_len * sum(_FMT_BYTES[x] for x in fmts)))
+        have = f.stat().st_size
+        if have < need:
+            raise InputError(
+                f"signal file {name} is truncated: {have:,} bytes hold "
+                f"{int(have / sum(_FMT_BYTES[x] for x in fmts)):,} of the {hdr.sig_len:,} samples the header declares",
+                where=str(f),
+                hint="copy or download the record again",
+            )
+        if have > need + 1024 and len(files) == 1:
+            raise InputError(
+                f"signal file {name} does not match its header: {have:,} bytes where {need:,} are expected "
+                f"({len(fmts)} signal(s) of format {'/'.join(sorted(set(fmts)))}, {hdr.sig_len:,} samples)",
+                where=str(f),
+                hint="the .hea and .dat come from different records, or the header is wrong",
+            )
 
 
 def read_csv(path: str | Path, fs: float | None = None, column: str | None = None) -> ECGRecord:
@@ -257,7 +312,7 @@ class ECGAnalysis:
         return [r for r in self.rhythm if r["quality"] == "good" and r["label"] in ("A", "O")]
 
     def to_dict(self, with_peaks: bool = True) -> dict[str, Any]:
-        labels = [r["label"] for r in self.rhythm]
+        """JSON-ready form; ``rhythm.overall`` is spelled out (Normal, AF, Other rhythm, Noisy)."""
         return {
             "name": self.name,
             "fs": self.fs,
@@ -270,13 +325,7 @@ class ECGAnalysis:
                 "usable_fraction": round(self.quality_fraction, 3),
                 "windows": [w.to_dict() for w in self.quality],
             },
-            "rhythm": {
-                "windows": self.rhythm,
-                "af_burden": round(labels.count("A") / len(labels), 3) if labels else None,
-                # ties broken in the order N, A, O, ~ so the answer never depends on hashing
-                "majority": min(set(labels), key=lambda c: (-labels.count(c), "NAO~".index(c))) if labels else None,
-                "alerts": self.alertable,
-            },
+            "rhythm": {"windows": self.rhythm, **rhythm_summary(self.rhythm), "alerts": self.alertable},
             "notes": self.notes,
         }
 
@@ -324,31 +373,56 @@ def analyze(
     return ECGAnalysis(rec.name, fs, x.size / fs, peaks, heart_rate, hrv, quality, windows, notes)
 
 
+#: rhythm needs this much signal (the shortest CinC 2017 training record is 9 s)
+MIN_RHYTHM_S = 9.0
+#: up to this length the whole record is classified at once (CinC records are 9-61 s)
+WHOLE_RECORD_MAX_S = 61.0
+
+
+def rhythm_segments(n: int, fs: float, win_s: float = 30.0) -> list[tuple[int, int]]:
+    """Sample ranges to classify: the whole record up to 61 s, else equal windows of about ``win_s``.
+
+    Equal windows cover the record to its last sample (a 75 s record gives two 37.5 s windows), so no
+    tail is lost and every window is at least 9 s long.
+    """
+    dur = n / fs
+    if dur < MIN_RHYTHM_S:
+        return []
+    if dur <= WHOLE_RECORD_MAX_S:
+        return [(0, n)]
+    k = max(2, int(round(dur / win_s)))
+    bounds = np.linspace(0, n, k + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def _rhythm_windows(
     x: np.ndarray, fs: float, peaks: np.ndarray, quality: list[WindowQuality], win_s: float, notes: list[str]
 ) -> list[dict[str, Any]]:
     from theralab.monitoring.ecg.rhythm import RhythmClassifier
 
+    segments = rhythm_segments(x.size, fs, win_s)
+    if not segments:
+        notes.append(
+            f"record too short for rhythm: {x.size / fs:.1f} s, at least {MIN_RHYTHM_S:g} s needed "
+            "(the model was trained on 9-61 s records); beats and heart rate are still reported"
+        )
+        return []
     try:
         model = RhythmClassifier.shipped()
     except NotFoundError as exc:
         notes.append(f"rhythm skipped: {exc.message}")
         return []
-    n = int(win_s * fs)
     out = []
-    starts = list(range(0, max(1, x.size - n + 1), n)) if x.size >= n else [0]
-    for s in starts:
-        seg = x[s : s + n]
-        if seg.size < int(9 * fs):
-            continue
-        pk = peaks[(peaks >= s) & (peaks < s + seg.size)] - s
+    for s, e in segments:
+        seg = x[s:e]
+        pk = peaks[(peaks >= s) & (peaks < e)] - s
         pred = model.predict(seg, fs, pk)
-        qs = [w.level for w in quality if w.start_s < (s + seg.size) / fs and w.end_s > s / fs]
+        qs = [w.level for w in quality if w.start_s < e / fs and w.end_s > s / fs]
         level = "unacceptable" if "unacceptable" in qs else "acceptable" if "acceptable" in qs else "good"
         out.append(
             {
                 "start_s": s / fs,
-                "end_s": (s + seg.size) / fs,
+                "end_s": e / fs,
                 "label": pred.label,
                 "name": pred.name,
                 "probabilities": pred.probabilities,
@@ -356,3 +430,18 @@ def _rhythm_windows(
             }
         )
     return out
+
+
+def rhythm_summary(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Overall rhythm (duration-weighted mean probability), AF burden (share of time), spelled labels."""
+    from theralab.monitoring.ecg_rhythm import CLASS_NAMES, CLASSES
+
+    if not windows:
+        return {"overall": None, "overall_label": None, "majority": None, "af_burden": None, "burden": {}}
+    dur = np.array([w["end_s"] - w["start_s"] for w in windows])
+    prob = np.array([[w["probabilities"][c] for c in CLASSES] for w in windows])
+    label = CLASSES[int(np.argmax((prob * dur[:, None]).sum(axis=0)))]
+    burden = {CLASS_NAMES[c]: round(float(dur[[w["label"] == c for w in windows]].sum() / dur.sum()), 3)
+              for c in CLASSES}
+    return {"overall": CLASS_NAMES[label], "overall_label": label, "majority": label,
+            "af_burden": burden["AF"], "burden": burden}

@@ -73,6 +73,8 @@ def detect_qrs(
     threshold_fraction: float = 0.3,
     pair_slope: float = 0.7,
     pair_energy: float = 0.5,
+    band: tuple[float, float] = (5.0, 15.0),
+    searchback: float = 1.66,
 ) -> np.ndarray:
     """Detect R peaks; returns sample indices (int64, sorted).
 
@@ -82,12 +84,14 @@ def detect_qrs(
         refractory_s: no two beats closer than this (200 ms: physiological refractory period).
         t_wave_s: within this interval after a beat, a candidate must pass the slope test.
         threshold_fraction: detection threshold = noise + fraction x (signal - noise).
+        band: band-pass corners in Hz.
+        searchback: look back for a missed beat after this many mean RR intervals.
 
     Raises:
         InputError: non-1-D input, NaNs, implausible ``fs`` or under 2 s of signal.
     """
     x = _check(ecg, fs)
-    filt = bandpass(x, fs)
+    filt = bandpass(x, fs, band[0], band[1])
     energy = qrs_energy(filt, fs)
     slope = np.abs(np.gradient(filt))
     cand, _ = sps.find_peaks(energy, distance=max(1, int(refractory_s * fs)))
@@ -136,7 +140,7 @@ def detect_qrs(
         # search-back: a long gap since the last beat means a beat was probably missed
         if beats and len(rr) >= 2:
             rr_mean = float(np.mean(rr))
-            if i - beats[-1] > 1.66 * rr_mean and rejected:
+            if i - beats[-1] > searchback * rr_mean and rejected:
                 pool = [j for j in rejected if j - beats[-1] > refractory_s * fs and i - j > refractory_s * fs]
                 if pool:
                     best = max(pool, key=lambda j: energy[j])

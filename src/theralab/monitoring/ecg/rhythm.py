@@ -33,7 +33,8 @@ import pandas as pd
 from theralab.errors import InputError, NotFoundError
 from theralab.monitoring.ecg.cinc import CLASSES, data_fingerprint, load_cinc
 
-CLASS_NAMES = {"N": "normal sinus rhythm", "A": "atrial fibrillation", "O": "other rhythm", "~": "too noisy"}
+#: labels as a reader wants them (the CinC codes N, A, O, ~ stay in JSON as ``label``)
+CLASS_NAMES = {"N": "Normal", "A": "AF", "O": "Other rhythm", "~": "Noisy"}
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights" / "af_classifier"
 
 LGB_PARAMS: dict[str, Any] = {

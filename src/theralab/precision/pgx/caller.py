@@ -92,6 +92,7 @@ class GeneCall:
     phased: bool = False
     positions: list[PositionReport] = field(default_factory=list)
     missing_positions: list[str] = field(default_factory=list)
+    not_excluded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     source: str = "vcf"
     definition_version: str | None = None
@@ -104,7 +105,8 @@ class GeneCall:
     def explain(self) -> str:
         """A plain-language account: positions, genotypes seen, alleles implied, ties, gaps."""
         if self.status == "outside call":
-            return f"{self.gene}: {self.diplotypes[0].name} supplied as an outside call (not from this VCF)."
+            what = self.diplotypes[0].name if self.diplotypes else "a phenotype"
+            return f"{self.gene}: {what} supplied as an outside call (not from this VCF)."
         if self.status == "not called":
             return (
                 f"{self.gene}: not called: none of its {len(self.missing_positions)} defined positions "
@@ -132,8 +134,19 @@ class GeneCall:
                 + ", ".join(self.missing_positions[:10])
                 + more
             )
+        if self.not_excluded:
+            lines.append("  " + self.not_excluded_text())
         lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def not_excluded_text(self) -> str:
+        """``*4, *6 cannot be excluded (defining positions absent from the input)``, or ''."""
+        if not self.not_excluded:
+            return ""
+        names = self.not_excluded[:12]
+        if len(self.not_excluded) > 12:
+            names = [*names, f"... ({len(self.not_excluded)} in all)"]
+        return f"{', '.join(names)} cannot be excluded: positions that define them are absent from the input"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (used by the report and the API)."""
@@ -255,7 +268,32 @@ def match_gene(defn: GeneDefinition, sample: dict[int, SampleAllele], *, warning
         dips = _combinations(defn, sample, avail, call)
     call.diplotypes = dips
     call.status = "called" if dips else "no match"
+    if dips and len(avail) < len(defn.positions):
+        call.not_excluded = _not_excluded(defn, idx, sample, dips)
     return call
+
+
+def _not_excluded(
+    defn: GeneDefinition, idx: _GeneIndex, sample: dict[int, SampleAllele], dips: list[Diplotype]
+) -> list[str]:
+    """Alleles that a defining position absent from the input could reveal (PharmCAT's warning).
+
+    Why: in a variant-only VCF an absent position is unknown, not reference; an allele defined by a
+    variant there (CYP2B6*6 at rs2279343) cannot be ruled out, so ``*1/*1`` must not read as clean.
+    An allele counts when it has a variant cell at an absent position and agrees with the sample at
+    every covered position where it has a variant.
+    """
+    called = {n for d in dips for n in (d.allele1, d.allele2) if n}
+    out = []
+    for a in idx.alleles:
+        if a.reference or a.name in called:
+            continue
+        cells = a.variant_cells(defn.positions)
+        if not any(i not in sample for i in cells):
+            continue
+        if all(i not in sample or any(allele_matches(c, x) for x in sample[i].alleles if x) for i, c in cells.items()):
+            out.append(a.name)
+    return out
 
 
 def _exact_pairs(

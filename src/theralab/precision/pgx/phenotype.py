@@ -9,6 +9,7 @@ no CPIC phenotype and is reported as Indeterminate with the reason.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -109,6 +110,10 @@ def phenotype_for(gene: str, diplotype: str | None) -> Phenotype:
         if row is not None:
             pheno, score, lookup = row
             return Phenotype(gene, diplotype, pheno or INDETERMINATE, score, lookup or pheno or INDETERMINATE, funcs)
+    if gene == "CYP2D6" and any(("+" in a) or ("x" in a) for a in parts):
+        structural = cyp2d6_structural(diplotype)
+        if structural is not None:
+            return structural
     if gene == "DPYD" and "[" in diplotype:
         dpyd = _dpyd_combination(diplotype, tab)
         if dpyd is not None:
@@ -119,6 +124,71 @@ def phenotype_for(gene: str, diplotype: str | None) -> Phenotype:
         else f"{diplotype} is not in CPIC's {gene} table"
     )
     return Phenotype(gene, diplotype, INDETERMINATE, None, INDETERMINATE, funcs, note=note)
+
+
+#: CPIC 2019 CYP2D6 activity score -> phenotype (Caudle et al., Clin Transl Sci 2020;13:116)
+CYP2D6_SCORE_BANDS: tuple[tuple[float, float, str], ...] = (
+    (0.0, 0.0, "Poor Metabolizer"),
+    (0.25, 1.0, "Intermediate Metabolizer"),
+    (1.25, 2.25, "Normal Metabolizer"),
+    (2.5, 99.0, "Ultrarapid Metabolizer"),
+)
+
+
+def _copy_activity(part: str, alleles: dict[str, Any]) -> tuple[float, bool] | None:
+    """Activity of one gene copy or duplication (``*10``, ``*36x2``, ``*2x≥3``); None if unknown.
+
+    Returns (activity, lower_bound): ``x≥3`` counts three copies and marks the score as a minimum.
+    """
+    row = alleles.get(part)
+    if row is not None and row.get("activity") not in (None, "n/a"):
+        return float(row["activity"]), "≥" in part
+    m = re.fullmatch(r"(\*[0-9.]+)x(≥?)(\d+)", part)
+    if m is None:
+        return None
+    base = alleles.get(m.group(1))
+    if base is None or base.get("activity") in (None, "n/a"):
+        return None
+    return float(base["activity"]) * int(m.group(3)), bool(m.group(2))
+
+
+def cyp2d6_structural(diplotype: str) -> Phenotype | None:
+    """CYP2D6 with duplications or tandem hybrids (``*1/*36x2+*10``) scored by CPIC's rules.
+
+    Why: CPIC's diplotype table lists only simple duplications, yet outside callers (Aldy,
+    StellarPGx, Cyrius) report tandem arrangements. CPIC's activity-score system adds the activity
+    value of every copy on a haplotype (``*36`` no function = 0, ``*10`` = 0.25; a duplicated allele
+    counts once per copy), sums both haplotypes, and maps the score to a phenotype (0 poor,
+    0.25-1 intermediate, 1.25-2.25 normal, >2.25 ultrarapid). None when a copy has no CPIC value.
+    """
+    alleles = load_phenotype_tables().get("CYP2D6", {}).get("alleles", {})
+    total = 0.0
+    lower = False
+    funcs = []
+    for hap in diplotype.split("/"):
+        for part in (x.strip() for x in hap.split("+")):
+            got = _copy_activity(part, alleles)
+            if got is None:
+                return None
+            total += got[0]
+            lower = lower or got[1]
+            row = alleles.get(part, {})
+            funcs.append(AlleleFunction(part, row.get("function"), f"{got[0]:g}"))
+    pheno = next(ph for lo, hi, ph in CYP2D6_SCORE_BANDS if total <= hi and total >= lo - 0.125)
+    score = f"{total:.2f}".rstrip("0").rstrip(".")
+    score = score if "." in score else f"{score}.0"
+    if lower:
+        pheno = "Ultrarapid Metabolizer" if total > 2.25 else pheno
+    return Phenotype(
+        "CYP2D6",
+        diplotype,
+        pheno,
+        score,
+        score,
+        funcs,
+        note="CPIC activity score: the activity values of every copy on each haplotype are added"
+        + (" (≥3 copies counted as 3: the score is a minimum)" if lower else ""),
+    )
 
 
 def _strand_parts(name: str) -> list[str]:

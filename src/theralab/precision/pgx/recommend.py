@@ -15,7 +15,13 @@ from typing import Any
 
 from theralab.errors import NotFoundError
 from theralab.precision.pgx.definitions import load_guidelines
-from theralab.precision.pgx.phenotype import NO_RESULT, Phenotype
+from theralab.precision.pgx.phenotype import INDETERMINATE, NO_RESULT, Phenotype
+
+#: drug status words shared by the CLI, the web page, the HTML and PDF reports
+ACTION = "action needed"
+NOT_DETERMINED = "gene not determined"
+NO_CHANGE = "no change needed"
+NO_GUIDANCE = "no CPIC recommendation for this result"
 
 
 @dataclass
@@ -135,22 +141,82 @@ def recommendations_for(phenotypes: dict[str, Phenotype], drugs: list[str] | Non
     return out
 
 
+def undetermined_genes(genes: list[str], keys: dict[str, Phenotype]) -> dict[str, str]:
+    """Genes among ``genes`` whose result is missing or indeterminate, with the reason.
+
+    Why: CPIC's "No Result" rows carry no dosing change, so a lookup alone would read as reassurance;
+    an undetermined gene must instead say that the patient's genotype is unknown.
+    """
+    out = {}
+    for g in genes:
+        p = keys.get(g)
+        if p is None or p.lookup_key == NO_RESULT or p.phenotype == NO_RESULT:
+            out[g] = "no result (not tested or not called)"
+        elif (p.lookup_key == INDETERMINATE or p.phenotype == INDETERMINATE) and not (
+            p.diplotype and (p.note or "").startswith("no CPIC diplotype-phenotype table")
+        ):  # a called gene CPIC gives no phenotype table for (CYP4F2) is a genotype, not a gap
+            out[g] = "indeterminate" + (f" ({p.note})" if p.note else "")
+    return out
+
+
+def undetermined_advice(drug: str, gene: str, reason: str) -> str:
+    """What to do when a drug's gene was not determined (never "no change")."""
+    return (
+        f"{gene} was not determined for this patient ({reason}). Genotype {gene} before prescribing "
+        f"{drug} if the result can arrive in time; otherwise prescribe {drug} with the standard caution "
+        "for a patient of unknown genotype (label dosing, close monitoring of response and toxicity)."
+    )
+
+
 def drug_view(drug: str, phenotypes: dict[str, Phenotype]) -> dict[str, Any]:
-    """Drug-centred view: "for clopidogrel, this patient: ..." with the genes and phenotypes used."""
+    """Drug-centred view: "for clopidogrel, this patient: ..." with the genes and phenotypes used.
+
+    ``status`` is one of ``action needed``, ``gene not determined``, ``no change needed`` or
+    ``no CPIC recommendation for this result``; ``advice`` says what to do in the latter cases.
+    """
     recs = recommendations_for(phenotypes, [drug])
-    genes = sorted({gene for r in recs for gene in r.genes}) or sorted(
+    guideline_genes = sorted(
         {gene for d in all_drugs() if d["drug"].lower() == drug.lower() for gene in d["genes"]}
     )
+    genes = sorted({gene for r in recs for gene in r.genes}) or guideline_genes
     keys = patient_keys(phenotypes)
     status = [
-        f"{g}: {keys[g].diplotype} ({keys[g].phenotype})" if g in keys and keys[g].diplotype else f"{g}: no result"
+        f"{g}: {keys[g].diplotype} ({keys[g].phenotype})"
+        if g in keys and keys[g].diplotype
+        else f"{g}: {keys[g].phenotype}"
+        if g in keys and keys[g].phenotype not in (NO_RESULT, INDETERMINATE)
+        else f"{g}: no result"
         for g in genes
     ]
+    actionable = any(r.actionable for r in recs)
+    # HLA genes are keyed by positivity and CYP2C9/VKORC1 by optional context: judge only the genes
+    # the guideline needs that have no result at all
+    missing = undetermined_genes(guideline_genes, keys)
+    advice: list[str] = []
+    if actionable:
+        state = ACTION
+    elif missing:
+        state = NOT_DETERMINED
+        advice = [undetermined_advice(drug, g, why) for g, why in missing.items()]
+    elif recs:
+        state = NO_CHANGE
+    else:
+        state = NO_GUIDANCE
+    if drug.lower() == "warfarin":
+        advice.append(
+            "CPIC 2017 doses warfarin with a pharmacogenetic algorithm (VKORC1, CYP2C9, CYP4F2 and clinical "
+            "factors), not a lookup: run `theralab pgx warfarin` with the patient's age, height and weight."
+        )
+        if not actionable and not missing:
+            state = ACTION
     return {
         "drug": drug,
         "genes": status,
         "recommendations": [r.to_dict() for r in recs],
-        "actionable": any(r.actionable for r in recs),
+        "actionable": actionable,
+        "status": state,
+        "undetermined": missing,
+        "advice": advice,
     }
 
 
@@ -167,7 +233,17 @@ def medication_review(medications: list[str], phenotypes: dict[str, Phenotype]) 
         if not name:
             continue
         if name.lower() not in known:
-            out.append({"drug": name, "guideline": False, "actionable": False, "recommendations": []})
+            out.append(
+                {
+                    "drug": name,
+                    "guideline": False,
+                    "actionable": False,
+                    "recommendations": [],
+                    "status": "no CPIC guideline",
+                    "undetermined": {},
+                    "advice": [],
+                }
+            )
             continue
         v = drug_view(name, phenotypes)
         v["guideline"] = True

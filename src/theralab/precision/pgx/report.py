@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ import jinja2
 from theralab.errors import InputError
 from theralab.precision.pgx.caller import Diplotype, GeneCall, match_gene
 from theralab.precision.pgx.definitions import VCF_GENES, load_definitions, manifest
-from theralab.precision.pgx.phenotype import Phenotype, phenotype_call
+from theralab.precision.pgx.phenotype import INDETERMINATE, Phenotype, phenotype_call
 from theralab.precision.pgx.recommend import Recommendation, medication_review, recommendations_for
 from theralab.precision.pgx.vcf import detect_build, read_genotype_table, read_vcf
+from theralab.precision.pgx.vcf_checks import CapturedStderr, build_from_variants, check_compressed
 
 #: suffixes read as rsID + genotype tables (arrays, targeted panels) rather than VCF
 TABLE_SUFFIXES = (".txt", ".tsv", ".csv")
@@ -79,52 +81,109 @@ def phenotypes_from_report(body: dict[str, Any]) -> dict[str, Phenotype]:
         ) from exc
 
 
-def read_outside_calls(path: str | Path) -> dict[str, str]:
-    """Read outside calls (PharmCAT's format): ``GENE<TAB>DIPLOTYPE`` per line, ``#`` comments.
+@dataclass(frozen=True)
+class OutsideCall:
+    """One line of a PharmCAT outside-call file: a diplotype, or a phenotype and/or activity score.
+
+    PharmCAT's format is ``GENE<TAB>DIPLOTYPE<TAB>PHENOTYPE<TAB>ACTIVITY_SCORE``; the diplotype may be
+    empty when the caller reports only a phenotype (``G6PD<TAB><TAB>Deficient``) or an activity score.
+    """
+
+    diplotype: str | None = None
+    phenotype: str | None = None
+    activity_score: str | None = None
+
+
+def read_outside_calls(path: str | Path) -> dict[str, OutsideCall]:
+    """Read outside calls in PharmCAT's format, ``#`` comments and blank lines skipped.
 
     Raises:
-        InputError: a line without a gene and a diplotype, or a gene given twice.
+        InputError: a line with no gene, or with neither diplotype, phenotype nor activity score, or a
+            gene given twice (the line number is in ``where``).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError("outside-calls file not found", where=str(path))
-    out: dict[str, str] = {}
+    out: dict[str, OutsideCall] = {}
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        cols = line.rstrip("\n").split("\t")
-        if len(cols) < 2 or not cols[0].strip() or not cols[1].strip():
+        cols = [c.strip() for c in line.rstrip("\n").split("\t")] + ["", "", ""]
+        gene, dip, pheno, score = cols[:4]
+        if not gene or not (dip or pheno or score):
             raise InputError(
-                "expected GENE<TAB>DIPLOTYPE", where=f"{path}:{n}", hint="e.g. 'CYP2D6\t*1/*4' (tab-separated)"
+                "expected GENE<TAB>DIPLOTYPE[<TAB>PHENOTYPE<TAB>ACTIVITY_SCORE] with a diplotype, a phenotype "
+                "or an activity score",
+                where=f"{path}:{n}",
+                hint="e.g. 'CYP2D6\t*1/*4' or 'G6PD\t\tDeficient' (tab-separated)",
             )
-        gene = cols[0].strip()
         if gene in out:
             raise InputError(f"{gene} is given twice", where=f"{path}:{n}")
-        out[gene] = cols[1].strip()
+        out[gene] = OutsideCall(dip or None, pheno or None, score or None)
     return out
 
 
-def outside_call(gene: str, diplotype: str) -> GeneCall:
+def outside_call(gene: str, diplotype: str | OutsideCall) -> GeneCall:
     """Wrap a diplotype from another caller (CYP2D6 from Aldy/StellarPGx, HLA typing) as a GeneCall."""
-    parts = diplotype.split("/")
+    oc = diplotype if isinstance(diplotype, OutsideCall) else OutsideCall(diplotype)
+    if oc.diplotype is None:
+        what = " / ".join(x for x in (oc.phenotype, oc.activity_score and f"activity score {oc.activity_score}") if x)
+        return GeneCall(
+            gene=gene, status="outside call", source="outside call", warnings=[f"outside call gives {what} only"]
+        )
+    parts = oc.diplotype.split("/")
     d = Diplotype(parts[0], parts[1] if len(parts) > 1 else None, 0, kind="outside")
     return GeneCall(gene=gene, status="outside call", diplotypes=[d], source="outside call")
 
 
+def _outside_phenotype(gene: str, oc: OutsideCall) -> Phenotype:
+    """Phenotype from an outside call that gives no diplotype (PharmCAT accepts these).
+
+    Genes CPIC keys by activity score (CYP2D6, CYP2C9, DPYD) use the score when given; otherwise the
+    phenotype is the lookup key, as PharmCAT does.
+    """
+    from theralab.precision.pgx.definitions import load_phenotype_tables
+
+    tab = load_phenotype_tables().get(gene.replace("-", "_"), {})
+    rows = list(tab.get("diplotypes", {}).values())
+    score_keyed = any(r[1] is not None and r[2] == r[1] for r in rows)
+    pheno = oc.phenotype or INDETERMINATE
+    if oc.activity_score is not None and score_keyed:
+        score = f"{float(oc.activity_score):.2f}".rstrip("0")
+        score = score + "0" if score.endswith(".") else score
+        if oc.phenotype is None:
+            by_score = {r[1]: r[0] for r in rows}
+            pheno = by_score.get(score, INDETERMINATE)
+        return Phenotype(gene, None, pheno, score, score, note="outside call (activity score)")
+    if score_keyed:
+        scores = {r[1] for r in rows if r[0] == oc.phenotype}
+        key = scores.pop() if len(scores) == 1 else INDETERMINATE
+        return Phenotype(gene, None, pheno, None if key == INDETERMINATE else key, key,
+                         note="outside call (phenotype only)"
+                         + ("" if key != INDETERMINATE else f": {gene} recommendations need an activity score"))
+    return Phenotype(gene, None, pheno, oc.activity_score, pheno, note="outside call (phenotype only)")
+
+
 def build_result(
-    sample: str, calls: dict[str, GeneCall], outside: dict[str, str] | None = None, medications: list[str] | None = None
+    sample: str,
+    calls: dict[str, GeneCall],
+    outside: dict[str, str] | dict[str, OutsideCall] | None = None,
+    medications: list[str] | None = None,
 ) -> PgxResult:
     """Phenotype the calls, merge outside calls, look recommendations up."""
     calls = dict(calls)
-    for gene, dip in (outside or {}).items():
+    given: dict[str, OutsideCall] = {
+        g: v if isinstance(v, OutsideCall) else OutsideCall(v) for g, v in (outside or {}).items()
+    }
+    for gene, oc in given.items():
+        new = outside_call(gene, oc)
         if gene in calls and calls[gene].called:
-            prev = calls[gene].diplotypes[0].name
-            oc = outside_call(gene, dip)
-            oc.warnings.append(f"outside call replaces the VCF call {prev}")
-            calls[gene] = oc
-        else:
-            calls[gene] = outside_call(gene, dip)
-    phenos = {g: phenotype_call(c) for g, c in calls.items()}
+            new.warnings.append(f"outside call replaces the VCF call {calls[gene].diplotypes[0].name}")
+        calls[gene] = new
+    phenos = {
+        g: _outside_phenotype(g, given[g]) if g in given and given[g].diplotype is None else phenotype_call(c)
+        for g, c in calls.items()
+    }
     recs = recommendations_for(phenos)
     meds = medication_review(medications, phenos) if medications else []
     return PgxResult(sample, calls, phenos, recs, meds)
@@ -144,16 +203,59 @@ def call_vcf(
     Args:
         build: ``auto`` (GRCh37 when the VCF header says so, else GRCh38), ``GRCh38`` or ``GRCh37``.
     """
+    with warnings.catch_warnings(record=True) as caught, CapturedStderr() as c_stderr:
+        warnings.simplefilter("always")
+        out = _call_vcf(path, sample, outside_calls, all_samples, medications, genes, build)
+    # library warnings (numpy, cyvcf2, pydantic) belong in the report a user reads, not on the terminal
+    seen = []
+    for w in caught:
+        text = f"{w.category.__name__}: {w.message}"
+        if text not in seen:
+            seen.append(text)
+    seen += [f"htslib: {line}" for line in c_stderr.lines]
+    for r in out:
+        r.warnings.extend(seen)
+    return out
+
+
+def _call_vcf(
+    path: str | Path,
+    sample: str | None,
+    outside_calls: str | Path | dict[str, str] | dict[str, OutsideCall] | None,
+    all_samples: bool,
+    medications: list[str] | None,
+    genes: tuple[str, ...],
+    build: str,
+) -> list[PgxResult]:
     is_table = Path(path).suffix.lower() in TABLE_SUFFIXES
     notes: list[str] = []
+    if not is_table and Path(path).is_file():
+        check_compressed(path)
     if build == "auto":
         build = "GRCh38"
-        if not is_table and Path(path).is_file() and detect_build(path) == "GRCh37":
+        declared = detect_build(path) if not is_table and Path(path).is_file() else None
+        if declared == "GRCh37":
             build = "GRCh37"
             notes.append(
                 "the VCF header declares GRCh37: called on GRCh37 coordinates of the same allele "
                 "definitions (PyPGx's per-variant positions); positions without a GRCh37 coordinate "
                 "are listed as missing"
+            )
+        elif declared is None and not is_table and Path(path).is_file():
+            guess, h38, h37 = build_from_variants(path, load_definitions(), load_definitions(build="GRCh37"))
+            if guess is None:
+                raise InputError(
+                    "the genome build cannot be determined: the header names none and no record sits on a "
+                    "defined pharmacogene position of GRCh38 or GRCh37",
+                    where=str(path),
+                    hint="pass --build GRCh38 or --build GRCh37, or add a ##reference/##contig header line; "
+                    "check that the VCF covers the pharmacogenes",
+                )
+            build = guess
+            notes.append(
+                f"the VCF header names no genome build; {guess} was detected from the variants "
+                f"({max(h38, h37)} records on {guess} pharmacogene positions against {min(h38, h37)} on the other "
+                "build). Pass --build to override."
             )
     defs = load_definitions(build=build)
     chosen = {g: defs[g] for g in genes}
@@ -181,6 +283,7 @@ TSV_COLUMNS = (
     "activity_score",
     "lookup_key",
     "missing_positions",
+    "not_excluded",
     "source",
 )
 
@@ -204,6 +307,7 @@ def to_tsv(results: list[PgxResult]) -> str:
                     p.activity_score or "",
                     p.lookup_key,
                     len(c.missing_positions),
+                    ";".join(c.not_excluded),
                     c.source,
                 ]
             )
@@ -219,7 +323,7 @@ td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top
 </head><body>
 <h1>Pharmacogenomic report</h1>
 <p>Sample <b>{{ r.sample }}</b>. Genotypes matched against CPIC/PharmVar allele definitions
-(GRCh38, version {{ kb }}); recommendations from CPIC guidelines (CC0).</p>
+(version {{ kb }}); recommendations from CPIC guidelines (CC0).</p>
 {% for w in r.warnings %}<p class="small">Warning: {{ w }}</p>{% endfor %}
 <h2>Actionable gene-drug pairs ({{ r.actionable|length }})</h2>
 {% if not r.actionable %}<p>No recommendation for this patient changes a drug choice or dose.</p>{% endif %}
@@ -237,10 +341,12 @@ Source: <a href="{{ rec.guideline_url }}">{{ rec.guideline }}</a>
 </section>{% endfor %}
 {% if r.medications %}<h2>Current medications</h2><table><tr><th>Drug</th><th>Guideline</th><th>Action needed</th></tr>
 {% for m in r.medications %}<tr><td>{{ m.drug }}</td><td>{{ "yes" if m.guideline else "no CPIC guideline" }}</td>
-<td>{{ "yes" if m.actionable else "no" }}</td></tr>{% endfor %}</table>{% endif %}
+<td>{{ m.status }}{% for a in m.advice %}<div class="small">{{ a }}</div>{% endfor %}</td></tr>{% endfor %}
+</table>{% endif %}
 <h2>Genes</h2><table><tr><th>Gene</th><th>Diplotype</th><th>Phenotype</th><th>Activity score</th><th>Evidence</th></tr>
 {% for g, c in r.calls.items() %}{% set p = r.phenotypes[g] %}
-<tr><td>{{ g }}</td><td>{{ c.diplotypes|map(attribute="name")|join(" or ") or c.status }}</td><td>{{ p.phenotype }}
+<tr><td>{{ g }}</td><td>{{ c.diplotypes|map(attribute="name")|join(" or ") or c.status }}
+{% if c.not_excluded %}<div class="small"><b>{{ c.not_excluded_text() }}</b></div>{% endif %}</td><td>{{ p.phenotype }}
 {% if p.note %}<div class="small">{{ p.note }}</div>{% endif %}</td><td>{{ p.activity_score or "" }}</td>
 <td><pre class="small">{{ c.explain() }}</pre></td></tr>{% endfor %}</table>
 <p class="small">Genes not called are "No Result", never assumed normal. Unphased data can leave several

@@ -33,20 +33,39 @@ def write_pdf(result: PgxResult, path: str | Path) -> Path:
                   "accredited laboratory before changing therapy.", small),
         Spacer(1, 4 * mm),
     ]
-    rows = [["Gene", "Diplotype", "Phenotype", "Activity"]]
+    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10, wordWrap="CJK")
+    head = cell.clone("head", fontName="Helvetica-Bold")
+
+    def par(text: str, style=cell) -> Paragraph:  # noqa: ANN001 - a ReportLab style
+        # Paragraph parses markup, so the text is escaped exactly once here; plain strings in a Table
+        # would print "&gt;" literally and never wrap (long diplotypes overprinted the next column)
+        return Paragraph(_esc(text), style)
+
+    rows = [[par(h, head) for h in ("Gene", "Diplotype", "Phenotype", "Activity")]]
     for gene in sorted(result.calls):
         pheno = result.phenotypes[gene]
         call = result.calls[gene]
-        dip = pheno.diplotype or ("not called" if not call.called else "")
-        rows.append([gene, _esc(dip), _esc(pheno.phenotype or ""),
-                     "" if pheno.activity_score is None else str(pheno.activity_score)])
-    table = Table(rows, colWidths=[28 * mm, 45 * mm, 75 * mm, 20 * mm], repeatRows=1)
+        dip = " or ".join(d.name for d in call.diplotypes) or ("not called" if not call.called else "")
+        extra = call.not_excluded_text()
+        rows.append([par(gene), par(dip + (f" ({extra})" if extra else "")), par(pheno.phenotype or ""),
+                     par("" if pheno.activity_score is None else str(pheno.activity_score))])
+    table = Table(rows, colWidths=[24 * mm, 70 * mm, 60 * mm, 18 * mm], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")),
                                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dee7")),
-                               ("FONTSIZE", (0, 0), (-1, -1), 8)]))
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [table, Spacer(1, 4 * mm)]
     actionable = result.actionable
     story.append(Paragraph(f"{len(actionable)} actionable recommendation(s) follow, one per page.", body))
+    if result.medications:
+        story.append(Paragraph("Current medications", styles["Heading2"]))
+        mrows = [[par(h, head) for h in ("Drug", "Status", "What to do")]]
+        for m in result.medications:
+            todo = [r["text"].split("\n")[0] for r in m["recommendations"] if r["actionable"]] + list(m["advice"])
+            mrows.append([par(m["drug"]), par(m["status"]), par(" ".join(todo))])
+        mt = Table(mrows, colWidths=[30 * mm, 35 * mm, 107 * mm], repeatRows=1)
+        mt.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d9dee7")),
+                                ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story += [mt, Spacer(1, 3 * mm)]
     for warning in result.warnings:
         story.append(Paragraph(f"Note: {_esc(warning)}", small))
     for rec in actionable:

@@ -39,7 +39,10 @@ _UNIT = (r"(?P<unit>%|percent|mg/dl|g/dl|g/l|mg/l|mmol/l|mmol/mol|µmol/l|umol/l
          r"µg|mcg|ug|g|kg/m2|kg/m²|kg|ml/min(?:/1\.73\s?m2|/1\.73\s?m²)?|ml|l|mmhg|mm hg|bpm|beats per minute|"
          r"cells/mm3|cells/mm³|cells/µl|cells/ul|cells/mcl|/mm3|/µl|/ul|/mcl|x\s?10\^?9/l|x\s?10\^?3/µl|"
          r"x\s?10\^?3/ul|x\s?10e9/l|iu/l|u/l|iu/ml|ng/ml|pg/ml|copies/ml|msec|ms|cm|mm|points?|years?|yrs?|"
-         r"months?|weeks?|days?|hours?|seconds?|minutes?)")
+         r"months?|weeks?|days?|hours?|seconds?|minutes?|"
+         # any other unit written with a slash (gm/day, mEq/L, g/24 h, cells/hpf, mIU/mL) or a common
+         # bare one: a value must never lose its unit ("urinary protein > 3.5 gm/day")
+         r"[a-zµμ]+(?:/[0-9]*\s?[a-zµμ0-9.²³^]+)+|/hpf|/hpf|meq|mosm|miu|mu|iu|units?|gm|mcg)")
 
 
 def to_number(token: str) -> float | None:
@@ -66,7 +69,7 @@ _CONSTRAINT_RE = re.compile(
     rf"(?P<hi>{_NUMX})"
     rf"|(?<![\w.,])(?P<lo2>{_NUM})\s*(?:{_UNIT_NC})?\s*(?:-|–|to)\s*(?P<hi2>{_NUM})(?![\d.])"
     rf"|(?:(?P<cmp>{_CMP_RE})\s*)?(?<![\w.,])(?P<val>{_NUMX}))"
-    rf"(?:{_REL}|\s*{_UNIT}(?![a-z]))?(?:\s+(?:of age|old))?"
+    rf"(?:{_REL}|\s*{_UNIT}(?![a-z/]))?(?:\s+(?:of age|old))?"
     rf"(?:\s*(?P<post>{'|'.join(p for p, _ in _POSTFIX)}))?",
     re.IGNORECASE,
 )

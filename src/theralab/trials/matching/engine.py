@@ -164,16 +164,24 @@ def _status(pid: str, st: State) -> Status:
     return "met" if pid in st.t else "not_met" if pid in st.f else "unknown"
 
 
-def _alive(session: Session, at: datetime, ids: list[str] | None) -> tuple[set[str], set[str]]:
+def _alive(session: Session, at: datetime, ids: list[str] | None) -> tuple[set[str], set[str], set[str]]:
+    """(alive, deceased, not yet born) at ``at``: a cohort is the patients alive *and born* at its index date.
+
+    A patient born after the date is in neither the cohort nor the deceased count (a funnel at a past
+    date must not count people who did not exist yet).
+    """
     p = store.PatientRow
-    q = select(p.id, p.deceased, p.deceased_at)
+    q = select(p.id, p.deceased, p.deceased_at, p.birth_date)
     if ids is not None:
         q = q.where(p.id.in_(ids))
-    alive, dead = set(), set()
-    for pid, deceased, when in session.execute(q):
+    alive, dead, unborn = set(), set(), set()
+    for pid, deceased, when, born in session.execute(q):
+        if born is not None and born > at.date():
+            unborn.add(pid)
+            continue
         gone = (when is not None and when <= at) or (deceased and when is None)
         (dead if gone else alive).add(pid)
-    return alive, dead
+    return alive, dead, unborn
 
 
 def _with_data(session: Session, universe: set[str], ids: list[str] | None) -> tuple[set[str], set[str]]:
@@ -205,6 +213,7 @@ class CohortEvaluation:
     universe: set[str]
     deceased: set[str]
     states: dict[str, State]
+    not_yet_born: set[str] = field(default_factory=set)
 
     def active_plans(self) -> list[CriterionPlan]:
         """Plans that count (headers skipped)."""
@@ -244,6 +253,7 @@ class CohortEvaluation:
         eligible = remaining - unknown_any
         return {"trial_id": self.trial_id, "version": self.version, "at": self.at.isoformat(),
                 "patients": len(self.universe) + len(self.deceased), "deceased": len(self.deceased),
+                "not_yet_born": len(self.not_yet_born),
                 "start": len(self.universe), "steps": steps, "eligible": len(eligible),
                 "not_enough_information": len(remaining - eligible),
                 "ineligible": len(self.universe) - len(remaining)}
@@ -288,14 +298,15 @@ def evaluate_cohort(session: Session, criteria: Criteria, *, at: date | datetime
     """
     when = as_datetime(at)
     plans = plan(criteria)
-    universe, dead = _alive(session, when, patient_ids)
+    universe, dead, unborn = _alive(session, when, patient_ids)
     has_data, has_family = _with_data(session, universe, patient_ids)
     ctx = AtomContext(session, when, universe, has_data, has_family)
     states: dict[str, State] = {}
     for p in plans:
         atom_states = {aid: eval_atom(a, ctx) for aid, a in p.atoms.items()}
         states[p.criterion.id] = kleene(p.expr, atom_states, universe)
-    return CohortEvaluation(trial_id or criteria.trial_id, version, when.date(), plans, universe, dead, states)
+    return CohortEvaluation(trial_id or criteria.trial_id, version, when.date(), plans, universe, dead, states,
+                            not_yet_born=unborn)
 
 
 def explain_patient(session: Session, criteria: Criteria, patient_id: str, *, at: date | datetime | None = None,
@@ -320,9 +331,9 @@ def explain_patient(session: Session, criteria: Criteria, patient_id: str, *, at
                             hint="import FHIR with 'theralab ehr import' or list patients with 'theralab ehr patients'")
     when = as_datetime(at)
     plans = plan(criteria)
-    universe, dead = _alive(session, when, [patient_id])
-    if dead:
-        universe = {patient_id}  # explain anyway; eligibility says deceased below
+    universe, dead, unborn = _alive(session, when, [patient_id])
+    if dead or unborn:
+        universe = {patient_id}  # explain anyway; eligibility says deceased / not yet born below
     has_data, has_family = _with_data(session, universe, [patient_id])
     ctx = AtomContext(session, when, universe, has_data, has_family, patient_id=patient_id, use_notes=notes)
     results: list[CriterionResult] = []
@@ -343,7 +354,11 @@ def explain_patient(session: Session, criteria: Criteria, patient_id: str, *, at
     a = sum(r.outcome == "pass" for r in results)
     b = sum(r.outcome == "fail" for r in results)
     c = sum(r.outcome == "unknown" for r in results)
-    elig: Eligibility = "ineligible" if b or dead else "unknown" if c else "eligible"
+    elig: Eligibility = "ineligible" if b or dead or unborn else "unknown" if c else "eligible"
+    if unborn:
+        results.insert(0, CriterionResult(criterion_id="born", kind="inclusion", text="Born at the evaluation date",
+                                          status="not_met", outcome="fail",
+                                          reason=f"the record says the patient was born after {when.date()}"))
     if dead:
         results.insert(0, CriterionResult(criterion_id="alive", kind="inclusion", text="Alive at the evaluation date",
                                           status="not_met", outcome="fail", reason="the record says the patient died"))
