@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from theralab import __version__
 from theralab.api.schemas import ERROR_RESPONSES, HealthOut
 from theralab.errors import TheralabError
+from theralab.privacy.deps import audit_refusal
 
 log = logging.getLogger(__name__)
 
@@ -49,29 +50,6 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
            monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome, precision]
-
-
-def audit_refusal(request: Request, status: int) -> None:
-    """Audit a refused request: who (when known), which route, the patient id in it, from where."""
-    from theralab.privacy import audit
-
-    principal = getattr(request.state, "principal", None)
-    template = getattr(request.scope.get("route"), "path", None) or request.url.path
-    if request.url.path.startswith("/v1/") and not template.startswith("/v1/"):
-        template = "/v1" + template  # the route object of an included router may omit the mount prefix
-    try:
-        audit.record(
-            principal.username if principal else "anonymous",
-            f"{request.method} {template}",
-            resource_type="Route",
-            resource_id=request.url.path,
-            patient_id=str(request.path_params.get("patient_id", "")),
-            outcome="denied",
-            channel=principal.channel if principal else ("web" if request.cookies.get("theralab_token") else "api"),
-            source=request.client.host if request.client else "",
-        )
-    except Exception as exc:  # noqa: BLE001 - an audit failure must not turn a 401 into a 500
-        log.error("could not audit a refused request: %s", exc)
 
 
 def _error_handlers(app: FastAPI) -> None:

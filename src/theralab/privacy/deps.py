@@ -12,6 +12,7 @@ caller (when known) and the network address; see :func:`theralab.api.app._error_
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -110,3 +111,26 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
         return user
 
     return _check
+
+
+def audit_refusal(request: Request, status: int) -> None:
+    """Audit a refused request: who (when known), which route, the patient id in it, from where."""
+    from theralab.privacy import audit
+
+    principal = getattr(request.state, "principal", None)
+    template = getattr(request.scope.get("route"), "path", None) or request.url.path
+    if request.url.path.startswith("/v1/") and not template.startswith("/v1/"):
+        template = "/v1" + template  # the route object of an included router may omit the mount prefix
+    try:
+        audit.record(
+            principal.username if principal else "anonymous",
+            f"{request.method} {template}",
+            resource_type="Route",
+            resource_id=request.url.path,
+            patient_id=str(request.path_params.get("patient_id", "")),
+            outcome="denied",
+            channel=principal.channel if principal else ("web" if request.cookies.get("theralab_token") else "api"),
+            source=request.client.host if request.client else "",
+        )
+    except Exception as exc:  # noqa: BLE001 - an audit failure must not turn a 401 into a 500
+        logging.getLogger(__name__).error("could not audit a refused request: %s", exc)

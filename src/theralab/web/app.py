@@ -72,7 +72,7 @@ def mount_web(app: FastAPI) -> None:
         if request.url.path.startswith("/v1"):
             return await api_handler(request, exc)
         if request.cookies.get("theralab_token"):  # a refused credential (expired or forged), not a first visit
-            from theralab.api.app import audit_refusal
+            from theralab.privacy.deps import audit_refusal
 
             audit_refusal(request, 403 if isinstance(exc, PasswordChangeRequired) else 401)
         if isinstance(exc, PasswordChangeRequired):

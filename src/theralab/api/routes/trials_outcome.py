@@ -16,27 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from theralab.errors import InputError
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 from theralab.trials.outcome.insight import WhatIfEdit
+from theralab.trials.outcome.predictor import load_registered_model as load_named_model  # noqa: E402
 from theralab.trials.outcome.schemas import TrialRecord
 
 router = APIRouter(prefix="/trials/outcome", tags=["trials"])
 Trialist = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
-_MODELS: dict[tuple[str, float], Any] = {}
-
-
-def load_named_model(name: str) -> Any:
-    """A registered outcome model by name (one load per model version per process)."""
-    from theralab.models.registry import find_model
-    from theralab.trials.outcome.predictor import load_model
-
-    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
-        raise InputError("give a registered model name, not a path", where="model",
-                         hint="GET /v1/trials/outcome/models lists them")
-    path = find_model(name)
-    key = (str(path), (path / "model.json").stat().st_mtime)
-    if key not in _MODELS:
-        _MODELS.clear()
-        _MODELS[key] = load_model(path)
-    return _MODELS[key]
 
 
 class ModelInfo(BaseModel):

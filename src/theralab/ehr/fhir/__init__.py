@@ -16,14 +16,26 @@ from theralab.ehr.fhir.ingest import (
     import_text,
     upsert,
 )
+from theralab.ehr.fhir.read import (
+    Origin,
+    bundle_entries,
+    fhir_files,
+    iter_file,
+    iter_json_text,
+)
 
 __all__ = [
     "ImportIssue",
     "ImportReport",
     "Ingester",
+    "Origin",
+    "bundle_entries",
     "export_patient",
+    "fhir_files",
     "import_path",
     "import_resources",
     "import_text",
+    "iter_file",
+    "iter_json_text",
     "upsert",
 ]

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from theralab.monitoring.ecg.analysis import (
     BEAT_SYMBOLS,
+    MIN_RHYTHM_S,
+    WHOLE_RECORD_MAX_S,
     ECGAnalysis,
     ECGRecord,
     WindowQuality,
     analyze,
+    check_signal_files,
     hrv_frequency,
     hrv_time,
     nn_intervals,
@@ -18,6 +21,8 @@ from theralab.monitoring.ecg.analysis import (
     read_ecg,
     read_wfdb,
     record_from_frame,
+    rhythm_segments,
+    rhythm_summary,
     signal_quality,
 )
 
@@ -25,8 +30,11 @@ __all__ = [
     "BEAT_SYMBOLS",
     "ECGAnalysis",
     "ECGRecord",
+    "MIN_RHYTHM_S",
+    "WHOLE_RECORD_MAX_S",
     "WindowQuality",
     "analyze",
+    "check_signal_files",
     "hrv_frequency",
     "hrv_time",
     "nn_intervals",
@@ -34,5 +42,7 @@ __all__ = [
     "read_ecg",
     "read_wfdb",
     "record_from_frame",
+    "rhythm_segments",
+    "rhythm_summary",
     "signal_quality",
 ]

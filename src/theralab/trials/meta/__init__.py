@@ -1,13 +1,16 @@
 """Meta-analysis: effect sizes, fixed and random effects, heterogeneity, bias tests, plots.
 
-Modules: :mod:`.effects`, :mod:`.model`, :mod:`.plots`.
+Modules: :mod:`.effects`, :mod:`.model`, :mod:`.plots`, :mod:`.inputs` (study tables).
 """
 
 from __future__ import annotations
 
 from theralab.trials.meta.inputs import (
     ALL_METHODS,
+    LABEL_COLUMNS,
+    MEASURE_COLUMNS,
     MEASURES,
+    POOLED_2X2_METHODS,
     MetaAnalysis,
     analyse_table,
     effects_from_table,
@@ -36,18 +39,20 @@ from theralab.trials.meta.model import (
 
 __all__ = [
     "ALL_METHODS",
-    "MEASURES",
-    "MetaAnalysis",
-    "analyse_table",
-    "effects_from_table",
-    "study_labels",
     "EffectSizes",
     "EggerResult",
+    "LABEL_COLUMNS",
+    "MEASURES",
     "MEASURES_2X2",
+    "MEASURE_COLUMNS",
     "METHODS",
+    "MetaAnalysis",
     "MetaResult",
+    "POOLED_2X2_METHODS",
     "PooledFixed",
+    "analyse_table",
     "effects_2x2",
+    "effects_from_table",
     "effects_hr",
     "effects_means",
     "egger_test",
@@ -58,5 +63,6 @@ __all__ = [
     "meta_analysis",
     "peto",
     "rma",
+    "study_labels",
     "subgroup_analysis",
 ]

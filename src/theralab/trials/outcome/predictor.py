@@ -195,3 +195,24 @@ def resolve_model(name_or_dir: str) -> OutcomeModel:
     from theralab.models.base import resolve_model_dir
 
     return load_model(resolve_model_dir(name_or_dir))
+
+
+_LOADED: dict[tuple[str, float], OutcomeModel] = {}
+
+
+def load_registered_model(name: str) -> OutcomeModel:
+    """A registered outcome model by name, loaded once per model version per process (API and web).
+
+    Only a registered name is accepted, never a path: the surfaces pass user input straight here.
+    """
+    from theralab.models.registry import find_model
+
+    if not name or any(ch in name for ch in "/\\") or name.startswith("."):
+        raise InputError("give a registered model name, not a path", where="model",
+                         hint="GET /v1/trials/outcome/models lists them")
+    path = find_model(name)
+    key = (str(path), (path / "model.json").stat().st_mtime)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_model(path)
+    return _LOADED[key]

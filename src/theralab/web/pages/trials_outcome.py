@@ -64,9 +64,9 @@ def outcome_page(request: Request, user: WebUser) -> HTMLResponse:
 @router.post(BASE, response_class=HTMLResponse)
 def outcome_submit(request: Request, user: WebUser, model: str = Form(""), protocol: str = Form(...),
                    feasibility: bool = Form(False)) -> HTMLResponse:
-    from theralab.api.routes.trials_outcome import load_named_model
     from theralab.runtime.db import session_scope
     from theralab.trials.outcome import explain_protocol, parse_protocol
+    from theralab.trials.outcome.predictor import load_registered_model as load_named_model
 
     ctx: dict[str, Any] = {"models": _models(), "model": model, "protocol": protocol, "res": None}
     try:
