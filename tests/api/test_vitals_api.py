@@ -48,3 +48,57 @@ def test_device_registration_ingest_read_and_alert_inbox(api):
     history = api.get(f"/v1/alerts/{alert_id}/history", headers=doc).json()
     assert [h["action"] for h in history] == ["raised", "acknowledged"]
     assert api.post("/v1/alerts/999/acknowledge", json={}, headers=doc).status_code == 404
+
+
+def _device(api, device_id="w-1", patient_id="p-1"):
+    created = api.post("/v1/devices", json={"device_id": device_id, "patient_id": patient_id},
+                       headers=api.login("doc"))
+    assert created.status_code == 201, created.text
+    return {"X-Device-Id": device_id, "X-Device-Token": created.json()["token"]}
+
+
+def test_malformed_payloads_give_422_and_are_quarantined_never_500(api):
+    from sqlalchemy import select
+
+    from theralab.monitoring.store import QuarantinedReading
+    from theralab.runtime.db import session_scope
+
+    dev = _device(api)
+    at = _at(-1)
+    obs = {"resourceType": "Observation", "effectiveDateTime": at,
+           "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+           "valueQuantity": {"value": 80, "code": "/min"}}
+    poison = [{"readings": 5}, {**obs, "code": "8867-4"}, {"resourceType": "Bundle", "entry": [5]},
+              {**obs, "valueQuantity": 80}, {"readings": [{"code": "8867-4", "value": True, "at": at}]},
+              [5], 5, "text", {"resourceType": "Patient"}]
+    for body in poison:
+        response = api.post("/v1/observations", json=body, headers=dev)
+        assert response.status_code == 422, (body, response.status_code, response.text)
+        assert response.json()["where"]
+    assert api.post("/v1/observations", json={**obs}, headers=dev).json()["accepted"] == 1
+    with session_scope() as session:
+        reasons = [q.reason for q in session.scalars(select(QuarantinedReading))]
+    assert len(reasons) == len(poison) and all(r.startswith("malformed payload") for r in reasons)
+
+
+def test_http_ingest_fuzzed_payloads_are_never_a_server_error(api):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    dev = _device(api)
+    leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
+    json_values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3)
+                               | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=10)
+    near_miss = st.fixed_dictionaries({"readings": json_values | st.lists(
+        st.fixed_dictionaries({"code": st.just("8867-4") | json_values, "value": json_values,
+                               "at": st.just(_at(-1)) | json_values}), max_size=2)})
+    fhir = st.fixed_dictionaries({"resourceType": st.sampled_from(["Observation", "Bundle"]),
+                                  "code": json_values, "valueQuantity": json_values, "entry": json_values})
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(json_values | near_miss | fhir)
+    def check(body):
+        response = api.post("/v1/observations", json=body, headers=dev)
+        assert response.status_code in (200, 422), response.text
+
+    check()

@@ -7,6 +7,7 @@ role and is audited.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -16,7 +17,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from theralab.api.deps import Principal, SessionDep, require_roles
-from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
+from theralab.errors import InputError
+from theralab.monitoring.streams import (
+    Ingestor,
+    authenticate_device,
+    parse_payload,
+    quarantine,
+    readings_frame,
+    register_device,
+)
+from theralab.runtime.db import session_scope
 
 router = APIRouter(tags=["monitoring streams"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
@@ -54,7 +64,13 @@ def post_observations(
     """Ingest one message or batch from a device. Returns what was stored, deduplicated, quarantined."""
     device = authenticate_device(session, x_device_id, x_device_token)
     session.expunge(device)
-    readings = parse_payload(payload, x_device_id)
+    try:
+        readings = parse_payload(payload, x_device_id)
+    except InputError as exc:  # the whole message breaks its schema: keep it with why, answer 422
+        with session_scope() as qsession:
+            quarantine(qsession, device_id=device.id, raw=json.dumps(payload, default=str)[:500],
+                       reason=f"malformed payload: {exc.message}", source="http")
+        raise
     report = get_ingestor().ingest(readings, device=device, source="http")
     body = report.to_dict()
     if readings and report.accepted == 0 and all("flood" in q["reason"] for q in report.quarantined):
