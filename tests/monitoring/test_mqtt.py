@@ -257,3 +257,49 @@ def test_a_message_received_by_a_process_that_dies_is_redelivered(tl_env):
         cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=root, clean_session=True)
         cleaner.connect(*BROKER)  # forget the persistent session on the shared broker
         cleaner.disconnect()
+
+
+def test_mqtt_fuzzed_messages_are_each_stored_or_quarantined(tl_env):
+    """Hypothesis-generated messages through the broker: every one acknowledged, the worker never dies."""
+    import paho.mqtt.client as mqtt
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from theralab.monitoring.mqtt import MqttIngestService
+
+    with session_scope() as session:
+        token = register_device(session, "bed-11", "p-11")
+    root = f"theralab-test-{time.time_ns()}"
+    service = MqttIngestService(*BROKER, topic=f"{root}/+/observations", client_id=root, clean_session=True).start()
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    publisher.connect(*BROKER)
+    publisher.loop_start()
+    at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
+    json_values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3)
+                               | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=10)
+    readings = st.lists(st.fixed_dictionaries({"code": st.sampled_from(["8867-4", "2708-6"]) | json_values,
+                                               "value": st.integers(0, 300) | json_values,
+                                               "at": st.just(at) | json_values}), max_size=3)
+    bodies = st.fixed_dictionaries({"token": st.just(token) | json_values, "readings": readings | json_values})
+    sent = []
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(bodies.map(json.dumps) | json_values.map(json.dumps) | st.binary(max_size=20))
+    def check(body):
+        sent.append(body)
+        publisher.publish(f"{root}/bed-11/observations", body, qos=1).wait_for_publish()
+        assert _wait(lambda: service.stats.acked >= len(sent), timeout=10)
+        assert service.worker_alive
+
+    try:
+        check()
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+        service.stop()
+    stats = service.stats
+    assert stats.messages == len(sent) and stats.stored + stats.rejected == len(sent)
+    with session_scope() as session:
+        assert len(session.scalars(select(QuarantinedReading.id)
+                                   .where(QuarantinedReading.source == "mqtt")).all()) >= stats.rejected
