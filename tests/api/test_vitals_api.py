@@ -40,7 +40,7 @@ def test_device_registration_ingest_read_and_alert_inbox(api):
     assert [r["value"] for r in series] == [112.0]
     assert api.get("/v1/observations", params={"patient_id": "p-9"}, headers=api.login("pat")).status_code == 403
 
-    inbox = api.get("/v1/alerts", params={"subject": "p-9"}, headers=doc).json()
+    inbox = api.get("/v1/alerts", params={"subject": "p-9"}, headers=doc).json()["items"]
     assert len(inbox) == 1 and inbox[0]["severity"] == "high"
     alert_id = inbox[0]["id"]
     acked = api.post(f"/v1/alerts/{alert_id}/acknowledge", json={"note": "on my way"}, headers=doc).json()
@@ -102,3 +102,46 @@ def test_http_ingest_fuzzed_payloads_are_never_a_server_error(api):
         assert response.status_code in (200, 422), response.text
 
     check()
+
+
+def _vitals(at: str, rr, spo2, sbp, hr, temp) -> dict:
+    rows = [("9279-1", rr, "/min"), ("2708-6", spo2, "%"), ("8480-6", sbp, "mm[Hg]"), ("8867-4", hr, "/min"),
+            ("8310-5", temp, "Cel")]
+    return {"readings": [{"code": c, "value": v, "unit": u, "at": at} for c, v, u in rows if v is not None]}
+
+
+def test_a_resolved_alert_does_not_hide_a_later_emergency(api):
+    doc = api.login("doc")
+    dev = _device(api, "w-2", "p-2")
+    low = api.post("/v1/observations", json=_vitals(_at(-30), 26, 97, 120, 80, 37.0), headers=dev).json()
+    assert low["scores"][0]["total"] == 3 and low["alerts"][0]["severity"] == "low"
+    low_id = low["alerts"][0]["id"]
+    assert api.post(f"/v1/alerts/{low_id}/resolve", json={"note": "settled"}, headers=doc).status_code == 200
+    # NEWS2 13 ten minutes later, inside the 60-minute suppression window
+    worse = api.post("/v1/observations", json=_vitals(_at(-20), 26, 90, 88, 135, 38.5), headers=dev).json()
+    assert worse["scores"][0]["total"] == 13
+    assert worse["alerts"][0]["announced"] == "raised" and worse["alerts"][0]["id"] != low_id
+    open_now = api.get("/v1/alerts", params={"subject": "p-2", "open_only": True}, headers=doc).json()
+    assert [(a["severity"], a["status"]) for a in open_now["items"]] == [("high", "open")]
+    old = [h["action"] for h in api.get(f"/v1/alerts/{low_id}/history", headers=doc).json()]
+    assert old == ["raised", "resolved", "superseded"]
+
+
+def test_acknowledged_then_worse_reopens_and_escalating_while_open_is_recorded(api):
+    doc = api.login("doc")
+    dev = _device(api, "w-3", "p-3")
+    first = api.post("/v1/observations", json=_vitals(_at(-30), 26, 97, 120, 80, 37.0), headers=dev).json()
+    alert_id = first["alerts"][0]["id"]
+    api.post(f"/v1/alerts/{alert_id}/acknowledge", json={}, headers=doc)
+    medium = api.post("/v1/observations", json=_vitals(_at(-25), 22, 95, 120, 95, 37.0), headers=dev).json()
+    # RR 22 (2) + SpO2 95 (1) + HR 95 (1) = 4 with no single 3: below the acknowledged low -> folded
+    assert medium["scores"][0]["total"] == 4 and medium["alerts"] == []
+    worse = api.post("/v1/observations", json=_vitals(_at(-20), 22, 93, 120, 95, 37.0), headers=dev).json()
+    assert worse["scores"][0]["total"] == 5  # medium band: worse than what was acknowledged
+    assert worse["alerts"][0] == {**worse["alerts"][0], "id": alert_id, "announced": "reopened", "status": "open"}
+    high = api.post("/v1/observations", json=_vitals(_at(-10), 26, 90, 88, 135, 38.5), headers=dev).json()
+    assert high["alerts"][0]["announced"] == "severity_raised" and high["alerts"][0]["severity"] == "high"
+    actions = [h["action"] for h in api.get(f"/v1/alerts/{alert_id}/history", headers=doc).json()]
+    assert actions == ["raised", "acknowledged", "reopened", "severity_raised"]
+    board = api.get("/v1/alerts", params={"status": "open", "severity": ">=high"}, headers=doc).json()
+    assert board["total"] == 1 and board["items"][0]["id"] == alert_id

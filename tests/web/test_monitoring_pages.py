@@ -25,10 +25,10 @@ def test_ward_timeline_and_acknowledge(api):
     assert ">14<" in page and "Acknowledge" in page
     timeline = api.get("/monitoring/patients/p-sick").text
     assert "/static-vendor/plotly.min.js" in timeline and '"heart_rate"' in timeline and '"news2"' in timeline
-    alert_id = api.get("/v1/alerts", headers=doc).json()[0]["id"]
+    alert_id = api.get("/v1/alerts", headers=doc).json()["items"][0]["id"]
     done = api.post(f"/monitoring/alerts/{alert_id}/acknowledge", data={"next": "/monitoring"}, follow_redirects=False)
     assert done.status_code == 303
-    assert api.get("/v1/alerts", headers=doc).json()[0]["status"] == "acknowledged"
+    assert api.get("/v1/alerts", headers=doc).json()["items"][0]["status"] == "acknowledged"
 
     api.cookies.clear()
     _login(api, "pat")

@@ -52,5 +52,8 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime,
                       "vitals": vitals},
             dedup_key=f"monitoring:news2:{patient_id}", now=now,
         )
-        alerts.append({"id": alert.id, "new": is_new, "severity": alert.severity, "title": alert.title})
+        announced = [a["action"] for a in session.info.get("alert_announcements", [])
+                     if a["alert"]["id"] == alert.id]
+        alerts.append({"id": alert.id, "new": is_new, "severity": alert.severity, "status": alert.status,
+                       "title": alert.title, "announced": announced[-1] if announced else None})
     return [score], alerts
