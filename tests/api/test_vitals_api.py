@@ -86,7 +86,8 @@ def test_http_ingest_fuzzed_payloads_are_never_a_server_error(api):
     from hypothesis import strategies as st
 
     dev = _device(api)
-    leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
+    leaves = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+              | st.text(max_size=6))  # what a JSON client can send
     json_values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3)
                                | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=10)
     near_miss = st.fixed_dictionaries({"readings": json_values | st.lists(
@@ -145,3 +146,18 @@ def test_acknowledged_then_worse_reopens_and_escalating_while_open_is_recorded(a
     assert actions == ["raised", "acknowledged", "reopened", "severity_raised"]
     board = api.get("/v1/alerts", params={"status": "open", "severity": ">=high"}, headers=doc).json()
     assert board["total"] == 1 and board["items"][0]["id"] == alert_id
+
+
+def test_news2_history_over_the_api_shows_the_partial_then_the_complete_score(api):
+    doc = api.login("doc")
+    dev = _device(api, "w-4", "p-4")
+    at = _at(-40)
+    api.post("/v1/observations", json=_vitals(_at(-50), 16, 97, 120, 70, 37.0), headers=dev)
+    api.post("/v1/observations", json=_vitals(at, 26, None, None, None, None), headers=dev)
+    api.post("/v1/observations", json=_vitals(at, None, 90, 88, 135, 38.5), headers=dev)
+    series = api.get("/v1/observations", params={"patient_id": "p-4", "code": "1104051000000101"}, headers=doc)
+    assert [r["value"] for r in series.json()] == [0.0, 13.0]
+    history = api.get("/v1/observations/news2-history", params={"patient_id": "p-4"}, headers=doc).json()
+    assert [(h["value"], h["previous"]) for h in history] == [(0.0, None), (3.0, None), (13.0, 3.0)]
+    assert api.get("/v1/observations/news2-history", params={"patient_id": "p-4"},
+                   headers=api.login("pat")).status_code == 403

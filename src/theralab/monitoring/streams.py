@@ -45,6 +45,8 @@ from theralab.monitoring.vitals import BP_PANEL, NAME_TO_CODE, NEWS2_CODE, VITAL
 from theralab.runtime.db import session_scope, utcnow
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+NEWS2_CODES = {code for code, vital in VITALS.items()
+               if vital.name in ("respiratory_rate", "spo2", "systolic_bp", "heart_rate", "temperature")}
 MAX_AGE = timedelta(days=400)
 
 
@@ -237,7 +239,8 @@ class Ingestor:
             report.duplicates += len(good) - inserted
             report.accepted = inserted
             if inserted and self.score:
-                self._score(session, device.patient_id, now, report)
+                times = sorted({row["at"] for row in good.values() if row["code"] in NEWS2_CODES})
+                self._score(session, device.patient_id, now, report, times)
         with self._lock:
             self.counters["accepted"] += report.accepted
             self.counters["duplicates"] += report.duplicates
@@ -260,11 +263,14 @@ class Ingestor:
             raise ValueError(f"timestamp {reading.at.isoformat()} is more than {MAX_AGE.days} days old")
         return normalise_reading(reading.code, reading.value, reading.unit)
 
-    def _score(self, session: Session, patient_id: str, now: datetime, report: IngestReport) -> None:
+    def _score(self, session: Session, patient_id: str, now: datetime, report: IngestReport,
+               times: list[datetime]) -> None:
         from theralab.monitoring.rules import evaluate_patient
 
+        if not times:
+            return
         session.flush()
-        scores, alerts = evaluate_patient(session, patient_id, now)
+        scores, alerts = evaluate_patient(session, patient_id, now, times=times)
         report.scores.extend(scores)
         report.alerts.extend(alerts)
 

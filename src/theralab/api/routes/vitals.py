@@ -88,6 +88,17 @@ def get_observations(
     return readings_frame(session, patient_id, code, start, end)
 
 
+@router.get("/observations/news2-history")
+def news2_history(
+    patient_id: str, user: Clinical, session: SessionDep, start: datetime | None = None, end: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every value each streamed NEWS2 time point took, with when it was computed (what was known when)."""
+    from theralab.monitoring.rules import score_history
+
+    user.audit("observations.news2_history", "Patient", patient_id)
+    return score_history(session, patient_id, start, end)
+
+
 @router.get("/ingest/stats")
 def ingest_stats(user: Clinical) -> dict[str, int]:
     """Counters of this server's ingestor: accepted, duplicates, quarantined."""
