@@ -9,8 +9,20 @@ def _at(minutes: float) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
 
+def _patients(*ids: str) -> None:
+    """Patients exist before devices attach to them."""
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
 def test_device_registration_ingest_read_and_alert_inbox(api):
     doc = api.login("doc")
+    missing = api.post("/v1/devices", json={"device_id": "w-9", "patient_id": "p-9"}, headers=doc)
+    assert missing.status_code == 422 and missing.json()["where"] == "patient_id"  # no such patient yet
+    _patients("p-9")
     created = api.post("/v1/devices", json={"device_id": "w-9", "patient_id": "p-9"}, headers=doc)
     assert created.status_code == 201
     dev = {"X-Device-Id": "w-9", "X-Device-Token": created.json()["token"]}
@@ -51,6 +63,7 @@ def test_device_registration_ingest_read_and_alert_inbox(api):
 
 
 def _device(api, device_id="w-1", patient_id="p-1"):
+    _patients(patient_id)
     created = api.post("/v1/devices", json={"device_id": device_id, "patient_id": patient_id},
                        headers=api.login("doc"))
     assert created.status_code == 201, created.text

@@ -29,6 +29,15 @@ def _broker_up() -> bool:
 pytestmark = pytest.mark.skipif(not _broker_up(), reason="no MQTT broker (Mosquitto) at 127.0.0.1:1883")
 
 
+def _patients(*ids: str) -> None:
+    """Patients exist before devices attach to them."""
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
 def _wait(predicate, timeout=20.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -42,6 +51,8 @@ def test_publish_ingest_score_alert_via_mosquitto(tl_env):
     import paho.mqtt.client as mqtt
 
     from theralab.monitoring.mqtt import MqttIngestService
+
+    _patients("p-7")
 
     with session_scope() as session:
         token = register_device(session, "bed-7", "p-7")
@@ -127,6 +138,8 @@ def test_malformed_messages_never_stop_mqtt_ingest(tl_env):
 
     from theralab.monitoring.mqtt import MqttIngestService
 
+    _patients("p-8")
+
     with session_scope() as session:
         token = register_device(session, "bed-8", "p-8")
     root = f"theralab-test-{time.time_ns()}"
@@ -166,6 +179,8 @@ def test_database_failure_restarts_the_worker_and_loses_nothing(tl_env):
     from sqlalchemy.exc import OperationalError
 
     from theralab.monitoring.mqtt import MqttIngestService
+
+    _patients("p-9")
 
     with session_scope() as session:
         token = register_device(session, "bed-9", "p-9")
@@ -226,6 +241,8 @@ def test_a_message_received_by_a_process_that_dies_is_redelivered(tl_env):
 
     from theralab.monitoring.mqtt import MqttIngestService
 
+    _patients("p-10")
+
     with session_scope() as session:
         token = register_device(session, "bed-10", "p-10")
     root = f"theralab-test-{time.time_ns()}"
@@ -267,6 +284,8 @@ def test_mqtt_fuzzed_messages_are_each_stored_or_quarantined(tl_env):
 
     from theralab.monitoring.mqtt import MqttIngestService
 
+    _patients("p-11")
+
     with session_scope() as session:
         token = register_device(session, "bed-11", "p-11")
     root = f"theralab-test-{time.time_ns()}"
@@ -303,3 +322,33 @@ def test_mqtt_fuzzed_messages_are_each_stored_or_quarantined(tl_env):
     with session_scope() as session:
         assert len(session.scalars(select(QuarantinedReading.id)
                                    .where(QuarantinedReading.source == "mqtt")).all()) >= stats.rejected
+
+
+def test_ingest_stats_cover_mqtt_and_http(api):
+    """Issue 20 finding 7: /v1/ingest/stats left out MQTT (it runs in another process)."""
+    import paho.mqtt.client as mqtt
+
+    from theralab.monitoring.mqtt import MqttIngestService
+
+    _patients("p-12")
+    with session_scope() as session:
+        token = register_device(session, "bed-12", "p-12")
+    root = f"theralab-test-{time.time_ns()}"
+    service = MqttIngestService(*BROKER, topic=f"{root}/+/observations", client_id=root, clean_session=True).start()
+    at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    try:
+        publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        publisher.connect(*BROKER)
+        publisher.loop_start()
+        for body in [json.dumps({"token": token, "readings": _readings(at, hr=72, rr=14)}), "{oops"]:
+            publisher.publish(f"{root}/bed-12/observations", body, qos=1).wait_for_publish()
+        publisher.loop_stop()
+        publisher.disconnect()
+        assert _wait(lambda: service.stats.acked >= 2)
+    finally:
+        service.stop()
+    dev = {"X-Device-Id": "bed-12", "X-Device-Token": token}
+    api.post("/v1/observations", json={"readings": _readings(at.replace(":00.", ":01."), spo2=97)}, headers=dev)
+    stats = api.get("/v1/ingest/stats", headers=api.login("doc")).json()
+    assert stats["by_source"]["mqtt"] == {"stored": 2, "quarantined": 1}
+    assert stats["by_source"]["http"] == {"stored": 1, "quarantined": 0}

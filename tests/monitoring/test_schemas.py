@@ -93,10 +93,20 @@ def test_envelope_token_must_be_a_string():
     assert split_envelope({"token": "t", "readings": []}) == ("t", {"readings": []})
 
 
+def _patients(*ids: str) -> None:
+    """Patients exist before devices attach to them."""
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
 @pytest.fixture
 def device(tl_env_any_db):
     from theralab.runtime.db import session_scope
 
+    _patients("p-1")
     with session_scope() as session:
         token = register_device(session, "w-1", "p-1")
     with session_scope() as session:
@@ -120,3 +130,14 @@ def test_ingest_accounts_for_every_fuzzed_reading(device):
         assert report.accepted + report.duplicates + len(report.quarantined) == len(readings)
 
     check()
+
+
+def test_a_json_true_is_never_stored_as_1():
+    """Issue 20 finding 7: ``"value": true`` for steps was stored as 1.0."""
+    from theralab.monitoring.vitals import normalise_reading
+
+    with pytest.raises(ValueError, match="not a number"):
+        normalise_reading("55423-8", True, None)
+    with pytest.raises(InputError, match="must be a JSON number"):
+        parse_payload({"readings": [{"code": "steps", "value": True, "at": AT}]})
+    assert normalise_reading("55423-8", 1, None) == (1.0, "{steps}")

@@ -20,8 +20,18 @@ def _iso(minutes: float = 0) -> str:
     return (NOW + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
 
+def _patients(*ids: str) -> None:
+    """Patients exist before devices attach to them."""
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
 @pytest.fixture
 def device(tl_env_any_db):
+    _patients("p-1")
     with session_scope() as session:
         token = register_device(session, "w-1", "p-1")
     with session_scope() as session:

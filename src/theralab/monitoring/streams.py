@@ -85,9 +85,19 @@ def _sha(token: str) -> str:
 
 
 def register_device(session: Session, device_id: str, patient_id: str, kind: str = "wearable") -> str:
-    """Register a device for a patient and return its secret token (shown once)."""
+    """Register a device for an existing patient and return its secret token (shown once).
+
+    Why the patient must exist: a device bound to a mistyped id would stream readings, scores and
+    alerts for nobody, and the ward would never see them.
+    """
+    from theralab.ehr.patients import load_patients
+
     if session.get(Device, device_id) is not None:
         raise InputError(f"device {device_id!r} is already registered", where="device_id")
+    if not load_patients(session, [patient_id]):
+        raise InputError(f"no patient with id {patient_id!r}: a device attaches to an existing patient",
+                         where="patient_id",
+                         hint="import the patient first ('theralab ehr import' or POST /v1/ehr/...), then register")
     token = secrets.token_urlsafe(24)
     session.add(Device(id=device_id, patient_id=patient_id, token_sha256=_sha(token), kind=kind))
     return token
@@ -311,6 +321,22 @@ def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1
     return inserted
 
 
+def ingest_totals(session: Session) -> dict[str, dict[str, int]]:
+    """Readings stored and messages/readings quarantined per transport, from the database.
+
+    Why the database: MQTT ingestion runs in its own process (``theralab monitor serve``), so
+    the API server's in-memory counters never saw it; the tables are shared by every process.
+    Computed scores (source ``ews``) are listed apart from device readings.
+    """
+    from sqlalchemy import func
+
+    stored = dict(session.execute(select(VitalReading.source, func.count()).group_by(VitalReading.source)).all())
+    refused = dict(session.execute(select(QuarantinedReading.source, func.count())
+                                   .group_by(QuarantinedReading.source)).all())
+    sources = sorted({"http", "mqtt"} | set(stored) | set(refused))
+    return {src: {"stored": int(stored.get(src, 0)), "quarantined": int(refused.get(src, 0))} for src in sources}
+
+
 def latest_vitals(session: Session, patient_id: str, since: datetime) -> dict[str, tuple[float, datetime]]:
     """The newest value of each vital for a patient since ``since`` (name -> (value, time))."""
     out: dict[str, tuple[float, datetime]] = {}
@@ -340,5 +366,5 @@ def readings_frame(session: Session, patient_id: str, code: str | None = None,
             for r in session.scalars(query.order_by(VitalReading.at))]
 
 
-__all__ = ["IngestReport", "Ingestor", "RateLimiter", "Reading", "authenticate_device", "latest_vitals",
-           "parse_payload", "quarantine", "readings_frame", "register_device", "NEWS2_CODE"]
+__all__ = ["IngestReport", "Ingestor", "NEWS2_CODE", "RateLimiter", "Reading", "authenticate_device", "ingest_totals",
+           "latest_vitals", "parse_payload", "quarantine", "readings_frame", "register_device"]

@@ -21,6 +21,7 @@ from theralab.errors import InputError
 from theralab.monitoring.streams import (
     Ingestor,
     authenticate_device,
+    ingest_totals,
     parse_payload,
     quarantine,
     readings_frame,
@@ -99,7 +100,14 @@ def news2_history(
     return score_history(session, patient_id, start, end)
 
 
-@router.get("/ingest/stats")
-def ingest_stats(user: Clinical) -> dict[str, int]:
-    """Counters of this server's ingestor: accepted, duplicates, quarantined."""
-    return dict(get_ingestor().counters)
+class IngestStats(BaseModel):
+    """Totals per transport from the database (every process), and this server's own counters."""
+
+    by_source: dict[str, dict[str, int]]
+    this_process: dict[str, int]
+
+
+@router.get("/ingest/stats", response_model=IngestStats)
+def ingest_stats(user: Clinical, session: SessionDep) -> IngestStats:
+    """Readings stored and quarantined per transport (HTTP, MQTT, computed scores), plus this server's counters."""
+    return IngestStats(by_source=ingest_totals(session), this_process=dict(get_ingestor().counters))
