@@ -204,3 +204,32 @@ def test_alert_pages_with_total_filters_and_cursor(tl_env):
             alerts.page_alerts(session, severity="dire")
         with pytest.raises(InputError):
             alerts.page_alerts(session, status="closed")
+
+
+def test_a_stream_subscriber_is_woken_by_the_commit_not_by_a_poll(tl_env):
+    """Push, not poll: the doorbell rings within milliseconds of the commit, long before any poll interval."""
+    import asyncio
+    import time as clock
+
+    from theralab.runtime.alert_bus import AsyncDoorbell
+
+    async def scenario() -> tuple[bool, float, list[str]]:
+        bell = AsyncDoorbell()
+        try:
+            def commit() -> float:
+                with session_scope() as session:
+                    _raise(session, 0, "high")
+                return clock.perf_counter()
+
+            waiter = asyncio.create_task(bell.wait(timeout=5.0))
+            committed = await asyncio.to_thread(commit)
+            rang = await waiter
+            woke = clock.perf_counter()
+            with session_scope() as session:
+                events = [e["event"] for e in alerts.announcements_after(session, 0)]
+            return rang, woke - committed, events
+        finally:
+            bell.close()
+
+    rang, delay, events = asyncio.run(scenario())
+    assert rang and delay < 0.1 and events == ["raised"]
