@@ -67,6 +67,7 @@ class _Message:
     payload: bytes
     mid: int
     qos: int
+    dup: bool = False  # the broker redelivers it (a previous process died before acknowledging)
 
 
 class MqttIngestService:
@@ -98,7 +99,7 @@ class MqttIngestService:
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         self.stats.received += 1
-        item = _Message(message.topic, bytes(message.payload), message.mid, message.qos)
+        item = _Message(message.topic, bytes(message.payload), message.mid, message.qos, bool(message.dup))
         while not self._stop.is_set():  # block, never drop: an unacknowledged message is the broker's
             try:
                 self.queue.put(item, timeout=0.5)
@@ -175,7 +176,7 @@ class MqttIngestService:
         """
         per_device: dict[str, tuple[Device, list[Any], int]] = {}
         authenticated: dict[tuple[str, str], Device] = {}
-        rejected: list[tuple[str, bytes, str]] = []
+        rejected: list[tuple[str, bytes, str, bool]] = []
         for message in batch:
             device_id = _device_from_topic(message.topic)
             try:
@@ -190,13 +191,15 @@ class MqttIngestService:
                 readings = parse_payload(content, device_id)
             except TheralabError as exc:
                 rejected.append((device_id, message.payload, f"malformed MQTT payload: {exc.message}"
-                                 if exc.status_code == 422 else exc.message))
+                                 if exc.status_code == 422 else exc.message, message.dup))
                 continue
             device, readings_so_far, count = per_device.get(device.id, (device, [], 0))
             per_device[device.id] = (device, readings_so_far + readings, count + 1)
         if rejected:
             with session_scope() as session:
-                for device_id, payload, reason in rejected:
+                for device_id, payload, reason, dup in rejected:
+                    if dup and _already_quarantined(session, device_id, payload, reason):
+                        continue  # quarantined by a process that died before acknowledging it
                     quarantine(session, device_id=device_id, raw=payload, reason=reason, source="mqtt")
         reports = []
         for device, readings, _count in per_device.values():
@@ -243,6 +246,23 @@ class MqttIngestService:
         if self._client is not None:
             self._client.loop_stop()
             self._client.disconnect()
+
+
+def _already_quarantined(session: Any, device_id: str, payload: bytes, reason: str) -> bool:
+    """Whether a redelivered message was quarantined already (same device, text and reason).
+
+    Stored readings are deduplicated by their key; a refused message has none, so a redelivery
+    (the ``dup`` flag) is matched on what was kept of it. Two distinct but identical malformed
+    messages from one device, one of them redelivered, count once: the price of at-least-once.
+    """
+    from sqlalchemy import select
+
+    from theralab.monitoring.store import QuarantinedReading
+
+    raw = payload[:2000].decode("utf-8", "replace").replace("\x00", "\ufffd")[:500]
+    return session.scalar(select(QuarantinedReading.id).where(
+        QuarantinedReading.source == "mqtt", QuarantinedReading.device_id == device_id[:120],
+        QuarantinedReading.raw == raw, QuarantinedReading.reason == reason[:2000]).limit(1)) is not None
 
 
 def _device_from_topic(topic: str) -> str:
