@@ -136,7 +136,7 @@ def main() -> None:
     state = {d: {code: v[0] for code, v in NORMAL.items()} for d in devices}
     total_messages = steps * args.devices
     kill_at = [int(total_messages * (k + 1) / (args.kills + 1)) for k in range(args.kills)]
-    good = bad = sent = 0
+    good = bad = sent = last_check = 0
     kills_done = 0
     t0 = time.perf_counter()
     for step in range(steps):
@@ -170,7 +170,8 @@ def main() -> None:
                 kills_done += 1
                 print(f"killed the ingest process after {sent} messages sent; restarting", flush=True)
                 ingest = start_ingest(env, topic, client_id)
-            if sent % 100 == 0:
+            if sent - last_check >= 100:
+                last_check = sent
                 info.wait_for_publish()
                 while True:
                     stored, refused = progress()
