@@ -5,7 +5,7 @@ process (persistent MQTT session, QoS 1 acknowledged only after stored or quaran
 in a temp data dir (or ``--database-url``), NEWS2 scoring and alerting on every message.
 
 The publisher plays ``--hours`` of readings (five NEWS2 vitals every ``--interval`` minutes per
-device, a random walk around normal values with some deteriorations) as fast as the ingest
+device, a random walk around normal values) as fast as the ingest
 keeps up, interleaving a malformed message (20 kinds: broken JSON, wrong types, bad tokens, bad
 FHIR) every ``--malformed-every`` messages, and SIGKILLs the ingest process ``--kills`` times
 mid-stream, restarting it with the same client id. The broker keeps what the dead process had
