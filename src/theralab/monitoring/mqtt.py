@@ -176,7 +176,7 @@ class MqttIngestService:
         """
         per_device: dict[str, tuple[Device, list[Any], int]] = {}
         authenticated: dict[tuple[str, str], Device] = {}
-        rejected: list[tuple[str, bytes, str, bool]] = []
+        rejected: list[tuple[str, _Message, str]] = []
         for message in batch:
             device_id = _device_from_topic(message.topic)
             try:
@@ -190,17 +190,19 @@ class MqttIngestService:
                     authenticated[key] = device
                 readings = parse_payload(content, device_id)
             except TheralabError as exc:
-                rejected.append((device_id, message.payload, f"malformed MQTT payload: {exc.message}"
-                                 if exc.status_code == 422 else exc.message, message.dup))
+                rejected.append((device_id, message, f"malformed MQTT payload: {exc.message}"
+                                 if exc.status_code == 422 else exc.message))
                 continue
             device, readings_so_far, count = per_device.get(device.id, (device, [], 0))
             per_device[device.id] = (device, readings_so_far + readings, count + 1)
         if rejected:
             with session_scope() as session:
-                for device_id, payload, reason, dup in rejected:
-                    if dup and _already_quarantined(session, device_id, payload, reason):
+                for device_id, message, reason in rejected:
+                    ref = self._ref(message)
+                    if message.dup and _already_quarantined(session, device_id, message.payload, reason, ref):
                         continue  # quarantined by a process that died before acknowledging it
-                    quarantine(session, device_id=device_id, raw=payload, reason=reason, source="mqtt")
+                    quarantine(session, device_id=device_id, raw=message.payload, reason=reason, source="mqtt",
+                               message_ref=ref)
         reports = []
         for device, readings, _count in per_device.values():
             reports.append(self.ingestor.ingest(readings, device=device, source="mqtt").to_dict())
@@ -210,6 +212,9 @@ class MqttIngestService:
         self.stats.stored += sum(count for _d, _r, count in per_device.values())
         self.stats.batches += 1
         self.stats.reports = (self.stats.reports + reports)[-self.keep_reports:]
+
+    def _ref(self, message: _Message) -> str:
+        return f"{self.client_id}#{message.mid}"
 
     @staticmethod
     def _quarantine(device_id: str, payload: bytes, reason: str) -> None:
@@ -248,12 +253,13 @@ class MqttIngestService:
             self._client.disconnect()
 
 
-def _already_quarantined(session: Any, device_id: str, payload: bytes, reason: str) -> bool:
-    """Whether a redelivered message was quarantined already (same device, text and reason).
+def _already_quarantined(session: Any, device_id: str, payload: bytes, reason: str, ref: str) -> bool:
+    """Whether a redelivered message was quarantined already by a process that died before its ack.
 
-    Stored readings are deduplicated by their key; a refused message has none, so a redelivery
-    (the ``dup`` flag) is matched on what was kept of it. Two distinct but identical malformed
-    messages from one device, one of them redelivered, count once: the price of at-least-once.
+    Stored readings are deduplicated by their key; a refused message has none. A broker resends
+    an unacknowledged message with the ``dup`` flag and the same packet id on the same session,
+    so it is matched on session + packet id *and* content: an identical malformed message sent
+    again by the device (a new packet id) is still quarantined again, as it must be.
     """
     from sqlalchemy import select
 
@@ -262,7 +268,8 @@ def _already_quarantined(session: Any, device_id: str, payload: bytes, reason: s
     raw = payload[:2000].decode("utf-8", "replace").replace("\x00", "\ufffd")[:500]
     return session.scalar(select(QuarantinedReading.id).where(
         QuarantinedReading.source == "mqtt", QuarantinedReading.device_id == device_id[:120],
-        QuarantinedReading.raw == raw, QuarantinedReading.reason == reason[:2000]).limit(1)) is not None
+        QuarantinedReading.raw == raw, QuarantinedReading.reason == reason[:2000],
+        QuarantinedReading.message_ref == ref[:200]).order_by(QuarantinedReading.id.desc()).limit(1)) is not None
 
 
 def _device_from_topic(topic: str) -> str:

@@ -61,6 +61,9 @@ class QuarantinedReading(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     source: Mapped[str] = mapped_column(String(10), nullable=False, default="http")
+    # MQTT: client id and packet id of the delivery; a broker redelivers an unacknowledged message
+    # with the same packet id, which is how a redelivery is told from an identical new message
+    message_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ScoreRevision(Base):

@@ -291,12 +291,13 @@ def _clean(text: Any, limit: int) -> str:
 
 
 def quarantine(session: Session, *, device_id: str, raw: str | bytes, reason: str, source: str,
-               code: str = "") -> None:
+               code: str = "", message_ref: str | None = None) -> None:
     """Keep a refused message or reading with why (sanitised so that storing it cannot fail)."""
     if isinstance(raw, bytes):
         raw = raw[:2000].decode("utf-8", "replace")
     session.add(QuarantinedReading(device_id=_clean(device_id, 120), code=_clean(code, 20), raw=_clean(raw, 500),
-                                   reason=_clean(reason, 2000), source=_clean(source, 10)))
+                                   reason=_clean(reason, 2000), source=_clean(source, 10),
+                                   message_ref=None if message_ref is None else _clean(message_ref, 200)))
 
 
 def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> int:

@@ -5,7 +5,8 @@ Revises: 0004
 Create Date: 2026-12-06 13:30:00
 
 Why: an alert re-opened because the condition got worse needs its own escalation clock
-(``alerts.announced_at``), and a NEWS2 recomputed when more vitals for the same time arrive keeps
+(``alerts.announced_at``), a redelivered MQTT message must be told from an identical new one
+(``quarantined_readings.message_ref``), and a NEWS2 recomputed when more vitals for the same time arrive keeps
 every earlier value with when it was computed (``monitoring_score_revisions``).
 """
 
@@ -25,6 +26,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("announced_at", theralab.runtime.db.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("quarantined_readings") as batch:
+        batch.add_column(sa.Column("message_ref", sa.String(length=200), nullable=True))
     op.create_table(
         "monitoring_score_revisions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -44,5 +47,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_monitoring_score_revisions_patient_at", table_name="monitoring_score_revisions")
     op.drop_table("monitoring_score_revisions")
+    with op.batch_alter_table("quarantined_readings") as batch:
+        batch.drop_column("message_ref")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_column("announced_at")
