@@ -12,7 +12,14 @@ SQLite or the database given by --database-url, NEWS2 scoring and alerting on ev
 Each device may burst 2,000 readings and then 50/s (flood control); keep batches x batch under the
 burst to measure the server rather than the limiter.
 
+* ``--mode sse``: latency from sending a reading (HTTP POST, or MQTT publish ingested by a
+  separate ``theralab monitor serve`` process) to the alert arriving on a live server-sent-events
+  client of ``/v1/alerts/stream``, one alert at a time (p50/p99/max). Across processes the push is
+  PostgreSQL LISTEN/NOTIFY (give ``--database-url postgresql://...``); on SQLite the MQTT path falls
+  back to the stream's periodic check.
+
 Usage: python benchmarks/monitoring_stream.py [--devices 100] [--batches 20] [--batch 50]
+       python benchmarks/monitoring_stream.py --mode sse [--alerts 200] [--database-url postgresql://...]
 """
 
 from __future__ import annotations
@@ -60,6 +67,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=30, help="batches per device")
     parser.add_argument("--batch", type=int, default=50, help="readings per batch")
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--mode", choices=["throughput", "sse"], default="throughput",
+                        help="throughput: the figures above; sse: reading -> alert on a live /v1/alerts/stream client")
+    parser.add_argument("--alerts", type=int, default=200, help="sse mode: alerts to time per transport")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="tl-stream-"))
@@ -75,7 +85,10 @@ def main() -> None:
     from theralab.runtime.db import session_scope
 
     migrate.upgrade()
+    if args.mode == "sse":
+        return sse_latency(args, env)
     tokens = {}
+    _patients([f"{p}-{d}" for d in range(args.devices) for p in ("hp", "mp")])
     with session_scope() as session:
         for d in range(args.devices):
             tokens[f"http-{d}"] = register_device(session, f"http-{d}", f"hp-{d}")
@@ -132,7 +145,8 @@ def main() -> None:
     from theralab.monitoring.streams.tables import VitalReading
     from theralab.runtime.alerts import Alert
 
-    service = MqttIngestService(topic="theralab-bench/+/observations").start()
+    service = MqttIngestService(topic="theralab-bench/+/observations", client_id=f"bench-{time.time_ns()}",
+                                clean_session=True).start()
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     pub.connect("127.0.0.1", 1883)
     pub.loop_start()
@@ -164,10 +178,141 @@ def main() -> None:
         alerts = {a.subject: a.first_at.timestamp() for a in session.scalars(select(Alert))}
     lat = [alerts[p] - t for p, t in sent_at.items() if p in alerts]
     print(f"MQTT: {stored} readings stored in {mqtt_elapsed:.1f} s = {stored / mqtt_elapsed:.0f} obs/s; "
-          f"dropped {service.stats.dropped}, rejected {service.stats.rejected}")
+          f"rejected {service.stats.rejected}, restarts {service.stats.restarts}")
     if lat:
         print(f"MQTT publish-to-alert latency: p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms "
               f"({len(lat)} alerts); median {statistics.median(lat) * 1000:.0f} ms")
+
+
+def _patients(ids: list[str]) -> None:
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
+def _wait_http(port: int) -> None:
+    import httpx
+
+    for _ in range(150):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def sse_latency(args: argparse.Namespace, env: dict[str, str]) -> None:
+    """Reading -> alert on a live SSE client, for HTTP and for MQTT, one alert at a time."""
+    import threading
+
+    import httpx
+    import paho.mqtt.client as mqtt
+
+    from theralab.monitoring.streams import register_device
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+
+    n = args.alerts
+    _patients([f"sse-{t}-{i}" for t in ("http", "mqtt") for i in range(n)])
+    tokens = {}
+    with session_scope() as session:
+        create_user(session, "bench-doc", "bench-password", ["clinician"])
+        for t in ("http", "mqtt"):
+            tokens[t] = register_device(session, f"sse-{t}", "sse-" + t + "-0")
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "theralab.app:create_app", "--factory",
+                               "--port", str(port), "--log-level", "warning"], env=env)
+    topic = f"theralab-sse-{time.time_ns()}"
+    ingest = subprocess.Popen([sys.executable, "-m", "theralab.cli.main", "monitor", "serve", "--topic",
+                               f"{topic}/+/observations", "--client-id", topic], env=env,
+                              stdout=subprocess.DEVNULL)
+    received: dict[str, float] = {}
+    arrived = threading.Condition()
+    stop = threading.Event()
+    try:
+        _wait_http(port)
+        auth = httpx.post(f"http://127.0.0.1:{port}/v1/auth/token",
+                          data={"username": "bench-doc", "password": "bench-password"}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {auth}"}
+
+        def listen() -> None:
+            try:
+                with httpx.stream("GET", f"http://127.0.0.1:{port}/v1/alerts/stream", headers=headers,
+                                  timeout=None) as stream:
+                    for line in stream.iter_lines():
+                        if stop.is_set():
+                            return
+                        if line.startswith("data: "):
+                            item = json.loads(line[6:])
+                            with arrived:
+                                received.setdefault(item["subject"], time.perf_counter())
+                                arrived.notify_all()
+            except httpx.HTTPError:
+                if not stop.is_set():
+                    raise
+
+        threading.Thread(target=listen, daemon=True).start()
+        time.sleep(1.0)  # the stream is open
+        # each reading set goes to a new patient (the device is re-bound), so each raises one new alert
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        pub.connect("127.0.0.1", 1883)
+        pub.loop_start()
+        time.sleep(2.0)  # the ingest process has subscribed
+        results: dict[str, list[float]] = {"http": [], "mqtt": []}
+        missed = {"http": 0, "mqtt": 0}
+        post_ms: list[float] = []
+        push_ms: list[float] = []
+        for i in range(n):
+            for transport in ("http", "mqtt"):
+                patient = f"sse-{transport}-{i}"
+                with session_scope() as session:
+                    from theralab.monitoring.streams.tables import Device
+
+                    session.get(Device, f"sse-{transport}").patient_id = patient
+                at = (datetime.now(UTC) - timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+                readings = [{"code": c, "value": v, "unit": u, "at": at} for c, v, u in VITALS]
+                t0 = time.perf_counter()
+                if transport == "http":
+                    r = httpx.post(f"http://127.0.0.1:{port}/v1/observations", json={"readings": readings},
+                                   headers={"X-Device-Id": "sse-http", "X-Device-Token": tokens["http"]})
+                    r.raise_for_status()
+                    post_ms.append((time.perf_counter() - t0) * 1000)
+                    post_done = time.perf_counter()
+                else:
+                    pub.publish(f"{topic}/sse-mqtt/observations",
+                                json.dumps({"token": tokens["mqtt"], "readings": readings}), qos=1)
+                with arrived:
+                    arrived.wait_for(lambda p=patient: p in received, timeout=5)
+                if patient in received:
+                    results[transport].append((received[patient] - t0) * 1000)
+                    if transport == "http":  # the push itself: SSE arrival relative to the POST's answer
+                        push_ms.append((received[patient] - post_done) * 1000)
+                else:
+                    missed[transport] += 1
+        pub.loop_stop()
+        print(f"HTTP POST alone (validate, store, score, alert, commit): p50 {pct(post_ms, .5):.1f} ms, "
+              f"p99 {pct(post_ms, .99):.1f} ms; SSE arrival minus POST answer: p50 {pct(push_ms, .5):.1f} ms, "
+              f"p99 {pct(push_ms, .99):.1f} ms (negative: the alert reached the browser first)")
+        db = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
+        for transport, lat in results.items():
+            if lat:
+                print(f"{transport.upper()} reading -> SSE client ({db}): n={len(lat)} p50 {pct(lat, .5):.1f} ms, "
+                      f"p99 {pct(lat, .99):.1f} ms, max {max(lat):.1f} ms; missed {missed[transport]}")
+    finally:
+        stop.set()
+        for process in (ingest, server):
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # uvicorn waits for the open stream
+                process.kill()
+                process.wait()
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=topic, clean_session=True)
+        cleaner.connect("127.0.0.1", 1883)
+        cleaner.disconnect()
 
 
 if __name__ == "__main__":

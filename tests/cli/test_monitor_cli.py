@@ -26,7 +26,17 @@ def _broker_up() -> bool:
         return False
 
 
+def _patients(*ids: str) -> None:
+    from theralab.ehr.fhir import import_resources
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
 def test_device_add_and_errors(tl_env, tmp_path):
+    missing = runner.invoke(app, ["monitor", "device", "add", "w-1", "p-1"])
+    assert missing.exit_code == 2 and "no patient with id 'p-1'" in missing.output
+    _patients("p-1")
     result = runner.invoke(app, ["monitor", "device", "add", "w-1", "p-1"])
     assert result.exit_code == 0 and "token:" in result.output
     again = runner.invoke(app, ["monitor", "device", "add", "w-1", "p-1"])
@@ -41,13 +51,15 @@ def test_device_add_and_errors(tl_env, tmp_path):
 def test_replay_over_mqtt_into_storage(tl_env, tmp_path):
     from theralab.monitoring.streams.mqtt import MqttIngestService
 
+    _patients("p-2")
     token = re.search(r"token: (\S+)", runner.invoke(app, ["monitor", "device", "add", "w-2", "p-2"]).output).group(1)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     lines = ["time,code,value,unit"] + [
         f"{(start + timedelta(minutes=i)).isoformat()},8867-4,{60 + i % 10},/min" for i in range(120)]
     recorded = tmp_path / "hr.csv"
     recorded.write_text("\n".join(lines))
-    service = MqttIngestService(topic="theralab/devices/+/observations").start()
+    service = MqttIngestService(topic="theralab/devices/+/observations", client_id=f"test-{time.time_ns()}",
+                                clean_session=True).start()
     try:
         result = runner.invoke(app, ["monitor", "replay", str(recorded), "--device", "w-2", "--token", token,
                                      "--speed", "max", "--batch", "40"])

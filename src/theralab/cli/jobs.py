@@ -14,7 +14,6 @@ app = typer.Typer(help="Jobs: long work split into chunks; an interrupted job re
 
 
 def _run_with_bar(job_id: str, executor: str | None) -> dict:
-    from theralab.runtime.executors import make_executor
     from theralab.runtime.jobs import run_job
 
     with progress_bar() as bar:
@@ -23,7 +22,7 @@ def _run_with_bar(job_id: str, executor: str | None) -> dict:
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run_job(job_id, make_executor(executor), on_progress=on_progress)
+        return run_job(job_id, executor_spec=executor, on_progress=on_progress)
 
 
 @app.command("list")

@@ -22,7 +22,7 @@ app.add_typer(device_app, name="device")
 @friendly_errors
 def device_add(device_id: str, patient_id: str, kind: str = typer.Option("wearable", help="device kind")) -> None:
     """Register a device for a patient and print its token (shown once; the device sends it)."""
-    from theralab.monitoring.streams.ingest import register_device
+    from theralab.monitoring.streams import register_device
     from theralab.runtime.db import session_scope
 
     with session_scope() as session:
@@ -37,11 +37,18 @@ def serve(
     port: int = typer.Option(1883, help="MQTT broker port"),
     topic: str = typer.Option("theralab/devices/+/observations", help="topic to subscribe ('+' = device id)"),
     seconds: float = typer.Option(0, help="stop after this many seconds (0 = until Ctrl-C)"),
+    client_id: str = typer.Option("", help="MQTT client id of the persistent session (default "
+                                  "theralab-ingest-<hostname>); a restarted process with the same id receives "
+                                  "every message the previous one had not acknowledged"),
 ) -> None:
-    """Subscribe to the broker and ingest every device's readings (HTTP ingest runs in 'theralab serve')."""
+    """Subscribe to the broker and ingest every device's readings (HTTP ingest runs in 'theralab serve').
+
+    A message is acknowledged to the broker only once it is stored or quarantined, so killing this
+    process loses nothing: restart it (same --client-id) and the broker redelivers.
+    """
     from theralab.monitoring.streams.mqtt import MqttIngestService
 
-    service = MqttIngestService(host, port, topic).start()
+    service = MqttIngestService(host, port, topic, client_id=client_id or None).start()
     console.print(f"ingesting from mqtt://{host}:{port}/{topic} (Ctrl-C stops)")
     started = time.time()
     try:
@@ -51,8 +58,7 @@ def serve(
         pass
     finally:
         service.stop()
-    console.print(f"received {service.stats.received}, rejected {service.stats.rejected}, "
-                  f"dropped {service.stats.dropped}; ingestor {service.ingestor.counters}")
+    console.print(f"mqtt {service.stats.to_dict()}; ingestor {service.ingestor.counters}")
 
 
 def _parse_speed(speed: str) -> float:

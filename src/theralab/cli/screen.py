@@ -184,9 +184,8 @@ def run_cmd(
     continues where it stopped.
     """
     from theralab.cli._common import progress_bar
+    from theralab.discovery.screening import screen_summary
     from theralab.discovery.screening.config import load_config
-    from theralab.discovery.screening.pipeline import screen_summary
-    from theralab.runtime.executors import make_executor
     from theralab.runtime.jobs import create_job, run_job
 
     with friendly_errors():
@@ -195,7 +194,7 @@ def run_cmd(
         console.print(f"job [bold]{job_id}[/bold] (resume with --resume {job_id})")
         with progress_bar() as bar:
             task = bar.add_task("screening", total=None)
-            job = run_job(job_id, make_executor(executor),
+            job = run_job(job_id, executor_spec=executor,
                           on_progress=lambda done, total: bar.update(task, completed=done, total=total))
         funnel = screen_summary(job["result_location"])
         table = Table("step", "molecules")

@@ -8,7 +8,7 @@ Why a hash chain, and why sealing is a separate step: events are inserted inside
 transaction (so SQLite never sees two writers in one request), and several requests commit in any
 order. :func:`seal` therefore numbers the committed, unsealed events in id order under a lock and
 sets ``hash = sha256(prev_hash + canonical event)``, ``seq`` and ``prev_hash``. Database triggers
-(migration ``0005_trust``) refuse deletes and any update except that one-time sealing, and
+(migration ``0006_trust``) refuse deletes and any update except that one-time sealing, and
 :func:`verify` recomputes the whole chain: an edited, deleted or re-ordered sealed event breaks it.
 
 Log injection: every text field is cleaned (control characters such as CR/LF removed, length

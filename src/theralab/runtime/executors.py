@@ -15,9 +15,21 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from theralab.errors import TheralabError
+
 
 class WorkerLost(RuntimeError):
     """A worker process died (killed, out of memory) while running a chunk."""
+
+
+class ExecutorUnavailable(TheralabError):
+    """The cluster cannot run work: scheduler unreachable, or no worker within the stated timeout.
+
+    Raised within ``connect_timeout`` / ``worker_timeout`` seconds instead of hanging; the job
+    runner marks the job failed (finished chunks are kept, so it resumes once the cluster is back).
+    """
+
+    status_code = 503
 
 
 class Executor:
@@ -92,44 +104,104 @@ class LocalExecutor(Executor):
             self._pool = None
 
 
+DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before ExecutorUnavailable
+DASK_WORKER_TIMEOUT = 30.0  # seconds to wait for a first (or, mid-job, any) worker
+
+
 class DaskExecutor(Executor):
     """A Dask distributed cluster, by scheduler address or an existing ``distributed.Client``.
 
     Dask itself reschedules a task whose worker dies (``distributed.scheduler.allowed-failures``);
     when it gives up, the runner sees :class:`WorkerLost` and retries the unfinished chunks.
+
+    Failing cleanly: an unreachable scheduler raises :class:`ExecutorUnavailable` after
+    ``connect_timeout`` seconds (default 10), a scheduler with no worker after ``worker_timeout``
+    seconds (default 30) - both at start and whenever every worker is gone while chunks are
+    pending - rather than a raw traceback after 30 s or an endless wait.
     """
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, client: Any = None) -> None:
+    def __init__(self, address: str | None = None, client: Any = None, *, connect_timeout: float | None = None,
+                 worker_timeout: float | None = None) -> None:
         from distributed import Client
 
+        connect_timeout = DASK_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+        worker_timeout = DASK_WORKER_TIMEOUT if worker_timeout is None else worker_timeout
+
+        self.address = address or (getattr(client, "scheduler", None) and client.scheduler.address) or "?"
+        self.connect_timeout, self.worker_timeout = connect_timeout, worker_timeout
         self._own = client is None
-        self.client = client if client is not None else Client(address)
+        if client is None:
+            try:
+                client = Client(address, timeout=connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorUnavailable(
+                    f"Dask scheduler {address} did not answer within {connect_timeout:g} s "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                    where=str(address),
+                    hint="start the scheduler (dask scheduler) or set THERALAB_EXECUTOR=local; "
+                         "the job keeps its finished chunks and can be resumed",
+                ) from None
+        self.client = client
+
+    def _workers(self) -> int:
+        try:
+            return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+        except TypeError:  # older distributed without n_workers
+            return len(self.client.scheduler_info().get("workers", {}))
+
+    def _require_workers(self) -> None:
+        """Wait up to ``worker_timeout`` for at least one worker; ExecutorUnavailable otherwise."""
+        import time
+
+        deadline = time.monotonic() + self.worker_timeout
+        while self._workers() == 0:
+            if time.monotonic() >= deadline:
+                raise ExecutorUnavailable(
+                    f"Dask scheduler {self.address} has no workers (waited {self.worker_timeout:g} s)",
+                    where=str(self.address),
+                    hint="start workers (dask worker <scheduler address>) or set THERALAB_EXECUTOR=local; "
+                         "the job keeps its finished chunks and can be resumed")
+            time.sleep(min(0.2, self.worker_timeout))
 
     def run_unordered(
         self, fn: Callable[..., Any], calls: Sequence[tuple[int, tuple[Any, ...]]], should_stop: Callable[[], bool]
     ) -> Iterator[tuple[int, Any]]:
-        from distributed import as_completed
+        from distributed import wait as dask_wait
         from distributed.scheduler import KilledWorker
 
+        self._require_workers()
         futures = {}
         for index, args in calls:
             fut = self.client.submit(fn, *args, pure=False, key=f"chunk-{index}-{os.urandom(4).hex()}")
             futures[fut] = index
-        iterator = as_completed(list(futures))
-        for fut in iterator:
-            index = futures[fut]
-            try:
-                yield index, fut.result()
-            except KilledWorker as exc:
-                for other in futures:
-                    other.cancel()
-                raise WorkerLost(f"dask gave up on chunk {index}: its workers kept dying") from exc
+        pending = set(futures)
+        try:
+            while pending:
+                try:
+                    done, not_done = dask_wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
+                except TimeoutError:  # distributed.wait raises when nothing finished in time
+                    done, not_done = set(), pending
+                pending = set(not_done)
+                for fut in done:
+                    index = futures[fut]
+                    try:
+                        yield index, fut.result()
+                    except KilledWorker as exc:
+                        raise WorkerLost(f"dask gave up on chunk {index}: its workers kept dying") from exc
+                if should_stop():
+                    return
+                if not done and pending and self._workers() == 0:
+                    self._require_workers()  # every worker is gone: wait for one, or fail clearly
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+        finally:
             if should_stop():
-                for other in futures:
-                    other.cancel()
-                return
+                for fut in futures:
+                    fut.cancel()
 
     def close(self) -> None:
         if self._own:

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from theralab.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from theralab.errors import ConflictError, ForbiddenError, InputError, NotFoundError, TheralabError
 from theralab.runtime.db import session_scope, utcnow
 from theralab.runtime.executors import Executor, WorkerLost, make_executor
 from theralab.runtime.tables import TERMINAL, Job
@@ -182,11 +182,16 @@ def run_job(
     *,
     max_worker_losses: int = 3,
     on_progress: Callable[[int, int], None] | None = None,
+    executor_spec: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a job to the end on ``executor`` and return its final state.
 
     Safe to call on a job that crashed, failed or was cancelled: finished chunks are skipped.
     A worker that dies costs a retry of the unfinished chunks only (``max_worker_losses`` times).
+    Without ``executor``, one is built from ``executor_spec`` (``local`` or a Dask scheduler
+    address; default from settings) *inside* the job's error handling: an unreachable or
+    workerless cluster marks the job failed with a clear message (resumable), never leaves it
+    queued or running.
     """
     with session_scope() as session:
         job = session.get(Job, job_id)
@@ -201,10 +206,11 @@ def run_job(
         job.updated_at = utcnow()
 
     workdir = job_dir(job_id)
-    (workdir / "chunks").mkdir(parents=True, exist_ok=True)
     own_executor = executor is None
-    executor = executor or make_executor()
     try:
+        (workdir / "chunks").mkdir(parents=True, exist_ok=True)
+        # inside the try: a cluster that cannot be reached marks the job failed, never leaves it running
+        executor = executor or make_executor(executor_spec)
         kind = load_kind(kind_name)
         plan_path = workdir / "plan.json"
         if plan_path.exists():
@@ -242,11 +248,11 @@ def run_job(
         _update(job_id, status="succeeded", progress=1.0, result_location=result, finished_at=utcnow(),
                 message="finished")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job, then re-raised
-        _update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow(),
-                message=traceback.format_exception_only(exc)[-1].strip())
+        message = str(exc) if isinstance(exc, TheralabError) else traceback.format_exception_only(exc)[-1].strip()
+        _update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow(), message=message)
         raise
     finally:
-        if own_executor:
+        if own_executor and executor is not None:
             executor.close()
     return get_job(job_id)
 

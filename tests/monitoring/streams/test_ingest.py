@@ -26,8 +26,18 @@ def _iso(minutes: float = 0) -> str:
     return (NOW + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
 
+def _patients(*ids: str) -> None:
+    """Patients exist before devices attach to them."""
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
+
+
 @pytest.fixture
 def device(tl_env_any_db):
+    _patients("p-1")
     with session_scope() as session:
         token = register_device(session, "w-1", "p-1")
     with session_scope() as session:
@@ -138,3 +148,49 @@ def test_deteriorating_vitals_give_one_news2_alert_not_many(device):
         assert alerts[0].evidence[-1]["vitals"]["pulse"] == 125
         news = session.scalars(select(VitalReading).where(VitalReading.device_id == "theralab-ews/p-1")).all()
         assert [r.value for r in news] == [11.0, 11.0, 11.0]
+
+
+def test_news2_for_a_time_point_is_recomputed_when_more_vitals_arrive(device):
+    """Issue 20 finding 5: vitals of one time point in two posts; the stored score follows the chart."""
+    from theralab.monitoring.streams.rules import score_history
+    from theralab.monitoring.streams.vitals import NEWS2_CODE
+
+    ingestor = Ingestor()
+
+    def post(minutes, rows):
+        body = {"device_id": "w-1", "readings": [{"code": c, "value": v, "unit": u, "at": _iso(minutes)}
+                                                 for c, v, u in rows]}
+        return ingestor.ingest(parse_payload(body), device=device, now=NOW)
+
+    # an earlier, normal set 20 minutes before: RR 16, SpO2 97, SBP 120, HR 70, T 37 -> 0
+    first = post(-30, [("9279-1", 16, "/min"), ("2708-6", 97, "%"), ("8480-6", 120, "mm[Hg]"),
+                       ("8867-4", 70, "/min"), ("8310-5", 37.0, "Cel")])
+    assert first.scores[0]["total"] == 0
+    # at -10: RR 26 arrives first (3), the other four a moment later (SpO2 90: 3, SBP 88: 3, HR 135: 3, T 38.5: 1)
+    partial = post(-10, [("9279-1", 26, "/min")])
+    assert [s["total"] for s in partial.scores] == [3]
+    complete = post(-10, [("2708-6", 90, "%"), ("8480-6", 88, "mm[Hg]"), ("8867-4", 135, "/min"),
+                          ("8310-5", 38.5, "Cel")])
+    assert [s["total"] for s in complete.scores] == [13]
+    assert complete.alerts[0]["severity"] == "high"
+    with session_scope() as session:
+        stored = {r.at: r.value for r in session.scalars(select(VitalReading)
+                                                         .where(VitalReading.code == NEWS2_CODE))}
+        history = score_history(session, "p-1")
+    assert sorted(stored.values()) == [0.0, 13.0] and len(stored) == 2
+    at_10 = [(h["value"], h["previous"]) for h in history if h["at"] == (NOW - timedelta(minutes=10)).isoformat()]
+    assert at_10 == [(3.0, None), (13.0, 3.0)]  # what was known when
+
+
+def test_a_late_reading_rescores_the_later_time_points_it_belongs_to(device):
+    ingestor = Ingestor()
+    vitals = [("9279-1", 16, "/min"), ("2708-6", 97, "%"), ("8480-6", 120, "mm[Hg]"), ("8867-4", 70, "/min"),
+              ("8310-5", 37.0, "Cel")]
+    for minute in (-30, -20):
+        ingestor.ingest(parse_payload({"device_id": "w-1", "readings": [
+            {"code": c, "value": v, "unit": u, "at": _iso(minute)} for c, v, u in vitals]}), device=device, now=NOW)
+    # a heart rate of 135 measured at -25 arrives late: it is the newest HR as of -25 only (-20 has its own)
+    late = ingestor.ingest(parse_payload({"device_id": "w-1", "readings": [
+        {"code": "8867-4", "value": 135, "unit": "/min", "at": _iso(-25)}]}), device=device, now=NOW)
+    assert [(s["at"][11:16], s["total"]) for s in late.scores] == [("07:35", 3), ("07:40", 0)]
+    assert late.alerts == []  # the newest time point (07:40) is normal

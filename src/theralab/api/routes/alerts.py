@@ -7,10 +7,10 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.schemas import AlertEventOut, AlertOut
 from theralab.privacy.deps import Principal, SessionDep, require_roles
@@ -33,13 +33,30 @@ class Assign(BaseModel):
     owner: str
 
 
-@router.get("", response_model=list[AlertOut])
-def list_alerts(user: Clinical, session: SessionDep, domain: str | None = None, subject: str | None = None,
-                open_only: bool = False) -> list[dict[str, Any]]:
-    """Alerts, newest first."""
+class AlertPage(BaseModel):
+    """One page of the inbox: newest first, the total that match the filters, the next cursor."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: int | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+    limit: int
+
+
+@router.get("", response_model=AlertPage)
+def list_alerts(
+    user: Clinical, session: SessionDep, domain: str | None = None, subject: str | None = None,
+    open_only: bool = False,
+    severity: Annotated[str | None, Query(description="info|low|medium|high|critical, or '>=high'")] = None,
+    status: Annotated[str | None, Query(description="open (all open states)|acknowledged|escalated|resolved")] = None,
+    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AlertPage:
+    """Alerts, newest first, one page at a time, with the total that match the filters."""
     user.audit("alerts.list", "Alert", subject or "")
-    return [a.to_dict() for a in alert_store.list_alerts(session, domain=domain, subject=subject,
-                                                         open_only=open_only)]
+    page = alert_store.page_alerts(session, domain=domain, subject=subject, severity=severity, status=status,
+                                   open_only=open_only, cursor=cursor, limit=limit)
+    return AlertPage(items=[a.to_dict() for a in page["items"]], total=page["total"],
+                     next_cursor=page["next_cursor"], limit=limit)
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
@@ -76,21 +93,43 @@ def escalate(user: Annotated[Principal, Depends(require_roles("admin"))], sessio
     return [a.to_dict() for a in alert_store.escalate_due(session, after_minutes)]
 
 
-@router.get("/stream", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "alerts as they are raised"}})
-async def stream(user: Clinical, after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> StreamingResponse:
-    """Server-sent events: every new alert as it is raised."""
+STREAM_FALLBACK_S = 2.0  # re-check the database this often even without a doorbell (other processes on SQLite)
 
-    def _poll(last: int) -> list[dict[str, Any]]:
+
+@router.get("/stream", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "alerts as they are announced"}})
+async def stream(
+    user: Clinical,
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1, description="event id to start after (0: the start)")] = 0,
+    domain: str | None = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1, description="sent on reconnect")] = None,
+) -> StreamingResponse:
+    """Server-sent events: every announcement (raised, re-opened, severity raised, escalated).
+
+    Pushed when the transaction that announces commits (an in-process doorbell; PostgreSQL
+    LISTEN/NOTIFY across server processes), read from the database so nothing is missed: each
+    event's ``id`` is its event id, and a client reconnecting with ``Last-Event-ID`` resumes there.
+    """
+    from theralab.runtime.alert_bus import AsyncDoorbell, start_pg_listener
+    from theralab.settings import get_settings
+
+    start_pg_listener(get_settings().database_url)
+
+    def _after(last: int) -> list[dict[str, Any]]:
         with session_scope() as session:
-            return [a.to_dict() for a in alert_store.list_alerts(session, after_id=last)]
+            return alert_store.announcements_after(session, last, domain=domain)
 
     async def events() -> AsyncIterator[str]:
-        last = after_id
-        while True:
-            for alert in await asyncio.to_thread(_poll, last):
-                last = max(last, alert["id"])
-                yield f"id: {alert['id']}\ndata: {json.dumps(alert)}\n\n"
-            await asyncio.sleep(0.5)
+        bell = AsyncDoorbell()  # subscribe before the first read, so no commit falls in between
+        last = last_event_id or after_id
+        try:
+            yield ": connected\n\n"
+            while True:
+                for item in await asyncio.to_thread(_after, last):
+                    last = item["event_id"]
+                    yield f"id: {last}\ndata: {json.dumps(item)}\n\n"
+                await bell.wait(STREAM_FALLBACK_S)
+        finally:
+            bell.close()
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -7,6 +7,7 @@ role and is audited.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -16,9 +17,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from theralab.api.schemas import DeviceOut, OpenResult, ReadingOut
-from theralab.errors import AuthError
-from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, readings_frame, register_device
+from theralab.errors import AuthError, InputError
+from theralab.monitoring.streams import (
+    Ingestor,
+    authenticate_device,
+    ingest_totals,
+    parse_payload,
+    quarantine,
+    readings_frame,
+    register_device,
+)
 from theralab.privacy.deps import Principal, SessionDep, require_roles
+from theralab.runtime.db import session_scope
 
 router = APIRouter(tags=["monitoring streams"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
@@ -68,7 +78,13 @@ def post_observations(
     x_device_id, x_device_token = credentials
     device = authenticate_device(session, x_device_id, x_device_token)
     session.expunge(device)
-    readings = parse_payload(payload, x_device_id)
+    try:
+        readings = parse_payload(payload, x_device_id)
+    except InputError as exc:  # the whole message breaks its schema: keep it with why, answer 422
+        with session_scope() as qsession:
+            quarantine(qsession, device_id=device.id, raw=json.dumps(payload, default=str)[:500],
+                       reason=f"malformed payload: {exc.message}", source="http")
+        raise
     report = get_ingestor().ingest(readings, device=device, source="http")
     body = report.to_dict()
     if readings and report.accepted == 0 and all("flood" in q["reason"] for q in report.quarantined):
@@ -86,7 +102,25 @@ def get_observations(
     return readings_frame(session, patient_id, code, start, end)
 
 
-@router.get("/ingest/stats")
-def ingest_stats(user: Clinical) -> dict[str, int]:
-    """Counters of this server's ingestor: accepted, duplicates, quarantined."""
-    return dict(get_ingestor().counters)
+@router.get("/observations/news2-history")
+def news2_history(
+    patient_id: str, user: Clinical, session: SessionDep, start: datetime | None = None, end: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every value each streamed NEWS2 time point took, with when it was computed (what was known when)."""
+    from theralab.monitoring.streams.rules import score_history
+
+    user.audit("observations.news2_history", "Patient", patient_id)
+    return score_history(session, patient_id, start, end)
+
+
+class IngestStats(BaseModel):
+    """Totals per transport from the database (every process), and this server's own counters."""
+
+    by_source: dict[str, dict[str, int]]
+    this_process: dict[str, int]
+
+
+@router.get("/ingest/stats", response_model=IngestStats)
+def ingest_stats(user: Clinical, session: SessionDep) -> IngestStats:
+    """Readings stored and quarantined per transport (HTTP, MQTT, computed scores), plus this server's counters."""
+    return IngestStats(by_source=ingest_totals(session), this_process=dict(get_ingestor().counters))

@@ -1,4 +1,4 @@
-"""ORM tables of the health assistant (migration ``0008_assistant``).
+"""ORM tables of the health assistant (migration ``0005_assistant``).
 
 Why a unique, nullable ``slot_id`` on appointments: the database itself, not application code,
 guarantees that two patients never hold one slot, on SQLite and PostgreSQL alike, under any

@@ -12,8 +12,10 @@ from theralab.monitoring.streams.ingest import (
     RateLimiter,
     Reading,
     authenticate_device,
+    ingest_totals,
     latest_vitals,
     parse_payload,
+    quarantine,
     readings_frame,
     register_device,
 )
@@ -25,8 +27,10 @@ __all__ = [
     "RateLimiter",
     "Reading",
     "authenticate_device",
+    "ingest_totals",
     "latest_vitals",
     "parse_payload",
+    "quarantine",
     "readings_frame",
     "register_device",
 ]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import threading
 import time
@@ -32,11 +31,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from theralab.errors import AuthError, InputError
+from theralab.monitoring.streams.schemas import (
+    Bundle,
+    CodeableConcept,
+    CompactMessage,
+    Observation,
+    Quantity,
+    load_json,
+    validate_payload,
+)
 from theralab.monitoring.streams.tables import Device, QuarantinedReading, VitalReading
 from theralab.monitoring.streams.vitals import BP_PANEL, NAME_TO_CODE, NEWS2_CODE, VITALS, normalise_reading
 from theralab.runtime.db import session_scope, utcnow
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+NEWS2_CODES = {code for code, vital in VITALS.items()
+               if vital.name in ("respiratory_rate", "spo2", "systolic_bp", "heart_rate", "temperature")}
 MAX_AGE = timedelta(days=400)
 
 
@@ -75,9 +85,19 @@ def _sha(token: str) -> str:
 
 
 def register_device(session: Session, device_id: str, patient_id: str, kind: str = "wearable") -> str:
-    """Register a device for a patient and return its secret token (shown once)."""
+    """Register a device for an existing patient and return its secret token (shown once).
+
+    Why the patient must exist: a device bound to a mistyped id would stream readings, scores and
+    alerts for nobody, and the ward would never see them.
+    """
+    from theralab.ehr.patients import load_patients
+
     if session.get(Device, device_id) is not None:
         raise InputError(f"device {device_id!r} is already registered", where="device_id")
+    if not load_patients(session, [patient_id]):
+        raise InputError(f"no patient with id {patient_id!r}: a device attaches to an existing patient",
+                         where="patient_id",
+                         hint="import the patient first ('theralab ehr import' or POST /v1/ehr/...), then register")
     token = secrets.token_urlsafe(24)
     session.add(Device(id=device_id, patient_id=patient_id, token_sha256=_sha(token), kind=kind))
     return token
@@ -85,7 +105,9 @@ def register_device(session: Session, device_id: str, patient_id: str, kind: str
 
 def authenticate_device(session: Session, device_id: str, token: str | None) -> Device:
     """The device when its token matches (constant-time), else AuthError."""
-    device = session.get(Device, device_id) if device_id else None
+    if not isinstance(device_id, str) or not isinstance(token, str):
+        raise AuthError("device id and token must be strings", hint="send the token issued at registration")
+    device = session.get(Device, device_id[:120]) if device_id else None
     if device is None or not device.active or not token or not hmac.compare_digest(device.token_sha256, _sha(token)):
         raise AuthError(f"device {device_id!r} is unknown or its token is wrong",
                         hint="register the device with 'theralab monitor device add' and send its token")
@@ -106,65 +128,62 @@ def _parse_time(text: Any) -> tuple[datetime | None, str | None]:
     return when, None
 
 
-def _loinc(concept: dict[str, Any]) -> str | None:
-    for coding in concept.get("coding", []) or []:
-        if "loinc" in str(coding.get("system", "")).lower():
-            return str(coding.get("code"))
+def _loinc(concept: CodeableConcept) -> str | None:
+    for coding in concept.coding:
+        if "loinc" in (coding.system or "").lower() and coding.code:
+            return coding.code
     return None
 
 
-def _fhir_readings(obs: dict[str, Any], device_id: str) -> list[Reading]:
-    raw = json.dumps(obs)[:500]
-    device_ref = str((obs.get("device") or {}).get("reference", ""))
+def _fhir_readings(obs: Observation, device_id: str) -> list[Reading]:
+    raw = obs.model_dump_json(exclude_none=True)[:500]
+    device_ref = obs.device.reference if obs.device and obs.device.reference else ""
     dev = device_ref.split("/")[-1] if device_ref else device_id
-    at, problem = _parse_time(obs.get("effectiveDateTime") or obs.get("effectiveInstant"))
-    code = _loinc(obs.get("code") or {})
+    at, problem = _parse_time(obs.effectiveDateTime or obs.effectiveInstant)
+    code = _loinc(obs.code)
     if code is None:
         return [Reading(dev, "", None, None, at, raw, "Observation has no LOINC code")]
     parts = []
-    if code == BP_PANEL or obs.get("component"):
-        for comp in obs.get("component", []) or []:
-            quantity = comp.get("valueQuantity") or {}
-            parts.append((_loinc(comp.get("code") or {}) or "", quantity.get("value"),
-                          quantity.get("code") or quantity.get("unit")))
+    if code == BP_PANEL or obs.component:
+        for comp in obs.component or []:
+            quantity = comp.valueQuantity or Quantity()
+            parts.append((_loinc(comp.code) or "", quantity.value, quantity.code or quantity.unit))
     else:
-        quantity = obs.get("valueQuantity") or {}
-        parts.append((code, quantity.get("value"), quantity.get("code") or quantity.get("unit")))
+        quantity = obs.valueQuantity or Quantity()
+        parts.append((code, quantity.value, quantity.code or quantity.unit))
     return [Reading(dev, c, v, u, at, raw, problem) for c, v, u in parts]
 
 
+def _compact_readings(message: CompactMessage, device_id: str) -> list[Reading]:
+    dev = message.device_id or device_id
+    out = []
+    for item in message.readings:
+        code = NAME_TO_CODE.get(item.code, item.code)
+        at, problem = _parse_time(item.at or item.time)
+        out.append(Reading(dev, code, item.value, item.unit, at, item.model_dump_json(exclude_none=True)[:200],
+                           problem))
+    return out
+
+
 def parse_payload(payload: Any, device_id: str = "") -> list[Reading]:
-    """Turn one JSON document (FHIR or compact) into readings; raises InputError when it is neither."""
+    """Validate one JSON document (FHIR or compact) as a whole, then turn it into readings.
+
+    Raises InputError naming the first field that breaks the schema of its format (see
+    :mod:`theralab.monitoring.streams.schemas`); a valid document yields readings whose clinical checks
+    (unit, range, clock) happen per reading at ingestion.
+    """
     if isinstance(payload, (bytes, str)):
-        try:
-            payload = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"payload is not JSON: {exc}", where="body") from None
-    if isinstance(payload, list):
-        return [r for item in payload for r in parse_payload(item, device_id)]
-    if not isinstance(payload, dict):
-        raise InputError("payload must be a JSON object or array", where="body")
-    kind = payload.get("resourceType")
-    if kind == "Observation":
-        return _fhir_readings(payload, device_id)
-    if kind == "Bundle":
-        return [r for entry in payload.get("entry", []) or []
-                for r in parse_payload(entry.get("resource") or {}, device_id)]
-    if "readings" in payload:
-        dev = str(payload.get("device_id") or device_id)
-        out = []
-        for i, item in enumerate(payload.get("readings") or []):
-            if not isinstance(item, dict):
-                raw = json.dumps(item)[:200]
-                out.append(Reading(dev, "", None, None, None, raw, f"readings[{i}] is not an object"))
-                continue
-            code = str(item.get("code", ""))
-            code = NAME_TO_CODE.get(code, code)
-            at, problem = _parse_time(item.get("at") or item.get("time"))
-            out.append(Reading(dev, code, item.get("value"), item.get("unit"), at, json.dumps(item)[:200], problem))
-        return out
-    raise InputError("payload is neither a FHIR Observation/Bundle nor {'device_id', 'readings': [...]}",
-                     where="body", hint="see docs/monitoring-streams.md for both formats")
+        payload = load_json(payload)
+    out: list[Reading] = []
+    for message in validate_payload(payload):
+        if isinstance(message, Observation):
+            out.extend(_fhir_readings(message, device_id))
+        elif isinstance(message, Bundle):
+            for entry in message.entry:
+                out.extend(_fhir_readings(entry.resource, device_id))
+        else:
+            out.extend(_compact_readings(message, device_id))
+    return out
 
 
 # ---------------------------------------------------------------- flood control
@@ -222,15 +241,16 @@ class Ingestor:
                          "value": value, "unit": unit, "at": reading.at, "received_at": now, "source": source}
         with session_scope() as session:
             for reading, reason in bad:
-                session.add(QuarantinedReading(device_id=reading.device_id or device.id, code=reading.code or "",
-                                               raw=reading.raw, reason=reason, source=source))
+                quarantine(session, device_id=reading.device_id or device.id, code=reading.code or "",
+                           raw=reading.raw, reason=reason, source=source)
                 report.quarantined.append({"code": reading.code, "reason": reason})
             # insert-or-ignore: a reading already stored (or sent twice at once) is counted, never raises
             inserted = insert_readings(session, list(good.values()))
             report.duplicates += len(good) - inserted
             report.accepted = inserted
             if inserted and self.score:
-                self._score(session, device.patient_id, now, report)
+                times = sorted({row["at"] for row in good.values() if row["code"] in NEWS2_CODES})
+                self._score(session, device.patient_id, now, report, times)
         with self._lock:
             self.counters["accepted"] += report.accepted
             self.counters["duplicates"] += report.duplicates
@@ -253,13 +273,31 @@ class Ingestor:
             raise ValueError(f"timestamp {reading.at.isoformat()} is more than {MAX_AGE.days} days old")
         return normalise_reading(reading.code, reading.value, reading.unit)
 
-    def _score(self, session: Session, patient_id: str, now: datetime, report: IngestReport) -> None:
+    def _score(self, session: Session, patient_id: str, now: datetime, report: IngestReport,
+               times: list[datetime]) -> None:
         from theralab.monitoring.streams.rules import evaluate_patient
 
+        if not times:
+            return
         session.flush()
-        scores, alerts = evaluate_patient(session, patient_id, now)
+        scores, alerts = evaluate_patient(session, patient_id, now, times=times)
         report.scores.extend(scores)
         report.alerts.extend(alerts)
+
+
+def _clean(text: Any, limit: int) -> str:
+    """Text that every database accepts: no NUL characters, no longer than its column."""
+    return str(text).replace("\x00", "\ufffd")[:limit]
+
+
+def quarantine(session: Session, *, device_id: str, raw: str | bytes, reason: str, source: str,
+               code: str = "", message_ref: str | None = None) -> None:
+    """Keep a refused message or reading with why (sanitised so that storing it cannot fail)."""
+    if isinstance(raw, bytes):
+        raw = raw[:2000].decode("utf-8", "replace")
+    session.add(QuarantinedReading(device_id=_clean(device_id, 120), code=_clean(code, 20), raw=_clean(raw, 500),
+                                   reason=_clean(reason, 2000), source=_clean(source, 10),
+                                   message_ref=None if message_ref is None else _clean(message_ref, 200)))
 
 
 def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> int:
@@ -282,6 +320,22 @@ def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1
             index_elements=["device_id", "code", "at"]).returning(VitalReading.id)
         inserted += len(session.execute(statement).all())
     return inserted
+
+
+def ingest_totals(session: Session) -> dict[str, dict[str, int]]:
+    """Readings stored and messages/readings quarantined per transport, from the database.
+
+    Why the database: MQTT ingestion runs in its own process (``theralab monitor serve``), so
+    the API server's in-memory counters never saw it; the tables are shared by every process.
+    Computed scores (source ``ews``) are listed apart from device readings.
+    """
+    from sqlalchemy import func
+
+    stored = dict(session.execute(select(VitalReading.source, func.count()).group_by(VitalReading.source)).all())
+    refused = dict(session.execute(select(QuarantinedReading.source, func.count())
+                                   .group_by(QuarantinedReading.source)).all())
+    sources = sorted({"http", "mqtt"} | set(stored) | set(refused))
+    return {src: {"stored": int(stored.get(src, 0)), "quarantined": int(refused.get(src, 0))} for src in sources}
 
 
 def latest_vitals(session: Session, patient_id: str, since: datetime) -> dict[str, tuple[float, datetime]]:
@@ -313,5 +367,5 @@ def readings_frame(session: Session, patient_id: str, code: str | None = None,
             for r in session.scalars(query.order_by(VitalReading.at))]
 
 
-__all__ = ["IngestReport", "Ingestor", "RateLimiter", "Reading", "authenticate_device", "latest_vitals",
-           "parse_payload", "readings_frame", "register_device", "NEWS2_CODE"]
+__all__ = ["IngestReport", "Ingestor", "NEWS2_CODE", "RateLimiter", "Reading", "authenticate_device", "ingest_totals",
+           "latest_vitals", "parse_payload", "quarantine", "readings_frame", "register_device"]

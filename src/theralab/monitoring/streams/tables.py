@@ -8,8 +8,9 @@ months of minute-level data per patient queryable by range.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from theralab.runtime.db import Base, UTCDateTime, utcnow
@@ -60,3 +61,27 @@ class QuarantinedReading(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     source: Mapped[str] = mapped_column(String(10), nullable=False, default="http")
+    # MQTT: client id and packet id of the delivery; a broker redelivers an unacknowledged message
+    # with the same packet id, which is how a redelivery is told from an identical new message
+    message_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ScoreRevision(Base):
+    """Every value a computed score (NEWS2) had for one time point, and when it was computed.
+
+    Why: the vitals of one time point may arrive in several posts; the stored score is recomputed
+    from the chart each time, and this table keeps what was known when (the first, partial value
+    and each later one), so a review can see what the ward saw at any moment.
+    """
+
+    __tablename__ = "monitoring_score_revisions"
+    __table_args__ = (Index("ix_monitoring_score_revisions_patient_at", "patient_id", "code", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False)
+    code: Mapped[str] = mapped_column(String(20), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    previous: Mapped[float | None] = mapped_column(Float, nullable=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

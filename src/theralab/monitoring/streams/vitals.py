@@ -72,9 +72,11 @@ def normalise_reading(code: str, value: float, unit: str | None) -> tuple[float,
     if convert is None:
         raise ValueError(f"unit {unit!r} is not accepted for {vital.name} (LOINC {code}); "
                          f"use {', '.join(vital.converters)}")
+    if isinstance(value, bool):  # JSON true is not 1
+        raise ValueError(f"{vital.name} value {value!r} is not a number")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{vital.name} value {value!r} is not a number") from None
     if number != number:  # NaN
         raise ValueError(f"{vital.name} value is NaN")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,13 +20,23 @@ mark_built("monitoring")
 
 
 @router.get("/monitoring", response_class=HTMLResponse)
-def ward_page(request: Request, user: WebUser) -> HTMLResponse:
+def ward_page(request: Request, user: WebUser, severity: str = "", status: str = "open", patient: str = "",
+              cursor: int | None = None) -> HTMLResponse:
+    """The ward and its alert inbox, one page of 25 at a time with filters (severity, status, patient)."""
     require_role(set(user.roles), "clinician", "researcher")
     with session_scope() as session:
         rows = ward(session)
-        inbox = [a.to_dict() for a in alert_store.list_alerts(session, domain="monitoring", open_only=True)]
-    user.audit("monitoring.ward", "Ward", "all")
-    return render(request, "monitoring_ward.html", {"rows": rows, "alerts": inbox})
+        page = alert_store.page_alerts(session, domain="monitoring", severity=severity or None,
+                                       status=status or None, subject=patient or None, cursor=cursor, limit=25)
+        inbox = [a.to_dict() for a in page["items"]]
+    user.audit("monitoring.ward", "Ward", patient or "all")
+    filters = {"severity": severity, "status": status, "patient": patient}
+    next_url = None
+    if page["next_cursor"]:
+        next_url = "/monitoring?" + urlencode({**filters, "cursor": page["next_cursor"]})
+    return render(request, "monitoring_ward.html", {"rows": rows, "alerts": inbox, "total": page["total"],
+                                                    "filters": filters, "next_url": next_url,
+                                                    "severities": alert_store.SEVERITIES})
 
 
 @router.get("/monitoring/patients/{patient_id}", response_class=HTMLResponse)

@@ -1,7 +1,7 @@
 """trust: audit hash chain and context, forced password change, refresh tokens, consent
 
-Revision ID: 0005_trust
-Revises: 0004
+Revision ID: 0006_trust
+Revises: 0005_assistant
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import theralab.runtime.db
 
-revision = "0005_trust"
-down_revision = "0008_assistant"
+revision = "0006_trust"
+down_revision = "0005_assistant"
 branch_labels = None
 depends_on = None
 

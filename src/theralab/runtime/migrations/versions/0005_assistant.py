@@ -1,6 +1,6 @@
 """assistant: conversations, questionnaires, scheduling
 
-Revision ID: 0008_assistant
+Revision ID: 0005_assistant
 Revises: 0004
 Create Date: 2026-12-06 13:09:48.411936
 """
@@ -13,7 +13,7 @@ from alembic import op
 import theralab.runtime.db
 
 
-revision = '0008_assistant'
+revision = '0005_assistant'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
