@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -95,7 +97,7 @@ def _similarity(smiles: list[str], config: RunConfig) -> tuple[np.ndarray, list[
 
 
 def _filter(df: pd.DataFrame, config: RunConfig) -> tuple[np.ndarray, list[str], Counter]:
-    """Mask of rows passing rules, alerts and ranges; per-row reasons; rejection counts."""
+    """Mask of rows passing rules and alerts; per-row reasons; rejection counts."""
     passed = np.ones(len(df), dtype=bool)
     rejected: Counter = Counter()
     reasons: list[list[str]] = [[] for _ in range(len(df))]
@@ -111,17 +113,106 @@ def _filter(df: pd.DataFrame, config: RunConfig) -> tuple[np.ndarray, list[str],
         passed &= ok
         for i in np.flatnonzero(ok):
             reasons[i].append(f"{int(df['n_alerts'].iat[i])} alerts")
+    return passed, ["; ".join(r) for r in reasons], rejected
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One filter on a column: a range end or a ``require`` comparison."""
+
+    column: str
+    label: str  # what a rejected molecule failed, e.g. "not hERG <= 0.3"
+    suffix: str  # what a passing molecule's reason says after its value, e.g. "<= 0.3"
+    test: Callable[[np.ndarray], np.ndarray]
+
+
+def conditions(config: RunConfig) -> list[Condition]:
+    """The run's ranges and ``require`` conditions, in the order written."""
+    from theralab.discovery.screening_config import OPERATORS, parse_condition
+
+    out = []
     for column, (low, high) in config.filters.ranges.items():
-        if column not in df.columns:
-            raise InputError(f"filters.ranges names unknown descriptor {column!r}", where="filters.ranges",
-                             hint="use a column of 'theralab chem profile', e.g. mw, clogp, tpsa, qed")
-        values = df[column].to_numpy(dtype=float)
-        ok = (values >= low) & (values <= high)
-        rejected[f"{column} outside {low:g}-{high:g}"] += int((passed & ~ok).sum())
+        out.append(Condition(column, f"{column} outside {low:g}-{high:g}", f"in {low:g}-{high:g}",
+                             lambda v, lo=low, hi=high: (v >= lo) & (v <= hi)))
+    for text in config.filters.require:
+        column, op, number = parse_condition(text)
+        out.append(Condition(column, f"not {column} {op} {number:g}", f"{op} {number:g}",
+                             lambda v, f=OPERATORS[op], n=number: f(v, n)))
+    return out
+
+
+def apply_conditions(df: pd.DataFrame, todo: list[Condition], rejected: Counter) -> pd.DataFrame:
+    """Keep the rows that meet every condition; add each met condition to the row's reasons.
+
+    Descriptor conditions run before similarity and models (cheap rows out first); conditions on
+    model outputs (``hERG <= 0.3``) run once the models have scored. A NaN (a row a model could not
+    score) fails every condition on its column: a molecule never passes on a missing value.
+    """
+    if not len(df) or not todo:
+        return df
+    passed = np.ones(len(df), dtype=bool)
+    reasons = [[r] if r else [] for r in df["reasons"]]
+    for cond in todo:
+        if cond.column not in df.columns:
+            raise InputError(f"filter column {cond.column!r} does not exist", where="filters",
+                             hint="use a descriptor (mw, clogp, qed, ...), 'similarity' or a model output")
+        values = df[cond.column].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            ok = cond.test(values) & ~np.isnan(values)
+        rejected[cond.label] += int((passed & ~ok).sum())
         passed &= ok
         for i in np.flatnonzero(ok):
-            reasons[i].append(f"{column} {values[i]:.3g} in {low:g}-{high:g}")
-    return passed, ["; ".join(r) for r in reasons], rejected
+            reasons[i].append(f"{cond.column} {values[i]:.3g} {cond.suffix}")
+    return df.assign(reasons=["; ".join(r) for r in reasons])[passed].reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def profile_columns() -> frozenset[str]:
+    """Columns of the screening profile (descriptors, rule flags, alerts), from one tiny molecule."""
+    from theralab.chem.io import MolRecord, parse_smiles
+    from theralab.discovery.screening_profile import fast_profile
+
+    mol, _ = parse_smiles("CCO")
+    df, _ = fast_profile([MolRecord(0, "x", "CCO", mol, None)], standardize=False)
+    return frozenset(df.columns)
+
+
+def check_config(config: RunConfig) -> None:
+    """Everything a run file names must exist before a job is recorded or a chunk runs.
+
+    Checks the models (registered name or directory), every filter and objective column (a
+    descriptor, ``similarity`` or a model output named on the model's card), and the actives.
+    Errors name the key and say what to write instead, so a typo never costs a failed job.
+    """
+    from theralab.discovery.admet_panel_model import PANEL_NAME, panel_outputs
+    from theralab.models.base import resolve_model_dir
+    from theralab.models.registry import load_card
+
+    known = set(profile_columns()) | {"reasons"}
+    if config.similarity.actives:
+        _active_fps(tuple(config.similarity.actives), config.similarity.radius, config.similarity.bits)
+        known |= {"similarity", "nearest_active"}
+    open_ended = False  # a model whose card does not list its outputs: its columns are checked per chunk
+    for i, model in enumerate(config.models):
+        card = load_card(resolve_model_dir(model.name), verify=False)
+        outputs = (card.model_extra or {}).get("outputs")
+        if outputs is None:
+            open_ended = True
+            continue
+        if model.column and model.column not in outputs:
+            raise InputError(f"model {model.name} has no output {model.column!r}", where=f"models.{i}.column",
+                             hint=f"outputs: {', '.join(outputs)}")
+        known |= {model.prefix + c for c in ([model.column] if model.column else outputs)}
+    named = [("filters", c.column) for c in conditions(config)]
+    named += [(f"objectives.{i}.column", o.column) for i, o in enumerate(config.objectives)]
+    for where, column in named:
+        if column in known or open_ended:
+            continue
+        if column in panel_outputs() and not any(m.name == PANEL_NAME for m in config.models):
+            hint = f"{column} is an ADMET panel endpoint: add [[models]] name = \"panel\""
+        else:
+            hint = "use a descriptor (mw, clogp, tpsa, qed, ...), 'similarity' (with actives) or a model output"
+        raise InputError(f"unknown column {column!r}", where=where, hint=hint)
 
 
 class ScreenJob:
@@ -129,12 +220,7 @@ class ScreenJob:
 
     def plan(self, params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
         config = parse_config(params)
-        for model in config.models:  # fail before any work when a model is not registered
-            from theralab.models.base import resolve_model_dir
-
-            resolve_model_dir(model.name)
-        if config.similarity.actives:
-            _active_fps(tuple(config.similarity.actives), config.similarity.radius, config.similarity.bits)
+        check_config(config)  # fail before any work on an unknown model, column or active
         source, smiles_column, id_column = config.run.library, config.run.smiles_column, config.run.id_column
         if not Path(source).exists():  # a registered library: its standardised, de-duplicated molecules
             from theralab.discovery.libraries import library_path
@@ -162,6 +248,9 @@ class ScreenJob:
                                    tautomer=config.standardize.tautomer)
         passed, reasons, rejected = _filter(df, config)
         df = df.assign(reasons=reasons)[passed].reset_index(drop=True)
+        todo = conditions(config)
+        early = [c for c in todo if c.column in df.columns]  # descriptor conditions: before the costly steps
+        df = apply_conditions(df, early, rejected)
         if config.similarity.actives and len(df):
             sims, nearest = _similarity(df["smiles"].tolist(), config)
             df["similarity"], df["nearest_active"] = sims, nearest
@@ -180,6 +269,7 @@ class ScreenJob:
                     raise InputError(f"model {model.name} has no output {column!r}", where="models.column",
                                      hint=f"outputs: {', '.join(predictions.columns)}")
                 df[f"{model.prefix}{column}"] = predictions[column].to_numpy()
+        df = apply_conditions(df, [c for c in todo if c not in early], rejected)
         df["score"] = self._score(df, config)
         _write_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
         return {"rows": len(frame), "invalid": len(invalid), "passed": len(df), "rejected": dict(rejected),
@@ -263,4 +353,5 @@ def screen_summary(result_path: str) -> dict[str, Any]:
     return json.loads(funnel.read_text()) if funnel.exists() else {}
 
 
-__all__ = ["ScreenJob", "combined_score", "desirability", "select_diverse", "screen_summary"]
+__all__ = ["Condition", "ScreenJob", "apply_conditions", "check_config", "combined_score", "conditions",
+           "desirability", "screen_summary", "select_diverse"]

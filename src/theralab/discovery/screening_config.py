@@ -11,7 +11,8 @@ Example (``theralab screen run run.toml``)::
     [filters]
     rules = ["lipinski", "veber"]  # rule sets a molecule must pass
     max_alerts = 0                 # structural alerts allowed (PAINS, Brenk, NIH)
-    ranges = { mw = [200, 500], clogp = [-1, 5] }
+    ranges = { mw = [200, 500], clogp = [-1, 5], Solubility_AqSolDB = [-4, 1] }
+    require = ["hERG <= 0.3", "AMES < 0.5"]   # any descriptor or model output, compared to a number
 
     [similarity]
     actives = ["CC(=O)Nc1ccc(O)cc1", "actives.smi"]   # SMILES or files
@@ -19,8 +20,8 @@ Example (``theralab screen run run.toml``)::
     min_similarity = 0.2
 
     [[models]]
-    name = "my-activity-model"     # a registered model or a model directory
-    column = "activity"            # output column to keep (default: all)
+    name = "panel"                 # the 41-endpoint ADMET panel, or any registered model or model directory
+    # column = "hERG"              # output column to keep (default: all)
 
     [[objectives]]
     column = "similarity"
@@ -37,11 +38,13 @@ Example (``theralab screen run run.toml``)::
 
 from __future__ import annotations
 
+import operator
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from theralab.errors import InputError
 
@@ -64,10 +67,46 @@ class StandardizeSection(_Strict):
     tautomer: bool = False
 
 
+OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+def parse_condition(text: str) -> tuple[str, str, float]:
+    """``"hERG <= 0.3"`` -> ``("hERG", "<=", 0.3)``; a ValueError says what a condition looks like."""
+    match = _CONDITION.match(text)
+    if not match:
+        raise ValueError(f"cannot read the condition {text!r}; write COLUMN OP NUMBER, e.g. 'hERG <= 0.3' "
+                         "(OP is <, <=, > or >=)")
+    return match.group(1), match.group(2), float(match.group(3))
+
+
 class FilterSection(_Strict):
     rules: list[Literal["lipinski", "veber", "ghose", "egan", "leadlike"]] = Field(default_factory=list)
     max_alerts: int | None = Field(None, ge=0)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    require: list[str] = Field(default_factory=list, description="conditions such as 'hERG <= 0.3'")
+
+    @field_validator("require")
+    @classmethod
+    def _conditions(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_condition(text)
+        return value
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for column, (low, high) in value.items():
+            if high < low:
+                raise ValueError(f"range of {column}: high ({high:g}) is below low ({low:g})")
+        return value
+
+    def conditions(self) -> list[tuple[str, str, float]]:
+        """Ranges and ``require`` as ``(column, op, number)`` triples, in the order written."""
+        out = []
+        for column, (low, high) in self.ranges.items():
+            out += [(column, ">=", float(low)), (column, "<=", float(high))]
+        return out + [parse_condition(text) for text in self.require]
 
 
 class SimilaritySection(_Strict):
@@ -125,7 +164,7 @@ def parse_config(data: dict, where: str = "run file") -> RunConfig:
     except ValidationError as exc:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key '{path}'"
         raise InputError(msg, where=f"{where}: {path}",

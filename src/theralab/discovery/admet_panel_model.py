@@ -1,0 +1,83 @@
+"""The ADMET panel as a registered model: ``[[models]] name = "panel"`` in a screening run.
+
+Why a separate module: the registry's protocol (:mod:`theralab.models.base`) wants a loader that
+takes a model directory and returns an object with ``card`` and ``predict(smiles)``; the panel's
+weights live in the pinned ``admet-ai`` wheel, so its model directory
+(``discovery/weights/panel``) holds only the card, and the loader hands back the process-wide
+panel (:func:`theralab.discovery.admet_panel.get_panel`): one load per worker process, shared by
+the CLI, the API, the web page and screening workers.
+
+The predictor returns the 41 endpoint columns (probabilities for the 31 classifiers, the
+endpoint's units for the 10 regressions) plus ``panel_error`` (why a row could not be scored),
+so a screening filter such as ``hERG <= 0.3`` can name any endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from theralab.models.registry import ModelCard, load_card
+
+PANEL_NAME = "panel"
+ERROR_COLUMN = "panel_error"
+
+
+class PanelPredictor:
+    """The registry face of :class:`~theralab.discovery.admet_panel.AdmetPanel`.
+
+    Args:
+        card: the panel's card (its ``outputs`` name the 41 endpoints).
+        overlap: let the panel fork an RDKit helper for large calls; screening workers pass False
+            since the executor already keeps every core busy.
+    """
+
+    def __init__(self, card: ModelCard, overlap: bool = True) -> None:
+        self.card = card
+        self.overlap = overlap
+
+    @property
+    def panel(self):  # noqa: ANN201 - AdmetPanel, imported lazily (torch, chemprop)
+        from theralab.discovery.admet_panel import get_panel
+
+        panel = get_panel()
+        panel.overlap = self.overlap
+        return panel
+
+    @property
+    def outputs(self) -> list[str]:
+        """Endpoint names, in the panel's order."""
+        return list((self.card.model_extra or {}).get("outputs", []))
+
+    def predict(self, smiles: Sequence[str]) -> pd.DataFrame:
+        """41 endpoint columns (no percentiles) and ``panel_error``; one row per input, in order."""
+        panel = self.panel
+        keep = panel.percentiles
+        panel.percentiles = False
+        try:
+            table = panel.predict_smiles([str(s) for s in smiles])
+        finally:
+            panel.percentiles = keep
+        out = table[panel.tasks].reset_index(drop=True)
+        out[ERROR_COLUMN] = table["error"].to_numpy()
+        return out
+
+
+def panel_dir() -> Path:
+    """The panel's model directory (the card only; weights ship in the admet-ai wheel)."""
+    return Path(__file__).resolve().parent / "weights" / PANEL_NAME
+
+
+def load(model_dir: Path) -> PanelPredictor:
+    """Registry loader named by the panel's card (``theralab.discovery.admet_panel_model:load``)."""
+    return PanelPredictor(load_card(Path(model_dir)))
+
+
+def panel_outputs() -> list[str]:
+    """The 41 endpoint names from the card (no torch import: used to validate run files)."""
+    return list((load_card(panel_dir(), verify=False).model_extra or {}).get("outputs", []))
+
+
+__all__ = ["ERROR_COLUMN", "PANEL_NAME", "PanelPredictor", "load", "panel_dir", "panel_outputs"]
