@@ -78,6 +78,8 @@ def _normalise_url(url: str) -> str:
 def get_engine(url: str | None = None) -> Engine:
     """Return the (cached) engine for ``url`` or for the configured database.
 
+    The first use of a database in a process checks its schema (``runtime.migrate.ensure_schema``):
+    an empty one is created at the latest revision, an outdated one raises with the command to run.
     SQLite engines get WAL journaling, foreign keys on and a busy timeout, so the API server and
     job workers can share one file.
     """
@@ -104,6 +106,9 @@ def get_engine(url: str | None = None) -> Engine:
 
             else:
                 engine = create_engine(url, pool_pre_ping=True)
+            from theralab.runtime.migrate import ensure_schema
+
+            ensure_schema(engine)  # an empty database gets the schema; an old one says what to run
             _engines[url] = engine
         return engine
 
