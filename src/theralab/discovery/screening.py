@@ -80,6 +80,34 @@ def _active_fps(actives: tuple[str, ...], radius: int, bits: int) -> tuple[list[
     return fps, names
 
 
+@lru_cache(maxsize=8)
+def _active_keys(actives: tuple[str, ...]) -> dict[str, str]:
+    """InChIKey (of the molecule as given and as standardised) -> the active's name."""
+    from rdkit import Chem, rdBase
+
+    from theralab.chem.standardize import standardize
+
+    keys: dict[str, str] = {}
+    for entry in actives:
+        path = Path(entry)
+        lines = path.read_text().splitlines() if path.exists() else [entry]
+        for line in lines:
+            parts = line.replace(",", " ").split()
+            if not parts or parts[0].lower() == "smiles":
+                continue
+            mol = Chem.MolFromSmiles(parts[0])
+            if mol is None:
+                continue
+            name = parts[1] if len(parts) > 1 else parts[0]
+            with rdBase.BlockLogs():
+                keys[Chem.MolToInchiKey(mol)] = name
+                try:
+                    keys[Chem.MolToInchiKey(standardize(mol).mol)] = name
+                except InputError:
+                    pass
+    return keys
+
+
 def _similarity(smiles: list[str], config: RunConfig) -> tuple[np.ndarray, list[str]]:
     from rdkit import Chem, DataStructs
     from rdkit.Chem import rdFingerprintGenerator
@@ -215,6 +243,74 @@ def check_config(config: RunConfig) -> None:
         raise InputError(f"unknown column {column!r}", where=where, hint=hint)
 
 
+def activity_columns(config: RunConfig) -> set[str]:
+    """Output columns of the run's activity models (``role``, else: ADMET cards are properties)."""
+    from theralab.models.base import resolve_model_dir
+    from theralab.models.registry import load_card
+
+    columns: set[str] = set()
+    for model in config.models:
+        role = model.role
+        card = load_card(resolve_model_dir(model.name), verify=False)
+        if role is None:
+            role = "property" if card.task.startswith("admet.") else "activity"
+        if role == "activity":
+            outputs = (card.model_extra or {}).get("outputs") or [getattr(card, "target", None) or card.name]
+            names = [model.column] if model.column else list(outputs)
+            columns |= {model.prefix + c for c in names}
+    return columns
+
+
+@lru_cache(maxsize=32)
+def _plan_for(config_json: str) -> tuple[tuple[int, ...], str]:
+    config = RunConfig.model_validate_json(config_json)
+    n_actives = len(_active_fps(tuple(config.similarity.actives), config.similarity.radius,
+                                config.similarity.bits)[0]) if config.similarity.actives else 0
+    activity = activity_columns(config) if config.models else set()
+    method = config.ranking.method
+    dropped = [o for o in config.objectives if o.column in activity]
+    if method == "desirability" or not dropped:
+        keep = list(range(len(config.objectives)))
+        note = ("desirability of " + ", ".join(o.column for o in config.objectives) if config.objectives
+                else "similarity to the actives" if config.similarity.actives else "QED")
+        return tuple(keep), note
+    if method == "auto" and n_actives >= config.ranking.min_actives:
+        note = (f"desirability of {', '.join(o.column for o in config.objectives)} "
+                f"(learned: {n_actives} actives >= {config.ranking.min_actives})")
+        return tuple(range(len(config.objectives))), note
+    keep = [i for i, o in enumerate(config.objectives) if o.column not in activity]
+    names = ", ".join(o.column for o in dropped)
+    why = (f"{n_actives} actives < ranking.min_actives {config.ranking.min_actives}" if method == "auto"
+           else "ranking.method = similarity")
+    if not config.similarity.actives:
+        note = f"activity model objective(s) {names} not ranked ({why}); no actives either"
+    else:
+        note = f"fall back to similarity: activity model objective(s) {names} reported, not ranked ({why})"
+    return tuple(keep), note
+
+
+def ranking_plan(config: RunConfig) -> tuple[list[Objective], str]:
+    """The objectives that rank the hits, and one line saying which ranking was used and why.
+
+    Fall back: with few actives (``ranking.min_actives``), an activity model trained on them is a
+    worse ranker than the fused similarity it was trained from (docs/benchmarks/screening.md), so
+    its objectives are reported in the hits but left out of the score, and ties (similarity's
+    desirability saturates) are broken by the raw similarity (:func:`rank`): the order is then
+    exactly max- (or mean-) fusion similarity's, adjusted only by property objectives (ADMET, QED).
+    """
+    keep, note = _plan_for(config.model_dump_json())
+    return [config.objectives[i] for i in keep], note
+
+
+def rank(passed: pd.DataFrame) -> pd.DataFrame:
+    """Best first: by score, ties by similarity to the actives (when present), then by input row."""
+    keys, ascending = ["score"], [False]
+    if "similarity" in passed.columns:
+        keys.append("similarity")
+        ascending.append(False)
+    return passed.sort_values(keys + ["row"], ascending=ascending + [True], kind="mergesort")
+
+
 class ScreenJob:
     """Params: a run configuration (see :mod:`theralab.discovery.screening_config`) as a dict."""
 
@@ -257,6 +353,12 @@ class ScreenJob:
             ok = sims >= config.similarity.min_similarity
             rejected[f"similarity < {config.similarity.min_similarity:g}"] += int((~ok).sum())
             df = df[ok].reset_index(drop=True)
+            keys = _active_keys(tuple(config.similarity.actives))
+            df["query_active"] = [keys.get(k, "") for k in df["inchikey"]]
+            if config.similarity.exclude_actives:
+                is_query = df["query_active"] != ""
+                rejected["query actives excluded"] += int(is_query.sum())
+                df = df[~is_query].reset_index(drop=True)
             df["reasons"] = [f"{r}; similarity {s:.2f} to {n}" for r, s, n in
                              zip(df["reasons"], df["similarity"], df["nearest_active"], strict=True)]
         for model in config.models:
@@ -279,18 +381,15 @@ class ScreenJob:
     def _score(df: pd.DataFrame, config: RunConfig) -> np.ndarray:
         if not len(df):
             return np.zeros(0)
-        if not config.objectives:
-            return df["similarity"].to_numpy() if "similarity" in df.columns else df["qed"].to_numpy()
-        columns, weights = [], []
-        for objective in config.objectives:
+        for objective in config.objectives:  # every objective is reported, ranked or not
             if objective.column not in df.columns:
                 raise InputError(f"objective column {objective.column!r} does not exist", where="objectives",
                                  hint="use a descriptor (mw, clogp, qed, ...), 'similarity' or a model output")
-            d = desirability(df[objective.column].to_numpy(dtype=float), objective)
-            df[f"d_{objective.column}"] = d
-            columns.append(d)
-            weights.append(objective.weight)
-        return combined_score(columns, weights)
+            df[f"d_{objective.column}"] = desirability(df[objective.column].to_numpy(dtype=float), objective)
+        ranked, _note = ranking_plan(config)
+        if not ranked:
+            return df["similarity"].to_numpy() if "similarity" in df.columns else df["qed"].to_numpy()
+        return combined_score([df[f"d_{o.column}"].to_numpy() for o in ranked], [o.weight for o in ranked])
 
     def finalize(self, params: dict[str, Any], workdir: Path, stats: list[dict[str, Any]]) -> str:
         from theralab.discovery.screening_report import write_outputs
@@ -298,7 +397,7 @@ class ScreenJob:
         config = parse_config(params)
         parts = [pq.read_table(workdir / "chunks" / f"{i:06d}.parquet").to_pandas() for i in range(len(stats))]
         passed = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
-        passed = passed.sort_values(["score", "row"], ascending=[False, True], kind="mergesort")
+        passed = rank(passed)
         before = len(passed)
         passed = passed.drop_duplicates("inchikey", keep="first").reset_index(drop=True)
         funnel = {
@@ -308,6 +407,7 @@ class ScreenJob:
             "duplicates (same InChIKey)": before - len(passed),
             "passed": len(passed),
         }
+        funnel["ranking"] = ranking_plan(config)[1]
         hits = select_diverse(passed, config)
         funnel["selected"] = len(hits)
         invalid = [row for s in stats for row in s.get("invalid_rows", [])]
@@ -354,4 +454,4 @@ def screen_summary(result_path: str) -> dict[str, Any]:
 
 
 __all__ = ["Condition", "ScreenJob", "apply_conditions", "check_config", "combined_score", "conditions",
-           "desirability", "screen_summary", "select_diverse"]
+           "desirability", "rank", "ranking_plan", "screen_summary", "select_diverse"]

@@ -30,6 +30,10 @@ Example (``theralab screen run run.toml``)::
     high = 0.7
     weight = 2
 
+    [ranking]
+    method = "auto"                # auto | desirability | similarity
+    min_actives = 20               # auto: activity models are ranked only with this many actives
+
     [diversity]
     method = "butina"              # or "maxmin"
     cutoff = 0.6                   # Tanimoto distance for Butina clusters
@@ -113,6 +117,8 @@ class SimilaritySection(_Strict):
     actives: list[str] = Field(default_factory=list)
     fusion: Literal["max", "mean"] = "max"
     min_similarity: float = Field(0.0, ge=0.0, le=1.0)
+    exclude_actives: bool = Field(False, description="drop library molecules that are the query actives "
+                                  "(same standardised InChIKey); they are flagged 'query_active' otherwise")
     radius: int = Field(2, ge=1, le=4)
     bits: int = Field(2048, ge=256, le=8192)
 
@@ -121,6 +127,21 @@ class ModelSection(_Strict):
     name: str
     column: str | None = None
     prefix: str = ""
+    role: Literal["activity", "property"] | None = Field(
+        None, description="activity: predicts the target's actives (ranked only with enough actives, see "
+                          "[ranking]); property: ADMET and the like (always ranked). Default: property for "
+                          "ADMET models (the panel), activity otherwise")
+
+
+class RankingSection(_Strict):
+    """How hits are ordered. ``auto`` ranks activity-model objectives only when the run has at least
+    ``min_actives`` known actives; with fewer, the activity evidence is the fused similarity to the
+    actives (on ten held-out DUD-E targets a 5-active model lost to max-fusion similarity,
+    docs/benchmarks/screening.md). ``desirability`` always uses every objective; ``similarity``
+    never ranks activity models."""
+
+    method: Literal["auto", "desirability", "similarity"] = "auto"
+    min_actives: int = Field(20, ge=1)
 
 
 class Objective(_Strict):
@@ -154,6 +175,7 @@ class RunConfig(_Strict):
     similarity: SimilaritySection = Field(default_factory=SimilaritySection)
     models: list[ModelSection] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    ranking: RankingSection = Field(default_factory=RankingSection)
     diversity: DiversitySection = Field(default_factory=DiversitySection)
 
 
