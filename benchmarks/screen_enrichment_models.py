@@ -72,7 +72,6 @@ def pipeline_order(config: dict, workdir: Path, n: int) -> tuple[np.ndarray, str
 
 
 def run_target(folder: Path, seed: int, workdir: Path, k: int = 5) -> dict[str, float]:
-    from theralab.discovery.screening import ScreenJob
     from theralab.models.fingerprint_gbm import train
     from theralab.models.registry import load_card  # noqa: F401 - the model dir is passed by path
 
@@ -93,7 +92,8 @@ def run_target(folder: Path, seed: int, workdir: Path, k: int = 5) -> dict[str, 
         "b_auc": roc_auc_score(labels, sims.max(1)),
     }
     model_dir = workdir / f"model-{folder.name}"
-    model = train(train_smiles, [1] * k + [0] * 10 * k, model_dir, name=f"dude-{folder.name}", target="p_active", seed=seed)
+    model = train(train_smiles, [1] * k + [0] * 10 * k, model_dir, name=f"dude-{folder.name}", target="p_active",
+                  seed=seed)
     p = model.predict(eval_smiles)["p_active"].to_numpy()
     p = np.nan_to_num(p, nan=0.0)
     out.update(c_ef1=ef(p, labels), c_auc=roc_auc_score(labels, p))

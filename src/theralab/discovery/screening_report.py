@@ -28,12 +28,14 @@ td.why ul{margin:0;padding-left:1.1em}.query{background:#fff4d6}
 <p class="muted">Ranking: {{ ranking }}</p>
 {% if n_query %}<p><span class="badge">query active</span> {{ n_query }} hit(s) are query actives themselves
 (same InChIKey); set <code>similarity.exclude_actives = true</code> to leave them out.</p>{% endif %}
-<h2>Hits</h2><table class="hits"><tr><th>#</th><th>Id</th><th>Structure</th><th>Score</th>{% for c in extra %}<th>{{ c }}</th>
-{% endfor %}<th>Why it passed</th></tr>
-{% for h in hits %}<tr{% if h.query_active %} class="query"{% endif %}><td>{{ loop.index }}</td><td class="id">{{ h.id }}
-{% if h.query_active %}<span class="badge">query active</span>{% endif %}<br><small><code>{{ h.smiles }}</code></small></td>
+<h2>Hits</h2><table class="hits"><tr><th>#</th><th>Id</th><th>Structure</th><th>Score</th>
+{% for c in extra %}<th>{{ c }}</th>{% endfor %}<th>Why it passed</th></tr>
+{% for h in hits %}<tr{% if h.query_active %} class="query"{% endif %}><td>{{ loop.index }}</td>
+<td class="id">{{ h.id }}{% if h.query_active %} <span class="badge">query active</span>{% endif %}
+<br><small><code>{{ h.smiles }}</code></small></td>
 <td class="mol">{{ h.svg|safe }}</td><td>{{ '%.3f' % h.score }}</td>
-{% for c in extra %}<td>{{ '%.3g' % h[c] if h[c] is number else h[c] }}</td>{% endfor %}<td class="why"><ul>
+{% for c in extra %}<td>{{ '%.3g' % h[c] if h[c] is number else h[c] }}</td>{% endfor %}
+<td class="why"><ul>
 {% for r in h.reasons.split('; ') if r %}<li>{{ r }}</li>{% endfor %}</ul></td></tr>
 {% endfor %}</table>
 {% if invalid %}<h2>Invalid rows (first {{ invalid|length }})</h2><table><tr><th>Row</th><th>Id</th><th>Input</th>
