@@ -55,8 +55,12 @@ def similarity(query_smiles: list[str], smiles: list[str]) -> np.ndarray:
     return out
 
 
-def pipeline_order(config: dict, workdir: Path, n: int) -> tuple[np.ndarray, str]:
-    """The pipeline's final ranking of the evaluation set (its own sort), as a score per molecule."""
+def pipeline_orders(config: dict, workdir: Path, n: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The pipeline's final ranking under each ``[ranking] method``, as a score per molecule.
+
+    The chunk work (profile, filters, similarity, model) runs once; each method's score is then
+    recomputed from the same columns by the pipeline's own code (``ScreenJob._score``, ``rank``).
+    """
     from theralab.discovery.screening import ScreenJob, rank, ranking_plan
     from theralab.discovery.screening_config import parse_config
 
@@ -65,10 +69,17 @@ def pipeline_order(config: dict, workdir: Path, n: int) -> tuple[np.ndarray, str
     plan = job.plan(config, workdir)
     for index, spec in enumerate(plan):
         job.run_chunk(config, index, spec, workdir)
-    scored = rank(pd.concat([pd.read_parquet(workdir / "chunks" / f"{i:06d}.parquet") for i in range(len(plan))]))
-    score = np.zeros(n)  # rejected molecules (invalid, filtered) rank last
-    score[scored["id"].astype(int).to_numpy()] = np.arange(len(scored), 0, -1)
-    return score, ranking_plan(parse_config(config))[1]
+    frame = pd.concat([pd.read_parquet(workdir / "chunks" / f"{i:06d}.parquet") for i in range(len(plan))])
+    out = {}
+    for method in ("auto", "desirability"):
+        cfg = parse_config({**config, "ranking": {"method": method}})
+        scored = frame.copy()
+        scored["score"] = ScreenJob._score(scored, cfg)
+        scored = rank(scored)
+        score = np.zeros(n)  # rejected molecules (invalid, filtered) rank last
+        score[scored["id"].astype(int).to_numpy()] = np.arange(len(scored), 0, -1)
+        out[method] = (score, ranking_plan(cfg)[1])
+    return out
 
 
 def run_target(folder: Path, seed: int, workdir: Path, k: int = 5) -> dict[str, float]:
@@ -100,20 +111,19 @@ def run_target(folder: Path, seed: int, workdir: Path, k: int = 5) -> dict[str, 
     # (d) the pipeline's default ranking and (e) the pipeline forced to rank the model, on the evaluation set
     library = workdir / f"lib-{folder.name}.csv"
     pd.DataFrame({"id": range(len(eval_smiles)), "smiles": eval_smiles}).to_csv(library, index=False)
+    config = {
+        "run": {"library": str(library), "output_dir": str(workdir / f"out-{folder.name}"), "chunk_size": 100000},
+        "similarity": {"actives": [actives[i] for i in known], "fusion": "max"},
+        "models": [{"name": str(model_dir), "column": "p_active"}],
+        "objectives": [
+            {"column": "similarity", "goal": "maximize", "low": 0.0, "high": 0.6, "weight": 1},
+            {"column": "p_active", "goal": "maximize", "low": 0.0, "high": 1.0, "weight": 1},
+        ],
+        "diversity": {"method": "none", "top_n": 10},
+    }
+    orders = pipeline_orders(config, workdir / f"job-{folder.name}", len(eval_smiles))
     for arm, method in (("d", "auto"), ("e", "desirability")):
-        config = {
-            "run": {"library": str(library), "output_dir": str(workdir / f"out-{folder.name}-{arm}"),
-                    "chunk_size": 100000},
-            "similarity": {"actives": [actives[i] for i in known], "fusion": "max"},
-            "models": [{"name": str(model_dir), "column": "p_active"}],
-            "objectives": [
-                {"column": "similarity", "goal": "maximize", "low": 0.0, "high": 0.6, "weight": 1},
-                {"column": "p_active", "goal": "maximize", "low": 0.0, "high": 1.0, "weight": 1},
-            ],
-            "ranking": {"method": method},
-            "diversity": {"method": "none", "top_n": 10},
-        }
-        score, note = pipeline_order(config, workdir / f"job-{folder.name}-{arm}", len(eval_smiles))
+        score, note = orders[method]
         out.update({f"{arm}_ef1": ef(score, labels), f"{arm}_auc": roc_auc_score(labels, score)})
         if arm == "d":
             print(f"  {folder.name} pipeline ranking: {note}", flush=True)

@@ -223,3 +223,15 @@ def test_query_actives_are_flagged_or_excluded_and_the_report_fits(screen_setup)
     passed, funnel = _run_inline(params, tmp, "excl")
     assert not ({"aspirin", "paracetamol"} & set(passed["id"]))
     assert funnel["query actives excluded"] == 2
+
+
+def test_rdkit_messages_are_not_printed(capfd):
+    from theralab.discovery.screening import _active_fps
+
+    _active_fps.cache_clear()
+    fps, names = _active_fps(("C1=CC=CC=C1.[H]",), 2, 2048)
+    assert len(fps) == 1 and names == ["C1=CC=CC=C1.[H]"]
+    assert "WARNING" not in capfd.readouterr().err
+    with pytest.raises(InputError, match="does not parse: malformed SMILES"):
+        _active_fps(("C1CC(",), 2, 2048)
+    assert "SMILES Parse Error" not in capfd.readouterr().err

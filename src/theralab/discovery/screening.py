@@ -13,6 +13,7 @@ a Dask cluster, and an interrupted run resumes without redoing finished chunks.
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,8 +59,9 @@ def combined_score(columns: list[np.ndarray], weights: list[float]) -> np.ndarra
 
 @lru_cache(maxsize=8)
 def _active_fps(actives: tuple[str, ...], radius: int, bits: int) -> tuple[list[Any], list[str]]:
-    from rdkit import Chem
     from rdkit.Chem import rdFingerprintGenerator
+
+    from theralab.chem.io import parse_smiles
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=bits)
     fps, names = [], []
@@ -70,9 +72,9 @@ def _active_fps(actives: tuple[str, ...], radius: int, bits: int) -> tuple[list[
             parts = line.replace(",", " ").split()
             if not parts or parts[0].lower() == "smiles":
                 continue
-            mol = Chem.MolFromSmiles(parts[0])
+            mol, why = parse_smiles(parts[0])  # RDKit's own messages become the error's reason, not console noise
             if mol is None:
-                raise InputError(f"active {parts[0]!r} does not parse", where=f"{entry} line {number}")
+                raise InputError(f"active {parts[0]!r} does not parse: {why}", where=f"{entry} line {number}")
             fps.append(gen.GetFingerprint(mol))
             names.append(parts[1] if len(parts) > 1 else parts[0])
     if not fps:
@@ -85,6 +87,7 @@ def _active_keys(actives: tuple[str, ...]) -> dict[str, str]:
     """InChIKey (of the molecule as given and as standardised) -> the active's name."""
     from rdkit import Chem, rdBase
 
+    from theralab.chem.io import parse_smiles
     from theralab.chem.standardize import standardize
 
     keys: dict[str, str] = {}
@@ -95,7 +98,7 @@ def _active_keys(actives: tuple[str, ...]) -> dict[str, str]:
             parts = line.replace(",", " ").split()
             if not parts or parts[0].lower() == "smiles":
                 continue
-            mol = Chem.MolFromSmiles(parts[0])
+            mol, _ = parse_smiles(parts[0])
             if mol is None:
                 continue
             name = parts[1] if len(parts) > 1 else parts[0]
@@ -109,7 +112,7 @@ def _active_keys(actives: tuple[str, ...]) -> dict[str, str]:
 
 
 def _similarity(smiles: list[str], config: RunConfig) -> tuple[np.ndarray, list[str]]:
-    from rdkit import Chem, DataStructs
+    from rdkit import Chem, DataStructs, rdBase
     from rdkit.Chem import rdFingerprintGenerator
 
     sim = config.similarity
@@ -117,7 +120,8 @@ def _similarity(smiles: list[str], config: RunConfig) -> tuple[np.ndarray, list[
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=sim.radius, fpSize=sim.bits)
     scores, nearest = np.zeros(len(smiles)), []
     for i, smi in enumerate(smiles):
-        fp = gen.GetFingerprint(Chem.MolFromSmiles(smi))
+        with rdBase.BlockLogs():  # standardised SMILES: nothing to report, nothing to print
+            fp = gen.GetFingerprint(Chem.MolFromSmiles(smi))
         values = np.asarray(DataStructs.BulkTanimotoSimilarity(fp, active_fps))
         scores[i] = values.max() if sim.fusion == "max" else values.mean()
         nearest.append(names[int(values.argmax())])
@@ -361,10 +365,14 @@ class ScreenJob:
                 df = df[~is_query].reset_index(drop=True)
             df["reasons"] = [f"{r}; similarity {s:.2f} to {n}" for r, s, n in
                              zip(df["reasons"], df["similarity"], df["nearest_active"], strict=True)]
+        notes: set[str] = set()
         for model in config.models:
             if not len(df):
                 break
-            predictions = cached_predictor(model.name).predict(df["smiles"].tolist())
+            with warnings.catch_warnings(record=True) as caught:  # library warnings go to the run, not the console
+                warnings.simplefilter("always")
+                predictions = cached_predictor(model.name).predict(df["smiles"].tolist())
+            notes.update(f"{model.name}: {w.category.__name__}: {w.message}" for w in caught)
             columns = [model.column] if model.column else list(predictions.columns)
             for column in columns:
                 if column not in predictions.columns:
@@ -375,6 +383,7 @@ class ScreenJob:
         df["score"] = self._score(df, config)
         _write_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
         return {"rows": len(frame), "invalid": len(invalid), "passed": len(df), "rejected": dict(rejected),
+                "warnings": sorted(notes)[:50],
                 "invalid_rows": invalid.head(1000).astype(str).to_dict("records")}
 
     @staticmethod
@@ -411,6 +420,11 @@ class ScreenJob:
         hits = select_diverse(passed, config)
         funnel["selected"] = len(hits)
         invalid = [row for s in stats for row in s.get("invalid_rows", [])]
+        notes = sorted({w for s in stats for w in s.get("warnings", [])})
+        if notes:
+            funnel["library warnings (warnings.json)"] = len(notes)
+            Path(config.run.output_dir).mkdir(parents=True, exist_ok=True)
+            (Path(config.run.output_dir) / "warnings.json").write_text(json.dumps(notes, indent=2))
         out = write_outputs(Path(config.run.output_dir), config, passed, hits, funnel, invalid)
         (Path(config.run.output_dir) / "funnel.json").write_text(json.dumps(funnel, indent=2))
         return str(out)
@@ -418,7 +432,7 @@ class ScreenJob:
 
 def select_diverse(passed: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
     """Top-N diverse hits: Butina cluster representatives (best score per cluster) or MaxMin picks."""
-    from rdkit import Chem, DataStructs
+    from rdkit import Chem, DataStructs, rdBase
     from rdkit.Chem import rdFingerprintGenerator
 
     div = config.diversity
@@ -426,7 +440,8 @@ def select_diverse(passed: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
     if div.method == "none" or len(candidates) <= 1:
         return candidates.head(div.top_n).assign(cluster=range(min(len(candidates), div.top_n)))
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
-    fps = [gen.GetFingerprint(Chem.MolFromSmiles(s)) for s in candidates["smiles"]]
+    with rdBase.BlockLogs():
+        fps = [gen.GetFingerprint(Chem.MolFromSmiles(s)) for s in candidates["smiles"]]
     if div.method == "butina":
         from rdkit.ML.Cluster import Butina
 
