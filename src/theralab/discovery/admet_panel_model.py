@@ -75,9 +75,35 @@ def load(model_dir: Path) -> PanelPredictor:
     return PanelPredictor(load_card(Path(model_dir)))
 
 
+def warm(names: str) -> list[str]:
+    """Load the named models into this process now (``THERALAB_WARM_MODELS="panel"``) so the first
+    request is answered as fast as the next: the server calls this once per worker process at
+    start-up, in a background thread. Returns the names it loaded; unknown names are skipped.
+
+    The panel is loaded (ten checkpoints) and run once on a small molecule, which also builds the
+    alert screens and the lazily created parts of the forward path.
+    """
+    loaded = []
+    for name in filter(None, (n.strip() for n in names.split(","))):
+        if name == PANEL_NAME:
+            from theralab.discovery.admet_panel import get_panel
+
+            get_panel().predict_smiles(["CC(=O)Nc1ccc(O)cc1"])
+            loaded.append(name)
+        else:
+            from theralab.models.base import cached_predictor
+
+            try:
+                cached_predictor(name).predict(["CCO"])
+                loaded.append(name)
+            except Exception:  # noqa: BLE001 - a warm-up must never stop the server; the request will say why
+                continue
+    return loaded
+
+
 def panel_outputs() -> list[str]:
     """The 41 endpoint names from the card (no torch import: used to validate run files)."""
     return list((load_card(panel_dir(), verify=False).model_extra or {}).get("outputs", []))
 
 
-__all__ = ["ERROR_COLUMN", "PANEL_NAME", "PanelPredictor", "load", "panel_dir", "panel_outputs"]
+__all__ = ["ERROR_COLUMN", "PANEL_NAME", "PanelPredictor", "load", "panel_dir", "panel_outputs", "warm"]
