@@ -135,10 +135,11 @@ class ModelSection(_Strict):
 
 class RankingSection(_Strict):
     """How hits are ordered. ``auto`` ranks activity-model objectives only when the run has at least
-    ``min_actives`` known actives (50); with fewer, the activity evidence is the fused similarity to the
-    actives (on ten DUD-E targets a model fused with similarity lost EF1% to max-fusion similarity
-    with 5 and with 20 actives, docs/benchmarks/screening.md; 50 is a conservative guess, untested). ``desirability`` always uses every objective; ``similarity``
-    never ranks activity models."""
+    ``min_actives`` known actives (50); with fewer, the activity evidence is the fused similarity to
+    the actives (on ten DUD-E targets a model fused with similarity lost EF1% to max-fusion
+    similarity with 5 and with 20 actives, docs/benchmarks/screening.md; 50 is a conservative guess,
+    untested). ``desirability`` always uses every objective; ``similarity`` never ranks activity
+    models."""
 
     method: Literal["auto", "desirability", "similarity"] = "auto"
     min_actives: int = Field(50, ge=1)
