@@ -8,6 +8,11 @@ panel forks one for its RDKit half). The load average is printed at the start an
 times under load say little. The script also checks that the outputs agree.
 
     .venv/bin/python benchmarks/admet_panel.py --n 2000
+
+``--sizes 10,100,400,2000`` instead times warm calls of each size (both models loaded once, as in a
+warm server; the median of ``--repeats`` calls, contenders interleaved), prints the load time of
+each model once, and with ``--api`` the warm round trip of 10 molecules through the API
+(``POST /v1/admet/predict`` on the in-process app, JSON and auth included).
 """
 
 from __future__ import annotations
@@ -43,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         help="torch intra-op threads for both contenders (0: torch's default). On a loaded "
         "machine use 1: OpenMP threads that wait for a busy core spin and burn CPU",
     )
+    parser.add_argument("--sizes", default="", help="comma-separated call sizes for the warm-call sweep")
+    parser.add_argument("--repeats", type=int, default=3, help="calls per size in the sweep (median reported)")
+    parser.add_argument("--api", action="store_true", help="with --sizes: also time 10 molecules through the API")
     args = parser.parse_args(argv)
+    if args.sizes:
+        return sweep(args)
     if args.threads:
         import torch
 
@@ -108,6 +118,90 @@ def main(argv: list[str] | None = None) -> int:
     pdiff = (scored[pct] - ref[pct]).abs().to_numpy()
     print(f"max percentile difference: {pdiff.max():.2e}; cells > 1e-5: {(pdiff > 1e-5).sum()} of {pdiff.size}")
     return 0
+
+
+def sweep(args: argparse.Namespace) -> int:
+    """Warm calls of each size: theralab's panel vs ADMET-AI's ADMETModel, both loaded once."""
+    import contextlib
+    import io
+    import statistics
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    pool = pd.read_csv(args.data)["smiles"].astype(str).tolist()
+    print(f"warm-call sweep, sizes {sizes}, {args.repeats} calls each; cpus={os.cpu_count()}; load {_load()}")
+    from admet_ai import ADMETModel
+
+    from theralab.discovery.admet.panel import AdmetPanel
+
+    quiet = io.StringIO()
+    clock = [0.0, 0.0]
+    panel = _timed(clock, AdmetPanel)
+    print(f"load: theralab panel {clock[0]:.1f} s wall / {clock[1]:.1f} s CPU", end="; ")
+    clock = [0.0, 0.0]
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        reference = _timed(clock, ADMETModel)
+    print(f"ADMET-AI {clock[0]:.1f} s wall / {clock[1]:.1f} s CPU")
+    panel.predict_smiles(pool[:4])  # first-call set-up on both sides (alert screens, Lightning imports)
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        reference.predict(pool[:4])
+    print("| molecules | theralab wall ms | ADMET-AI wall ms | ratio (wall) | theralab CPU ms | ADMET-AI CPU ms "
+          "| ratio (CPU) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        part = (pool * (n // len(pool) + 1))[:n]
+        ours, ref = [], []
+        for _ in range(args.repeats if n < 2000 else 1):
+            c = [0.0, 0.0]
+            _timed(c, panel.predict_smiles, part)
+            ours.append(c)
+            c = [0.0, 0.0]
+            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                _timed(c, reference.predict, part)
+            ref.append(c)
+        ow, oc = statistics.median(x[0] for x in ours), statistics.median(x[1] for x in ours)
+        rw, rc = statistics.median(x[0] for x in ref), statistics.median(x[1] for x in ref)
+        print(f"| {n:,} | {ow * 1e3:,.0f} | {rw * 1e3:,.0f} | {rw / ow:.1f}x | {oc * 1e3:,.0f} | {rc * 1e3:,.0f} "
+              f"| {rc / oc:.1f}x |", flush=True)
+    if args.api:
+        api_latency(pool[:10], args.repeats)
+    print(f"load average at the end: {_load()}")
+    return 0
+
+
+def api_latency(smiles: list[str], repeats: int) -> None:
+    """Warm round trip of ``smiles`` through ``POST /v1/admet/predict`` on the in-process app."""
+    import statistics
+    import tempfile
+
+    os.environ["THERALAB_DATA_DIR"] = tempfile.mkdtemp(prefix="tl-api-")
+    os.environ["THERALAB_WARM_MODELS"] = "panel"
+    from fastapi.testclient import TestClient
+
+    from theralab.app import create_app
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+    from theralab.settings import reset_settings
+
+    reset_settings()
+    with session_scope() as session:
+        create_user(session, "bench", "password-bench", ["researcher"])
+    app = create_app(with_web=False)
+    with TestClient(app) as client:
+        app.state.warm_thread.join()
+        token = client.post("/v1/auth/token", data={"username": "bench", "password": "password-bench"}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        times = []
+        for _ in range(max(repeats, 5)):
+            start = time.perf_counter()
+            r = client.post("/v1/admet/predict", json={"smiles": smiles}, headers=headers)
+            times.append(time.perf_counter() - start)
+            assert r.status_code == 200, r.text
+    print(f"API, {len(smiles)} molecules, warm server: median {statistics.median(times) * 1e3:.0f} ms, "
+          f"max {max(times) * 1e3:.0f} ms over {len(times)} requests")
 
 
 def _timed(clock: list[float], func: Any, *args: Any) -> Any:

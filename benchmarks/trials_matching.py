@@ -47,10 +47,11 @@ def _engine(url: str):
     from sqlalchemy import create_engine
 
     from theralab.ehr import tables as store
-    from theralab.runtime.db import Base, _normalise_url
+    from theralab.runtime.db import Base
+    from theralab.settings import normalise_url
     from theralab.trials import tables as tstore
 
-    eng = create_engine(_normalise_url(url))
+    eng = create_engine(normalise_url(url))
     Base.metadata.create_all(eng, tables=store.ehr_tables() + tstore.trial_tables())
     return eng
 

@@ -90,6 +90,15 @@ class Settings(BaseSettings):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
 
 
+def normalise_url(url: str) -> str:
+    """A database URL as SQLAlchemy wants it: users write ``postgresql://``; psycopg 3 is the driver installed."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the process-wide settings (cached; call ``reset_settings`` after changing env vars)."""

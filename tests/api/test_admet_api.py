@@ -76,8 +76,9 @@ def test_web_page_table_radar_heatmap_and_csv(api) -> None:
     assert 'id="admet-table"' in html and 'data-col="hERG"' in html and 'id="thresholds"' in html
     assert "aspirin" in html and "malformed SMILES" in html
     assert 'id="radar"' in html and '"molecular_weight"' in html
-    # a structure and a heatmap for the valid row only
-    assert html.count("lower the predicted hERG") == 1 and html.count("<svg") == 2
+    # a structure and a heatmap (molecule inside a frame with value and colour scale) for the valid row only
+    assert html.count("lower the predicted hERG") == 1 and html.count("<svg") == 3
+    assert html.count("<linearGradient") == 1 and "hERG = " in html and "of value - baseline" in html
     assert 'download="admet.csv"' in html and "data:text/csv;base64," in html
     empty = api.post("/admet", data={"text": "  ", "model": "panel"})
     assert empty.status_code == 422 and "no molecules given" in empty.text

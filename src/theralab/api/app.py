@@ -107,7 +107,30 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.warning("%d job(s) were interrupted by a restart; resume them: %s", len(interrupted), interrupted)
     except Exception as exc:  # noqa: BLE001 - an unmigrated database must not stop the server starting
         log.warning("could not check for interrupted jobs (%s); run 'theralab db upgrade'", exc)
+    _warm_models(app)
     yield
+
+
+def _warm_models(app: FastAPI) -> None:
+    """Load THERALAB_WARM_MODELS (e.g. ``panel``; set by ``theralab serve``) in this worker process, in
+    the background, so the first request does not pay the load (one panel per worker process)."""
+    import os
+    import threading
+
+    names = os.environ.get("THERALAB_WARM_MODELS", "")
+    if not names:
+        return
+
+    def load() -> None:
+        try:
+            from theralab.discovery.admet.panel_model import warm
+
+            log.info("warm models loaded: %s", warm(names))
+        except Exception as exc:  # noqa: BLE001 - requests load lazily and report their own errors
+            log.warning("could not warm %s: %s", names, exc)
+
+    app.state.warm_thread = threading.Thread(target=load, name="theralab-warm", daemon=True)
+    app.state.warm_thread.start()
 
 
 def create_api() -> FastAPI:

@@ -110,25 +110,43 @@ def evaluate(
 @app.command("explain")
 @friendly_errors
 def explain(
-    model: str = typer.Argument(..., help="model directory or registered name"),
+    model: str = typer.Argument(..., help="'panel' (ADMET-AI endpoints), or a model directory or registered name"),
     smiles: str = typer.Argument(..., help="one molecule"),
     output: Path = typer.Option(..., "-o", "--output", help="SVG file for the atom heatmap"),
-    target: str | None = typer.Option(None, "--target", help="which target (default: the first)"),
+    target: str | None = typer.Option(None, "--target", help="which target or panel endpoint (default: the "
+                                      "model's first; hERG for the panel)"),
 ) -> None:
-    """Draw per-atom contributions (red raises, blue lowers the prediction) as an SVG."""
+    """Draw per-atom contributions (red raises, blue lowers the prediction) as an SVG with the predicted
+    value, a colour scale and the share of the prediction the colours account for.
+
+    MODEL 'panel' explains an ADMET panel endpoint (--target, default hERG) by integrated gradients
+    over the D-MPNN's atom and bond features: the atoms sum to the prediction minus the all-zero baseline.
+    """
     from theralab.chem.io import parse_smiles
-    from theralab.discovery.admet.explain import explain as do_explain
-    from theralab.discovery.admet.train import resolve_model
-    from theralab.discovery.admet.user_models import AdmetModel
     from theralab.errors import InputError
 
     mol, err = parse_smiles(smiles)
     if mol is None:
         raise InputError(f"cannot read the molecule: {err}", where="SMILES")
-    result = do_explain(AdmetModel.load(resolve_model(model)), mol, target)
-    output.write_text(result["svg"])
-    if "mapped_fraction" in result:
-        err_console.print(f"ECFP bits drawn carry {result['mapped_fraction']:.0%} of the tree model's contribution")
+    if model == "panel":
+        from theralab.discovery.admet.panel import get_panel
+        from theralab.discovery.admet.panel_explain import explain_endpoint
+
+        result = explain_endpoint(get_panel(), mol, target or "hERG")
+        output.write_text(result["svg"])
+        err_console.print(f"{result['target']} = {result['value']:.3g} {result['units']}; the drawn atoms account for "
+                          f"{result['accounted']:.0%} of value - baseline ({result['baseline']:.3g})")
+    else:
+        from theralab.discovery.admet.explain import explain as do_explain
+        from theralab.discovery.admet.train import resolve_model
+        from theralab.discovery.admet.user_models import AdmetModel
+
+        result = do_explain(AdmetModel.load(resolve_model(model)), mol, target)
+        output.write_text(result["svg"])
+        err_console.print(f"{result['target']} = {result['value']:.3g}")
+        if "mapped_fraction" in result:
+            err_console.print(f"the ECFP bits drawn carry {result['mapped_fraction']:.0%} of the tree model's "
+                              "contribution (the rest is in descriptors with no atoms to draw on)")
     console.print(f"heatmap written to {output}")
 
 

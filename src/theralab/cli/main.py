@@ -65,10 +65,15 @@ for _name, _module in GROUPS:
 def serve(
     host: str = typer.Option(None, help="interface to bind (default from settings: 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default from settings: 8000)"),
+    warm: str = typer.Option("panel", help="models each server process loads at start-up, comma-separated "
+                             "('' for none): the ADMET panel answers its first request warm"),
 ) -> None:
     """Serve the REST API (/v1, docs at /docs) and the web UI."""
+    import os
+
     import uvicorn
 
+    os.environ.setdefault("THERALAB_WARM_MODELS", warm)
     from theralab.settings import get_settings
 
     settings = get_settings()

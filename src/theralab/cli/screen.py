@@ -184,18 +184,30 @@ def run_cmd(
     continues where it stopped.
     """
     from theralab.cli._common import progress_bar
-    from theralab.discovery.screening import screen_summary
+    from theralab.discovery.screening import check_config, screen_summary
     from theralab.discovery.screening.config import load_config
-    from theralab.runtime.jobs import create_job, run_job
+    from theralab.runtime.jobs import create_job, get_job, run_job
 
     with friendly_errors():
         config = load_config(run_file)
+        if resume is None:
+            check_config(config)  # a mistake in the run file is reported here, before any job exists
         job_id = resume or create_job("screen.run", config.model_dump(), owner="cli")
-        console.print(f"job [bold]{job_id}[/bold] (resume with --resume {job_id})")
-        with progress_bar() as bar:
-            task = bar.add_task("screening", total=None)
-            job = run_job(job_id, executor_spec=executor,
-                          on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+        console.print(f"job [bold]{job_id}[/bold]")
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task("screening", total=None)
+                job = run_job(job_id, executor_spec=executor,
+                              on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except BaseException as exc:
+            from theralab.errors import TheralabError
+
+            state = get_job(job_id)
+            # Only work that can continue is worth resuming: an interrupted or crashed run with a plan.
+            if not isinstance(exc, TheralabError) and state.get("total_chunks"):
+                err_console.print(f"{state.get('done_chunks', 0)} of {state['total_chunks']} chunks are done; "
+                                  f"continue with: theralab screen run {run_file} --resume {job_id}")
+            raise
         funnel = screen_summary(job["result_location"])
         table = Table("step", "molecules")
         for step, count in funnel.items():

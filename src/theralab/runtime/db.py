@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from theralab.settings import RESET_HOOKS, get_settings
+from theralab.settings import RESET_HOOKS, get_settings, normalise_url
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -68,18 +68,11 @@ _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 
 
-def normalise_url(url: str) -> str:
-    # Users write postgresql://; psycopg 3 is the driver we install.
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://") :]
-    if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url[len("postgres://") :]
-    return url
-
-
 def get_engine(url: str | None = None) -> Engine:
     """Return the (cached) engine for ``url`` or for the configured database.
 
+    The first use of a database in a process checks its schema (``runtime.migrate.ensure_schema``):
+    an empty one is created at the latest revision, an outdated one raises with the command to run.
     SQLite engines get WAL journaling, foreign keys on and a busy timeout, so the API server and
     job workers can share one file.
     """
@@ -104,6 +97,9 @@ def get_engine(url: str | None = None) -> Engine:
 
             else:
                 engine = create_engine(url, pool_pre_ping=True)
+            from theralab.runtime.migrate import ensure_schema
+
+            ensure_schema(engine)  # an empty database gets the schema; an old one says what to run
             _engines[url] = engine
         return engine
 

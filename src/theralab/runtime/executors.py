@@ -46,8 +46,31 @@ class Executor:
         """Release processes or cluster connections."""
 
 
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Worker initializer: leave as soon as the process that made the pool is gone.
+
+    A ``kill -9`` (or any signal without clean-up) of ``theralab screen run`` would otherwise leave
+    its spawned workers waiting on their queue for ever, and with them the multiprocessing resource
+    tracker (it exits only when every process holding its pipe has). A daemon thread compares the
+    parent's pid with ``os.getppid()`` (the orphan is re-parented) and calls ``os._exit``. Polling,
+    not ``PR_SET_PDEATHSIG``: that signal fires when the *thread* that spawned the worker ends,
+    and a server starts pools from short-lived request threads.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(70)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="theralab-parent-watch", daemon=True).start()
+
+
 class LocalExecutor(Executor):
-    """Local worker processes (``spawn`` start method: safe inside a threaded server)."""
+    """Local worker processes (``spawn`` start method: safe inside a threaded server) that end
+    with the process that started them, whatever signal ended it (see :func:`_watch_parent`)."""
 
     name = "local"
 
@@ -57,7 +80,8 @@ class LocalExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_watch_parent, initargs=(os.getpid(),))
         return self._pool
 
     def run_unordered(

@@ -160,3 +160,79 @@ def test_unregistered_model_fails_before_any_work(screen_setup):
     with pytest.raises(NotFoundError, match="no registered model"):
         jobs.run_job(job_id, LocalExecutor(1))
     assert jobs.get_job(job_id)["total_chunks"] == 0
+
+
+def _run_inline(params, tmp, name):
+    kind = jobs.load_kind("screen.run")
+    workdir = tmp / f"wd-{name}"
+    (workdir / "chunks").mkdir(parents=True)
+    plan = kind.plan(params, workdir)
+    stats = [kind.run_chunk(params, i, spec, workdir) for i, spec in enumerate(plan)]
+    kind.finalize(params, workdir, stats)
+    out = pd.read_parquet(params["run"]["output_dir"] + "/passed.parquet")
+    funnel = pd.read_json(params["run"]["output_dir"] + "/funnel.json", typ="series")
+    return out, funnel
+
+
+def test_few_actives_fall_back_to_similarity_ranking(screen_setup):
+    """Two actives < min_actives: the activity model is reported but the order is the similarity's."""
+    from theralab.discovery.screening_config import parse_config
+
+    from theralab.discovery.screening import ranking_plan
+
+    make, tmp = screen_setup
+    params = make("none", "out-auto")
+    params["objectives"] = [o for o in params["objectives"] if o["column"] != "qed"]
+    ranked, note = ranking_plan(parse_config(params))
+    assert [o.column for o in ranked] == ["similarity"] and note.startswith("fall back to similarity")
+    assert "2 actives < ranking.min_actives 50" in note
+    passed, funnel = _run_inline(params, tmp, "auto")
+    assert funnel["ranking"] == note
+    assert "score_model" in passed.columns and "d_score_model" in passed.columns  # reported, not ranked
+    sims = passed["similarity"].to_numpy()
+    assert (np.diff(sims) <= 0).all()  # exactly max-fusion order (saturated desirability ties by similarity)
+    learned = make("none", "out-learned")
+    learned["objectives"] = params["objectives"]
+    learned["ranking"] = {"method": "auto", "min_actives": 2}
+    ranked, note = ranking_plan(parse_config(learned))
+    assert [o.column for o in ranked] == ["similarity", "score_model"] and "learned: 2 actives >= 2" in note
+    passed2, _ = _run_inline(learned, tmp, "learned")
+    expected = combined_score([passed2["d_similarity"].to_numpy(), passed2["d_score_model"].to_numpy()], [2.0, 1.0])
+    assert passed2["score"].to_numpy() == pytest.approx(expected)
+
+
+def test_query_actives_are_flagged_or_excluded_and_the_report_fits(screen_setup):
+    make, tmp = screen_setup
+    params = make("none", "out-flag")
+    params["filters"]["max_alerts"] = None  # both actives carry a structural alert
+    passed, _ = _run_inline(params, tmp, "flag")
+    flagged = passed[passed["query_active"] != ""]
+    assert set(flagged["id"]) == {"aspirin", "paracetamol"}  # the two actives are in the demo library
+    assert set(flagged["query_active"]) == {"CC(=O)Oc1ccccc1C(=O)O", "paracetamol"}  # named as in the run file
+    report = (tmp / "out-flag" / "report.html").read_text()
+    hits = pd.read_csv(tmp / "out-flag" / "hits.csv", keep_default_na=False)
+    n_query = int((hits["query_active"] != "").sum())
+    assert n_query >= 1 and report.count('<span class="badge">query active</span>') == n_query + 1
+    assert "exclude_actives = true" in report and "Ranking: " in report
+    # "why it passed" is a bounded, wrapping column of one line per reason
+    assert "td.why{max-width:24em" in report and "overflow-wrap:anywhere" in report
+    first = hits["reasons"].iloc[0].split("; ")
+    assert all(f"<li>{r}</li>" in report for r in first)
+    params = make("none", "out-excl")
+    params["filters"]["max_alerts"] = None
+    params["similarity"]["exclude_actives"] = True
+    passed, funnel = _run_inline(params, tmp, "excl")
+    assert not ({"aspirin", "paracetamol"} & set(passed["id"]))
+    assert funnel["query actives excluded"] == 2
+
+
+def test_rdkit_messages_are_not_printed(capfd):
+    from theralab.discovery.screening import _active_fps
+
+    _active_fps.cache_clear()
+    fps, names = _active_fps(("C1=CC=CC=C1.[H]",), 2, 2048)
+    assert len(fps) == 1 and names == ["C1=CC=CC=C1.[H]"]
+    assert "WARNING" not in capfd.readouterr().err
+    with pytest.raises(InputError, match="does not parse: malformed SMILES"):
+        _active_fps(("C1CC(",), 2, 2048)
+    assert "SMILES Parse Error" not in capfd.readouterr().err

@@ -80,13 +80,7 @@ def models(user: CurrentUser) -> list[dict[str, Any]]:
     """The pretrained panel and every registered ADMET model with its card summary."""
     from theralab.models.registry import list_models
 
-    out: list[dict[str, Any]] = [{
-        "name": "panel", "origin": "admet-ai 2.0.1 (MIT)", "task": "admet.panel",
-        "description": "41 TDC endpoints (Chemprop-RDKit ensembles) + 11 physico-chemical properties, "
-                       "each with its DrugBank-approved percentile",
-    }]
-    out += [m for m in list_models() if str(m.get("task", "")).startswith("admet.")]
-    return out
+    return [m for m in list_models() if str(m.get("task", "")).startswith("admet.")]  # the panel has a card
 
 
 @router.get("/endpoints", response_model=list[OpenResult])
@@ -100,16 +94,19 @@ def endpoints(user: CurrentUser) -> list[dict[str, Any]]:
 
 @router.post("/explain", response_model=OpenResult)
 def explain(body: ExplainRequest, user: CurrentUser) -> dict[str, Any]:
-    """Per-atom contributions and an SVG heatmap for one molecule under a trained model."""
+    """Per-atom contributions and an SVG heatmap (value, colour scale) for one molecule: a trained model,
+    or ``model: "panel"`` with ``target`` an endpoint (default hERG), explained by integrated gradients."""
     from theralab.chem.io import parse_smiles
     from theralab.discovery.admet.explain import explain as do_explain
     from theralab.discovery.admet.train import resolve_model
     from theralab.discovery.admet.user_models import AdmetModel
 
-    if body.model == "panel":
-        raise InputError("the pretrained panel has no atom explanations here", where="body.model",
-                         hint="explain a model trained with 'theralab admet train'")
     mol, err = parse_smiles(body.smiles)
     if mol is None:
         raise InputError(f"cannot read the molecule: {err}", where="body.smiles")
+    if body.model == "panel":
+        from theralab.discovery.admet.panel import get_panel
+        from theralab.discovery.admet.panel_explain import explain_endpoint
+
+        return explain_endpoint(get_panel(), mol, body.target or "hERG")
     return do_explain(AdmetModel.load(resolve_model(body.model)), mol, body.target)

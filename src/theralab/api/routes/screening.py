@@ -126,3 +126,87 @@ def search(body: SearchRequest, user: CurrentUser) -> SearchResponse:
         fingerprint=index.manifest["fp"],
         hits=[HitOut(id=h.id, smiles=h.smiles, similarity=h.similarity) for h in hits],
     )
+
+
+class ScreenRunRequest(BaseModel):
+    """A screening run, as the sections of a run file (``docs/screening-pipeline.md``).
+
+    The library is a registered library name (``theralab screen library add``) or inline SMILES
+    (``"SMILES id"`` lines); actives are SMILES and models are registered names, never server paths.
+    Panel endpoints work as filters (``filters.require: ["hERG <= 0.3"]``) and objectives once
+    ``models`` holds ``{"name": "panel"}``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("api screen", max_length=200)
+    library: str | None = Field(None, max_length=200, description="registered library name")
+    smiles: list[str] | None = Field(None, max_length=100_000, description="inline library: 'SMILES [id]' lines")
+    chunk_size: int = Field(2000, ge=10, le=100_000)
+    standardize: dict[str, Any] = Field(default_factory=dict)
+    filters: dict[str, Any] = Field(default_factory=dict)
+    similarity: dict[str, Any] = Field(default_factory=dict)
+    models: list[dict[str, Any]] = Field(default_factory=list)
+    objectives: list[dict[str, Any]] = Field(default_factory=list)
+    diversity: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_library(self) -> ScreenRunRequest:
+        if (self.library is None) == (self.smiles is None):
+            raise ValueError("send 'library' (a registered name) or 'smiles', not both or neither")
+        return self
+
+
+class ScreenRunResponse(BaseModel):
+    """The job that runs the screen: follow it under ``/v1/jobs/{job_id}``; its result is the hits CSV."""
+
+    job_id: str
+    status: str
+    kind: str
+
+
+@router.post("/runs", status_code=202, response_model=ScreenRunResponse)
+def submit_run(body: ScreenRunRequest, user: CurrentUser) -> ScreenRunResponse:
+    """Validate a run (models, columns, actives) and start it as a ``screen.run`` job.
+
+    Every mistake (unknown key, unknown panel endpoint, unregistered model) is a 422 before any job
+    exists. Libraries hold no patient data; the job submission is audited like any other.
+    """
+    import uuid
+
+    from theralab.discovery.screening import check_config
+    from theralab.discovery.screening.config import parse_config
+    from theralab.runtime import jobs as runtime_jobs
+    from theralab.settings import get_settings
+
+    for i, active in enumerate(body.similarity.get("actives", []) or []):
+        if not isinstance(active, str) or Path(active).exists():
+            raise InputError("actives are SMILES strings, not files", where=f"similarity.actives.{i}")
+    for i, model in enumerate(body.models):
+        if "/" in str(model.get("name", "")):
+            raise InputError("models are registered names, not paths", where=f"models.{i}.name",
+                             hint="see GET /v1/models")
+    data_dir = Path(get_settings().data_dir)
+    run_id = uuid.uuid4().hex[:12]
+    if body.smiles is not None:
+        uploads = data_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        source = uploads / f"screen-{run_id}.smi"
+        source.write_text("".join(s.replace("\n", " ").strip() + "\n" for s in body.smiles))
+        library = str(source)
+    else:
+        from theralab.discovery.screening.libraries import library_path
+
+        library_path(Path(str(body.library)).name)  # NotFoundError (404) when not registered
+        library = Path(str(body.library)).name
+    params = {"run": {"name": body.name, "library": library, "chunk_size": body.chunk_size,
+                      "output_dir": str(data_dir / "screens" / user.username / run_id)},
+              "standardize": body.standardize, "filters": body.filters, "similarity": body.similarity,
+              "models": body.models, "objectives": body.objectives, "diversity": body.diversity}
+    config = parse_config(params, "request body")
+    check_config(config)
+    job_id = runtime_jobs.create_job("screen.run", config.model_dump(), owner=user.username)
+    user.audit("job.submit", "Job", job_id)
+    runtime_jobs.start_in_background(job_id)
+    job = runtime_jobs.get_job(job_id)
+    return ScreenRunResponse(job_id=job_id, status=job["status"], kind="screen.run")

@@ -31,8 +31,8 @@ def explain(model: AdmetModel, mol: Chem.Mol, target: str | None = None) -> dict
     Raises:
         InputError: unknown target name.
     """
-    from theralab.chem.depict import mol_to_svg
     from theralab.discovery.admet import dmpnn as admet_chemprop
+    from theralab.discovery.admet.explain_view import heatmap_svg
 
     target = target or model.targets[0]
     if target not in model.targets:
@@ -58,5 +58,11 @@ def explain(model: AdmetModel, mol: Chem.Mol, target: str | None = None) -> dict
         maps.append(normalise(grads))
     weights = normalise(np.mean(maps, axis=0)) if maps else np.zeros(mol.GetNumAtoms())
     result["atom_weights"] = weights.tolist()
-    result["svg"] = mol_to_svg(mol, width=360, height=260, atom_weights=weights.tolist(), legend=target)
+    result["value"] = float(model.predict([mol])[target].iloc[0])
+    if "mapped_fraction" in result:
+        note = f"drawn ECFP bits carry {result['mapped_fraction']:.0%} of the trees' total |SHAP|"
+    else:
+        note = "D-MPNN gradient x input, scaled to [-1, 1] (no share of the prediction claimed)"
+    result["svg"] = heatmap_svg(mol, weights, title=f"{target} = {result['value']:.3g}", note=note,
+                                units="(relative)")
     return result

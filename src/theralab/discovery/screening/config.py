@@ -11,7 +11,8 @@ Example (``theralab screen run run.toml``)::
     [filters]
     rules = ["lipinski", "veber"]  # rule sets a molecule must pass
     max_alerts = 0                 # structural alerts allowed (PAINS, Brenk, NIH)
-    ranges = { mw = [200, 500], clogp = [-1, 5] }
+    ranges = { mw = [200, 500], clogp = [-1, 5], Solubility_AqSolDB = [-4, 1] }
+    require = ["hERG <= 0.3", "AMES < 0.5"]   # any descriptor or model output, compared to a number
 
     [similarity]
     actives = ["CC(=O)Nc1ccc(O)cc1", "actives.smi"]   # SMILES or files
@@ -19,8 +20,8 @@ Example (``theralab screen run run.toml``)::
     min_similarity = 0.2
 
     [[models]]
-    name = "my-activity-model"     # a registered model or a model directory
-    column = "activity"            # output column to keep (default: all)
+    name = "panel"                 # the 41-endpoint ADMET panel, or any registered model or model directory
+    # column = "hERG"              # output column to keep (default: all)
 
     [[objectives]]
     column = "similarity"
@@ -28,6 +29,10 @@ Example (``theralab screen run run.toml``)::
     low = 0.2
     high = 0.7
     weight = 2
+
+    [ranking]
+    method = "auto"                # auto | desirability | similarity
+    min_actives = 50               # auto: activity models are ranked only with this many actives
 
     [diversity]
     method = "butina"              # or "maxmin"
@@ -37,11 +42,13 @@ Example (``theralab screen run run.toml``)::
 
 from __future__ import annotations
 
+import operator
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from theralab.errors import InputError
 
@@ -64,16 +71,54 @@ class StandardizeSection(_Strict):
     tautomer: bool = False
 
 
+OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+def parse_condition(text: str) -> tuple[str, str, float]:
+    """``"hERG <= 0.3"`` -> ``("hERG", "<=", 0.3)``; a ValueError says what a condition looks like."""
+    match = _CONDITION.match(text)
+    if not match:
+        raise ValueError(f"cannot read the condition {text!r}; write COLUMN OP NUMBER, e.g. 'hERG <= 0.3' "
+                         "(OP is <, <=, > or >=)")
+    return match.group(1), match.group(2), float(match.group(3))
+
+
 class FilterSection(_Strict):
     rules: list[Literal["lipinski", "veber", "ghose", "egan", "leadlike"]] = Field(default_factory=list)
     max_alerts: int | None = Field(None, ge=0)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    require: list[str] = Field(default_factory=list, description="conditions such as 'hERG <= 0.3'")
+
+    @field_validator("require")
+    @classmethod
+    def _conditions(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_condition(text)
+        return value
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for column, (low, high) in value.items():
+            if high < low:
+                raise ValueError(f"range of {column}: high ({high:g}) is below low ({low:g})")
+        return value
+
+    def conditions(self) -> list[tuple[str, str, float]]:
+        """Ranges and ``require`` as ``(column, op, number)`` triples, in the order written."""
+        out = []
+        for column, (low, high) in self.ranges.items():
+            out += [(column, ">=", float(low)), (column, "<=", float(high))]
+        return out + [parse_condition(text) for text in self.require]
 
 
 class SimilaritySection(_Strict):
     actives: list[str] = Field(default_factory=list)
     fusion: Literal["max", "mean"] = "max"
     min_similarity: float = Field(0.0, ge=0.0, le=1.0)
+    exclude_actives: bool = Field(False, description="drop library molecules that are the query actives "
+                                  "(same standardised InChIKey); they are flagged 'query_active' otherwise")
     radius: int = Field(2, ge=1, le=4)
     bits: int = Field(2048, ge=256, le=8192)
 
@@ -82,6 +127,22 @@ class ModelSection(_Strict):
     name: str
     column: str | None = None
     prefix: str = ""
+    role: Literal["activity", "property"] | None = Field(
+        None, description="activity: predicts the target's actives (ranked only with enough actives, see "
+                          "[ranking]); property: ADMET and the like (always ranked). Default: property for "
+                          "ADMET models (the panel), activity otherwise")
+
+
+class RankingSection(_Strict):
+    """How hits are ordered. ``auto`` ranks activity-model objectives only when the run has at least
+    ``min_actives`` known actives (50); with fewer, the activity evidence is the fused similarity to
+    the actives (on ten DUD-E targets a model fused with similarity lost EF1% to max-fusion
+    similarity with 5 and with 20 actives, docs/benchmarks/screening.md; 50 is a conservative guess,
+    untested). ``desirability`` always uses every objective; ``similarity`` never ranks activity
+    models."""
+
+    method: Literal["auto", "desirability", "similarity"] = "auto"
+    min_actives: int = Field(50, ge=1)
 
 
 class Objective(_Strict):
@@ -115,6 +176,7 @@ class RunConfig(_Strict):
     similarity: SimilaritySection = Field(default_factory=SimilaritySection)
     models: list[ModelSection] = Field(default_factory=list)
     objectives: list[Objective] = Field(default_factory=list)
+    ranking: RankingSection = Field(default_factory=RankingSection)
     diversity: DiversitySection = Field(default_factory=DiversitySection)
 
 
@@ -125,7 +187,7 @@ def parse_config(data: dict, where: str = "run file") -> RunConfig:
     except ValidationError as exc:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key '{path}'"
         raise InputError(msg, where=f"{where}: {path}",

@@ -98,9 +98,7 @@ def _result_context(table: Any, model: str) -> dict[str, Any]:
         mol, _ = parse_smiles(str(rec["smiles"]))
         row["svg"] = mol_to_svg(mol, width=160, height=120) if mol is not None and not rec["error"] else ""
         if mol is not None and not rec["error"] and i < DETAIL_LIMIT and explainer is not None:
-            weights = explainer(mol)
-            row["heatmap"] = mol_to_svg(mol, width=320, height=240, atom_weights=list(weights),
-                                        legend=f"atom contributions to {explain_target}")
+            row["heatmap"] = explainer(mol)  # value, colour scale and the share the colours account for
         if panel and not rec["error"]:
             names = [c for c in table.columns if c not in ("id", "smiles", "error") and not c.endswith("percentile")]
             row["detail"] = [(c, _num(rec.get(c)), _num(rec.get(f"{c}_drugbank_approved_percentile"))) for c in names]
@@ -114,17 +112,16 @@ def _result_context(table: Any, model: str) -> dict[str, Any]:
 
 
 def _explainer(model: str) -> tuple[str, Any]:
-    """What the heatmaps explain: hERG for the panel, the first target of a trained model."""
-    from theralab.models.explain import normalise
-
+    """What the heatmaps explain (an SVG per molecule): hERG for the panel, a trained model's first target."""
     if model == "panel":
         from theralab.discovery.admet.panel import get_panel
+        from theralab.discovery.admet.panel_explain import explain_endpoint
 
         panel = get_panel()
-        return "hERG", lambda mol: normalise(panel.explain(mol, "hERG"))
+        return "hERG", lambda mol: explain_endpoint(panel, mol, "hERG", steps=16)["svg"]
     from theralab.discovery.admet.explain import explain
     from theralab.discovery.admet.train import resolve_model
     from theralab.discovery.admet.user_models import AdmetModel
 
     loaded = AdmetModel.load(resolve_model(model))
-    return loaded.targets[0], lambda mol: explain(loaded, mol)["atom_weights"]
+    return loaded.targets[0], lambda mol: explain(loaded, mol)["svg"]

@@ -1,0 +1,80 @@
+"""Multi-seed summary of ``benchmarks/admet_accuracy.py``: mean, SD and paired tests per data set.
+
+A single split of ESOL has 113 test molecules, so one seed's RMSE moves by more than the gaps the
+single-seed tables report. Run the accuracy benchmark once per seed with ``--out``, then summarise:
+
+    for s in 0 1 2 3 4; do
+      python benchmarks/admet_accuracy.py --sets ESOL --seed $s --out /tmp/esol/seed$s.json
+    done
+    python benchmarks/admet_seeds.py /tmp/esol/seed*.json
+
+For every arm: mean and sample SD over seeds. For each pair against Chemprop: the mean paired
+difference, a paired t-test and (with at least 6 seeds) Wilcoxon's signed-rank test, both
+two-sided. Whether Chemprop's arm reproduces its published figure is judged by mean +- 2 SD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+ARMS = ("ours-lgbm", "ours-ens", "chemprop", "rf-ecfp")
+
+
+def summarise(runs: list[dict]) -> dict[str, dict]:
+    """``{set: {arm: (mean, sd, n), "vs chemprop": {arm: (diff, t_p, w_p)}, ...}}``."""
+    from scipy import stats
+
+    out: dict[str, dict] = {}
+    for name in sorted({k for r in runs for k in r}):
+        rows = [r[name] for r in runs if name in r]
+        entry: dict = {"task": rows[0]["task"], "seeds": len(rows), "n_test": rows[0]["n_test"],
+                       "published_chemprop": rows[0].get("published_chemprop")}
+        for arm in ARMS:
+            vals = np.array([r[arm] for r in rows if arm in r], dtype=float)
+            if len(vals):
+                entry[arm] = (float(vals.mean()), float(vals.std(ddof=1)) if len(vals) > 1 else float("nan"),
+                              len(vals))
+        if all("chemprop" in r for r in rows) and len(rows) > 1:
+            cp = np.array([r["chemprop"] for r in rows])
+            tests = {}
+            for arm in ("ours-lgbm", "ours-ens", "rf-ecfp"):
+                vals = np.array([r[arm] for r in rows])
+                diff = vals - cp
+                t_p = float(stats.ttest_rel(vals, cp).pvalue)
+                w_p = float(stats.wilcoxon(vals, cp).pvalue) if len(rows) >= 6 else float("nan")
+                tests[arm] = (float(diff.mean()), float(diff.std(ddof=1)), t_p, w_p)
+            entry["vs chemprop"] = tests
+        out[name] = entry
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="+", type=Path, help="JSON files written by admet_accuracy.py --out")
+    args = parser.parse_args(argv)
+    runs = [json.loads(p.read_text()) for p in args.files]
+    for name, e in summarise(runs).items():
+        metric = "RMSE (lower is better)" if e["task"] == "regression" else "AUROC (higher is better)"
+        print(f"\n{name}: {metric}, {e['seeds']} seeds, {e['n_test']} test molecules per split")
+        print("| arm | mean | SD |\n|---|---:|---:|")
+        for arm in ARMS:
+            if arm in e:
+                print(f"| {arm} | {e[arm][0]:.3f} | {e[arm][1]:.3f} |")
+        pub = e.get("published_chemprop")
+        if pub is not None and "chemprop" in e:
+            mean, sd, _ = e["chemprop"]
+            ok = abs(mean - pub) <= 2 * sd
+            print(f"Chemprop arm {mean:.3f} +- {sd:.3f} vs published {pub:.3f}: "
+                  f"{'within' if ok else 'NOT within'} 2 SD")
+        for arm, (diff, sd, t_p, w_p) in e.get("vs chemprop", {}).items():
+            print(f"{arm} - chemprop: {diff:+.3f} +- {sd:.3f} (paired t p = {t_p:.3g}"
+                  + (f", Wilcoxon p = {w_p:.3g})" if np.isfinite(w_p) else ")"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

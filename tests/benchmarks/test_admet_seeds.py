@@ -1,0 +1,30 @@
+"""The multi-seed summary's statistics, checked against hand-computed values."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "admet_seeds.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("admet_seeds", PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mean_sd_and_paired_t_by_hand():
+    runs = [{"ESOL": {"task": "regression", "n_test": 113, "published_chemprop": 0.555, "ours-lgbm": a,
+                      "ours-ens": a, "rf-ecfp": a + 0.1, "chemprop": c}}
+            for a, c in ((0.6, 0.7), (0.7, 0.8), (0.65, 0.7))]
+    e = _module().summarise(runs)["ESOL"]
+    assert e["ours-lgbm"][0] == pytest.approx(0.65) and e["ours-lgbm"][1] == pytest.approx(0.05)
+    diff, sd, t_p, _w = e["vs chemprop"]["ours-lgbm"]
+    # differences -0.1, -0.1, -0.05: mean -1/12, SD sqrt(1/1200), t = -5 on 2 df;
+    # two-sided p = 1 - 5 / sqrt(27) (Student t with 2 df has CDF 1/2 + t / (2 sqrt(2 + t^2)))
+    assert diff == pytest.approx(-1 / 12) and sd == pytest.approx((1 / 1200) ** 0.5)
+    assert t_p == pytest.approx(1 - 5 / 27 ** 0.5, rel=1e-9)
