@@ -71,6 +71,8 @@ def test_patient_can_neither_read_nor_write_outside_its_jobs(api, outside):
         ("chem.profile", {"library": "../../outside"}, "library"),
         ("screen.run", {"run": {"library": "SECRET"}}, "library"),
         ("screen.run", {"run": {"upload_id": "U", "output_dir": "OUTSIDE"}}, "params.run.output_dir"),
+        ("screen.run", {"run": {"upload_id": "U"}, "similarity": {"actives": ["SECRET"]}},
+         "params.similarity.actives.0"),
     ],
 )
 def test_server_paths_are_refused(api, outside, kind, params, where):
@@ -82,6 +84,8 @@ def test_server_paths_are_refused(api, outside, kind, params, where):
     def fill(v):
         if isinstance(v, dict):
             return {k: fill(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fill(x) for x in v]
         return subst.get(v, v) if isinstance(v, str) else v
 
     resp = api.post("/v1/jobs", json={"kind": kind, "params": fill(params)}, headers=res)

@@ -135,6 +135,13 @@ def build_params(kind: str, request: BaseModel, *, data_dir: Path, username: str
         config["run"] = run
         for i, model in enumerate(config.get("models") or []):
             safe_name(str(model.get("name", "")), f"params.models.{i}.name")
+        from theralab.chem.io import parse_smiles
+
+        for i, active in enumerate((config.get("similarity") or {}).get("actives") or []):
+            if parse_smiles(str(active))[0] is None:  # a server path is never valid SMILES
+                raise InputError("actives over the API are SMILES, never file paths",
+                                 where=f"params.similarity.actives.{i}",
+                                 hint="paste the actives' SMILES; upload a library with POST /v1/jobs/uploads")
         from theralab.discovery.screening.config import parse_config
 
         parse_config(config, "params")

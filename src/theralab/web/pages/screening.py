@@ -48,13 +48,20 @@ async def screening_run(
     sol_max: str = Form(""),
     w_herg: str = Form(""),
 ) -> Response:
+    from theralab.privacy.confine import check_kind_allowed, uploads_root
     from theralab.runtime.jobs import create_job, start_in_background
 
     settings = get_settings()
     folder = Path(settings.data_dir) / "libraries"
+    check_kind_allowed("screen.run", user.roles)
     try:
         if upload is not None and upload.filename:
-            path = folder / Path(upload.filename).name
+            # an upload goes to the caller's own upload area (never over a shared library file)
+            import uuid
+
+            own = uploads_root(Path(settings.data_dir), user.username) / uuid.uuid4().hex
+            own.mkdir(parents=True)
+            path = own / (Path(upload.filename).name or "library.csv")
             path.write_bytes(await upload.read())
         elif library and library in _libraries():
             path = folder / library
