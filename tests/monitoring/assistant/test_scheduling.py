@@ -114,3 +114,15 @@ def test_100_concurrent_attempts_for_10_slots(tl_env_any_db):
 
         assert s.scalar(select(func.count()).select_from(Appointment)) == 10
         assert s.scalar(select(func.count(func.distinct(Appointment.slot_id)))) == 10
+
+
+def test_opening_slots_is_bounded_to_a_quarter(assistant_db):
+    """Schemathesis found that an open-ended range (year 1 to 9999) wrote rows until it timed out."""
+    from datetime import UTC
+
+    from theralab.errors import InputError
+    from theralab.monitoring.assistant import scheduling
+
+    with session_scope() as session, pytest.raises(InputError) as err:
+        scheduling.add_slots(session, "dr-a", datetime(2020, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    assert err.value.where == "end"

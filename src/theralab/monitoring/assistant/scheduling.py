@@ -29,6 +29,10 @@ def _aware(value: datetime, where: str) -> datetime:
     return value
 
 
+#: the longest stretch of calendar one request may open (a quarter): bounds the rows one call writes
+MAX_OPEN_SPAN = timedelta(days=92)
+
+
 def add_slots(session: Session, clinician: str, start: datetime, end: datetime, *, minutes: int = 15,
               kind: str = "consultation", location: str = "") -> list[Slot]:
     """Open consecutive ``minutes``-long slots from ``start`` to ``end``; existing ones are kept as they are."""
@@ -38,6 +42,9 @@ def add_slots(session: Session, clinician: str, start: datetime, end: datetime, 
         raise InputError("clinician is empty", where="clinician")
     if end <= start or not 5 <= minutes <= 480:
         raise InputError("need end after start and 5-480 minute slots", where="minutes")
+    if end - start > MAX_OPEN_SPAN:
+        raise InputError(f"open at most {MAX_OPEN_SPAN.days} days of slots at a time, got {(end - start).days}",
+                         where="end", hint="open a calendar quarter by quarter")
     existing = set(session.scalars(select(Slot.start_at).where(Slot.clinician == clinician,
                                                                 Slot.start_at >= start, Slot.start_at < end)))
     out = []
