@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=14.0, help="wall-time budget for this training call")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--n", type=int, default=2000, help="samples for evaluate")
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         vocab = Vocabulary.build(itertools.islice(moses_smiles(args.wheel), 200_000))
         summary = train_prior(moses_smiles(args.wheel), args.out, vocab, batch_size=args.batch_size, lr=args.lr,
                               max_minutes=args.minutes, resume=not args.fresh,
-                              hparams={"embed": 64, "hidden": args.hidden, "layers": args.layers})
+                              hparams={"embed": 32, "hidden": args.hidden, "layers": args.layers})
         print(json.dumps(summary))
         return 0
     path = Path(args.out) / "prior.pt" if args.action != "ship" else None

@@ -40,6 +40,7 @@ GROUPS = [
     ("monitor", "monitor"),
     ("ews", "ews"),
     ("ecg", "ecg"),
+    ("generate", "generate"),
 ]
 
 for _name, _module in GROUPS:

@@ -236,7 +236,7 @@ def train_prior(
     lr: float = 1e-3,
     max_minutes: float = 12.0,
     max_molecules: int | None = None,
-    checkpoint_every: int = 200,
+    checkpoint_every: int = 100,
     resume: bool = True,
     hparams: dict[str, Any] | None = None,
     log: Any = print,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -72,13 +73,20 @@ def run_rl(
     seed: int = 0,
     progress: Progress | None = None,
     max_steps: int = 10_000,
+    agent_state: dict | None = None,
+    checkpoint: Path | None = None,
 ) -> RunResult:
-    """Fine-tune a copy of ``prior`` on the oracle until its budget is spent or the agent collapses."""
+    """Fine-tune a copy of ``prior`` on the oracle until its budget is spent or the agent collapses.
+
+    Args:
+        agent_state: a saved agent (``Prior.state()``) to continue from instead of the prior.
+        checkpoint: where to save the agent after every step (atomically), for resuming.
+    """
     import torch
 
     cfg = cfg or RLConfig()
     torch.manual_seed(seed)
-    agent = prior.clone()
+    agent = prior.clone() if agent_state is None else Prior.from_state(agent_state)
     agent.net.train()
     prior.net.eval()
     for p in prior.net.parameters():
@@ -130,6 +138,10 @@ def run_rl(
                "unique": unique_frac, "mean_score": float(np.mean(raw)) if len(raw) else 0.0,
                "loss": float(loss.item())}
         rows.append(row)
+        if checkpoint is not None:
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save(agent.state(), tmp)
+            tmp.replace(checkpoint)
         if progress:
             progress(row)
         collapsed = collapsed + 1 if unique_frac < cfg.min_unique else 0
