@@ -40,6 +40,7 @@ ROUTERS = [
     "monitoring",
     "vitals",
     "alerts",
+    "generate",
 ]
 
 
