@@ -87,3 +87,23 @@ def test_rl_stops_on_mode_collapse(tmp_path):
     cfg = RLConfig(batch_size=16, min_unique=0.99, collapse_patience=2)  # 16 toy molecules: always "collapsed"
     result = run_rl(oracle, load_prior(tmp_path), cfg, seed=0, max_steps=50)
     assert result.stopped.startswith("mode collapse") and len(result.history) == 2
+
+
+def test_prior_is_a_registered_style_model_usable_as_a_component(tmp_path):
+    from theralab.models.base import load_predictor
+    from theralab.models.registry import ModelCard, save_card
+
+    torch.manual_seed(0)
+    vocab = Vocabulary.build(WITH_N + WITHOUT_N)
+    train_prior(_stream(16 * 30), tmp_path, vocab, batch_size=16, lr=1e-2, hparams=TINY, log=lambda *_: None)
+    for extra in ("checkpoint.pt", "train_log.json"):
+        (tmp_path / extra).unlink()
+    save_card(tmp_path, ModelCard(name="tiny-prior", task="generation",
+                                  loader="theralab.discovery.generate.prior:load_predictor_dir"))
+    pred = load_predictor(str(tmp_path)).predict(["CCO", "C[Se]C"])
+    assert pred["log_likelihood"][0] < 0 and np.isnan(pred["log_likelihood"][1])
+    scoring = parse_scoring({"on_nan": "zero", "components": [
+        {"name": "ll", "type": "model", "model": str(tmp_path),
+         "desirability": {"kind": "maximize", "shape": "linear", "low": -40, "high": 0}}]})
+    batch = Scorer(scoring)(["CCO", "C[Se]C"])
+    assert batch.total[0] == pytest.approx(1 + pred["log_likelihood"][0] / 40) and batch.total[1] == 0.0

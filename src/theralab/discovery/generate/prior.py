@@ -311,3 +311,36 @@ def train_prior(
                "seconds": round(time.time() - start, 1)}
     (out / "train_log.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+class PriorPredictor:
+    """The prior as a registered model: ``predict`` gives each SMILES' log-likelihood under the prior.
+
+    Why: a likelihood is a usable score (``type = "model"``, ``model = "smiles-gru-prior"``) to keep
+    designs close to the chemistry the prior learned, and it makes the prior visible in
+    ``theralab models list`` with its card.
+    """
+
+    def __init__(self, model_dir: Path) -> None:
+        from theralab.models.registry import load_card
+
+        self.card = load_card(model_dir)
+        self.prior = load_prior(model_dir)
+
+    def predict(self, smiles: Sequence[str]) -> Any:
+        """``log_likelihood`` (nats, summed over tokens) per SMILES; NaN when a token is unknown."""
+        import pandas as pd
+        import torch
+
+        smiles = list(smiles)
+        out = np.full(len(smiles), np.nan)
+        seqs, kept = self.prior.encode_batch(smiles)
+        if kept:
+            with torch.no_grad():
+                out[kept] = self.prior.log_likelihood(seqs).numpy()
+        return pd.DataFrame({"log_likelihood": out})
+
+
+def load_predictor_dir(model_dir: str | Path) -> PriorPredictor:
+    """Loader named in the shipped card (``theralab.discovery.generate.prior:load_predictor_dir``)."""
+    return PriorPredictor(Path(model_dir))
