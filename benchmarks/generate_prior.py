@@ -70,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         from theralab.models.registry import ModelCard, save_card
 
         log = json.loads((Path(args.out) / "train_log.json").read_text())
+        minutes = log.get("seconds_total", log["seconds"]) / 60
         WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, WEIGHTS_DIR / "prior.pt")
         card = ModelCard(
             name="smiles-gru-prior", task="generation", version="1",
             description=(f"SMILES GRU language model ({prior.hparams}), prior for theralab generate. Trained "
-                         f"{log['seconds'] / 60:.0f} min on one shared CPU core: it saw {log['consumed']:,} of "
+                         f"{minutes:.0f} min on one shared CPU core: it saw {log['consumed']:,} of "
                          "1,584,663 MOSES train molecules (under one epoch), so it is under-trained; retrain "
                          "longer (the command resumes) for a stronger prior."),
             training_data={"source": "MOSES train, molsets==0.3.1 wheel moses/dataset/data/train.csv.gz "

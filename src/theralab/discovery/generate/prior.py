@@ -248,7 +248,7 @@ def train_prior(
     and ``consumed``; a rerun with ``resume=True`` skips the molecules already seen.
 
     Returns:
-        ``{"consumed", "steps", "loss", "seconds"}``.
+        ``{"consumed", "steps", "loss_per_token", "seconds", "seconds_total"}`` (totals over resumes).
     """
     import torch
 
@@ -256,13 +256,14 @@ def train_prior(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
-    consumed, steps = 0, 0
+    consumed, steps, before = 0, 0, 0.0
     if resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         prior = Prior.from_state(ckpt["model"])
         opt = torch.optim.Adam(prior.net.parameters(), lr=lr)
         opt.load_state_dict(ckpt["optimizer"])
         consumed, steps = int(ckpt["consumed"]), int(ckpt["steps"])
+        before = float(ckpt.get("seconds", 0.0))
         for _ in range(consumed):  # skip what the checkpoint already saw
             next(source, None)
         log(f"resumed from {ckpt_path}: {consumed} molecules, {steps} steps")
@@ -277,7 +278,7 @@ def train_prior(
     def checkpoint() -> None:
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save({"model": prior.state(), "optimizer": opt.state_dict(), "consumed": consumed,
-                    "steps": steps}, tmp)
+                    "steps": steps, "seconds": before + time.time() - start}, tmp)
         tmp.replace(ckpt_path)  # atomic: an interrupted save never corrupts the last checkpoint
 
     while True:
@@ -308,7 +309,7 @@ def train_prior(
     checkpoint()
     prior.save(out / "prior.pt")
     summary = {"consumed": consumed, "steps": steps, "loss_per_token": loss_ema,
-               "seconds": round(time.time() - start, 1)}
+               "seconds": round(time.time() - start, 1), "seconds_total": round(before + time.time() - start, 1)}
     (out / "train_log.json").write_text(json.dumps(summary, indent=2))
     return summary
 
