@@ -76,7 +76,7 @@ def test_rl_shifts_the_agent_towards_the_objective(tmp_path):
     assert len(h) == 20 and result.stopped == "max_steps 20"
     assert h["mean_score"].tail(4).mean() > h["mean_score"].head(4).mean() + 0.15
     # the prior itself is untouched (the agent is a copy)
-    assert float(load_prior(tmp_path).net.out.weight.sum()) == pytest.approx(float(prior.net.out.weight.sum()))
+    assert load_prior(tmp_path).net.out.weight.sum().item() == pytest.approx(prior.net.out.weight.sum().item())
 
 
 def test_rl_stops_on_mode_collapse(tmp_path):
