@@ -73,3 +73,21 @@ def test_generate_sample_reports_validity(tmp_path: Path) -> None:
     res = runner.invoke(app, ["generate", "sample", "--n", "50", "--prior", str(tmp_path / "p"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "validity" in res.output and len(out.read_text().splitlines()) == 50
+
+
+def test_generate_run_rl_checkpoints_agent_and_resumes(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    mols = ["CCO", "CCN", "c1ccccc1", "CC(C)O", "CCCC", "NCc1ccccc1", "CCOC", "CC(N)CO"]
+    train_prior(itertools.islice(itertools.cycle(mols), 16 * 60), tmp_path / "p", Vocabulary.build(mols),
+                batch_size=16, lr=1e-2, hparams={"embed": 16, "hidden": 32, "layers": 1}, log=lambda *_: None)
+    run_file = tmp_path / "rl.toml"
+    run_file.write_text(f'[run]\noptimizer = "rl"\nbudget = 12\nprior = "{tmp_path / "p"}"\n\n[scoring]\n'
+                        '[[scoring.components]]\nname = "qed"\ntype = "qed"\n\n[rl]\nbatch_size = 8\n')
+    out = tmp_path / "rl.csv"
+    res = runner.invoke(app, ["generate", "run", str(run_file), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "rl.agent.pt").exists() and len(pd.read_csv(tmp_path / "rl.history.csv")) == 12
+    res = runner.invoke(app, ["generate", "run", str(run_file), "--out", str(out), "--resume", "--budget", "16"])
+    assert res.exit_code == 0, res.output
+    history = pd.read_csv(tmp_path / "rl.history.csv")
+    assert len(history) == 16 and history["smiles"].is_unique
