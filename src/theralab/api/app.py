@@ -34,6 +34,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
     development,
     dti,
     ehr,
+    generate,
     jobs,
     matching,
     models,
@@ -49,7 +50,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome, precision]
+           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome, precision, generate]
 
 
 def _error_handlers(app: FastAPI) -> None:

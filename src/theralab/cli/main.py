@@ -47,6 +47,7 @@ GROUPS = [
     ("oncology", "oncology"),
     ("imaging", "imaging"),
     ("response", "response"),
+    ("generate", "generate"),
 ]
 
 for _name, _module in GROUPS:
