@@ -32,7 +32,6 @@ from theralab.ehr.synthetic.records import (
     family_history,
 )
 from theralab.ehr.synthetic.vocab import (
-    ALLELES,
     CKD_STAGES,
     CONDITIONS,
     FIRST,
@@ -41,21 +40,7 @@ from theralab.ehr.synthetic.vocab import (
     REFERENCE_DATE,
     SCT,
     egfr_ckd_epi_2021,
-    phenotype,
 )
-
-__all__ = [
-    "ALLELES",
-    "CONDITIONS",
-    "MEDICATIONS",
-    "egfr_ckd_epi_2021",
-    "generate_cohort",
-    "generate_patient",
-    "iter_ndjson_resources",
-    "load_demo_patients",
-    "phenotype",
-    "reference_date",
-]
 
 
 def _prevalence(age: int, base: float, per_decade: float) -> float:

@@ -27,16 +27,7 @@ from typing import Any
 import numpy as np
 
 from theralab.errors import InputError
-from theralab.trials.meta.effects import (
-    MEASURES_2X2,
-    EffectSizes,
-    PooledFixed,
-    effects_2x2,
-    effects_hr,
-    effects_means,
-    mantel_haenszel,
-    peto,
-)
+from theralab.trials.meta import effects as fx
 from theralab.trials.meta.model import METHODS, MetaResult, rma
 
 MEASURES = ("RR", "OR", "RD", "MD", "SMD", "HR", "GEN")
@@ -59,8 +50,8 @@ class MetaAnalysis:
     ``method`` MH / PETO, a :class:`PooledFixed` (Mantel-Haenszel or Peto one-step).
     """
 
-    effects: EffectSizes | None
-    result: MetaResult | PooledFixed
+    effects: fx.EffectSizes | None
+    result: MetaResult | fx.PooledFixed
 
     @property
     def correction(self) -> str:
@@ -77,7 +68,7 @@ def _layout(cols: dict[str, str], kind: str) -> tuple[str, ...] | None:
 
 
 def effects_from_table(frame: Any, measure: str = "RR", *, label: str | None = None,
-                       continuity: float = 0.5) -> EffectSizes:
+                       continuity: float = 0.5) -> fx.EffectSizes:
     """Per-study effect sizes from a table in one of the layouts of this module.
 
     Raises:
@@ -89,21 +80,21 @@ def effects_from_table(frame: Any, measure: str = "RR", *, label: str | None = N
         raise InputError(f"unknown measure {measure!r}", where="measure", hint=", ".join(MEASURES))
     cols = _columns(frame)
     labels = study_labels(frame, label)
-    if measure in MEASURES_2X2:
+    if measure in fx.MEASURES_2X2:
         names = _layout(cols, "2x2")
         if names is None:
             raise InputError(f"columns must be ai,bi,ci,di (or tpos,tneg,cpos,cneg) for {measure}", where="columns",
                              hint=f"columns given: {', '.join(map(str, frame.columns))}")
-        return effects_2x2(*[frame[cols[c]] for c in names], measure=measure, add=continuity, labels=labels)
+        return fx.effects_2x2(*[frame[cols[c]] for c in names], measure=measure, add=continuity, labels=labels)
     if measure in ("MD", "SMD"):
         names = _layout(cols, "means")
         if names is None:
             raise InputError(f"columns must be m1,sd1,n1,m2,sd2,n2 for {measure}", where="columns")
-        return effects_means(*[frame[cols[c]] for c in names], measure=measure, labels=labels)
+        return fx.effects_means(*[frame[cols[c]] for c in names], measure=measure, labels=labels)
     if measure == "HR":
         if _layout(cols, "hr") is None:
             raise InputError("columns must be loghr,se for HR", where="columns")
-        return effects_hr(frame[cols["loghr"]], frame[cols["se"]], labels=labels)
+        return fx.effects_hr(frame[cols["loghr"]], frame[cols["se"]], labels=labels)
     if _layout(cols, "gen") is None:
         raise InputError("columns must be yi,vi for GEN (ready effect sizes)", where="columns")
     try:
@@ -111,7 +102,7 @@ def effects_from_table(frame: Any, measure: str = "RR", *, label: str | None = N
         vi = np.asarray(frame[cols["vi"]], dtype=float)
     except (TypeError, ValueError) as exc:
         raise InputError(f"yi and vi must be numbers: {exc}", where="columns yi,vi") from exc
-    return EffectSizes("", yi, vi, labels or [])
+    return fx.EffectSizes("", yi, vi, labels or [])
 
 
 def study_labels(frame: Any, label: str | None = None) -> list[str] | None:
@@ -135,13 +126,13 @@ def analyse_table(frame: Any, measure: str = "RR", method: str = "REML", *, test
         raise InputError(f"unknown method {method!r}", where="method", hint=", ".join(ALL_METHODS))
     if method in POOLED_2X2_METHODS:
         names = _layout(_columns(frame), "2x2")
-        if measure not in MEASURES_2X2 or names is None:
+        if measure not in fx.MEASURES_2X2 or names is None:
             raise InputError(f"{method} pools 2x2 tables (measure RR, OR or RD with ai,bi,ci,di)", where="method")
         cols = _columns(frame)
         tables = [frame[cols[c]] for c in names]
         if method == "MH":
-            return MetaAnalysis(None, mantel_haenszel(*tables, measure=measure, level=level, add=continuity))
-        return MetaAnalysis(None, peto(*tables, level=level))  # Peto's one-step estimate is always an OR
+            return MetaAnalysis(None, fx.mantel_haenszel(*tables, measure=measure, level=level, add=continuity))
+        return MetaAnalysis(None, fx.peto(*tables, level=level))  # Peto's one-step estimate is always an OR
     es = effects_from_table(frame, measure, label=label, continuity=continuity)
     res = rma(es.yi, es.vi, method=method, test=test, level=level, labels=es.labels or None, measure=es.measure)
     return MetaAnalysis(es, res)
