@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from theralab.ehr.patients import iter_patients
-from theralab.ehr.synthetic.cohort import egfr_ckd_epi_2021, generate_cohort, load_demo_patients, phenotype
+from theralab.ehr.synthetic import egfr_ckd_epi_2021, generate_cohort, load_demo_patients, phenotype
 from theralab.runtime.db import session_scope
 
 
