@@ -176,7 +176,7 @@ def _run_inline(params, tmp, name):
 
 def test_few_actives_fall_back_to_similarity_ranking(screen_setup):
     """Two actives < min_actives: the activity model is reported but the order is the similarity's."""
-    from theralab.discovery.screening_config import parse_config
+    from theralab.discovery.screening.config import parse_config
 
     from theralab.discovery.screening import ranking_plan
 

@@ -434,7 +434,7 @@ def _rhythm_windows(
 
 def rhythm_summary(windows: list[dict[str, Any]]) -> dict[str, Any]:
     """Overall rhythm (duration-weighted mean probability), AF burden (share of time), spelled labels."""
-    from theralab.monitoring.ecg_rhythm import CLASS_NAMES, CLASSES
+    from theralab.monitoring.ecg.rhythm import CLASS_NAMES, CLASSES
 
     if not windows:
         return {"overall": None, "overall_label": None, "majority": None, "af_burden": None, "burden": {}}
