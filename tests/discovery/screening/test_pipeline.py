@@ -176,9 +176,8 @@ def _run_inline(params, tmp, name):
 
 def test_few_actives_fall_back_to_similarity_ranking(screen_setup):
     """Two actives < min_actives: the activity model is reported but the order is the similarity's."""
-    from theralab.discovery.screening.config import parse_config
-
     from theralab.discovery.screening import ranking_plan
+    from theralab.discovery.screening.config import parse_config
 
     make, tmp = screen_setup
     params = make("none", "out-auto")
@@ -227,7 +226,7 @@ def test_query_actives_are_flagged_or_excluded_and_the_report_fits(screen_setup)
 
 
 def test_rdkit_messages_are_not_printed(capfd):
-    from theralab.discovery.screening import _active_fps
+    from theralab.discovery.screening.pipeline import _active_fps
 
     _active_fps.cache_clear()
     fps, names = _active_fps(("C1=CC=CC=C1.[H]",), 2, 2048)

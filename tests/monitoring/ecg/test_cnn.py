@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from theralab.errors import InputError
+from theralab.errors import InputError, ModelError
 from theralab.monitoring.ecg import cnn as ecg_cnn
 from theralab.monitoring.ecg import rhythm as er
 from theralab.monitoring.ecg.features import extract_features
@@ -118,5 +118,5 @@ def test_altered_cnn_weights_are_refused(tmp_path):
     blob = bytearray((tmp_path / "cnn.pt").read_bytes())
     blob[-100] ^= 0xFF
     (tmp_path / "cnn.pt").write_bytes(bytes(blob))
-    with pytest.raises(InputError, match="sha256"):
+    with pytest.raises(ModelError, match="sha256"):  # the registry's card check (one card for every model)
         er.RhythmClassifier.load(tmp_path)

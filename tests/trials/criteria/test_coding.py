@@ -12,7 +12,7 @@ from theralab.trials.criteria import parse_criteria
 from theralab.trials.criteria.codes import lookup
 from theralab.trials.criteria.rules import parse_constraints
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
