@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from theralab.errors import InputError
-from theralab.trials.meta import model as m
+from theralab.trials import meta as m
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,18 @@ class ExplainRequest(BaseModel):
     target: str | None = Field(None, max_length=200)
 
 
-@router.post("/predict")
+class PredictOut(BaseModel):
+    """Inline predictions: one row per molecule (its endpoints, or its error)."""
+
+    model: str
+    count: int
+    scored: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+@router.post("/predict", response_model=PredictOut,
+             responses={202: {"description": "more than 1,000 molecules: a job was submitted ({'job': ...})"}})
 def predict(body: PredictRequest, user: CurrentUser) -> Any:
     """Score molecules inline (<= 1,000) or submit a job for more."""
     from theralab.discovery.admet.jobs import score_smiles

@@ -196,8 +196,8 @@ def meta_analysis(req: MetaRequest, user: CurrentUser) -> dict[str, Any]:
     """Fixed/random-effects pooling (or Mantel-Haenszel/Peto) with heterogeneity, prediction interval and plots."""
     import pandas as pd
 
+    from theralab.trials import meta as m
     from theralab.trials.meta import analyse_table
-    from theralab.trials.meta import model as m
 
     table = pd.DataFrame({c: getattr(req, c) for c in META_COLUMNS if getattr(req, c) is not None})
     if req.labels is not None:

@@ -102,7 +102,7 @@ def get_observations(
     return readings_frame(session, patient_id, code, start, end)
 
 
-@router.get("/observations/news2-history")
+@router.get("/observations/news2-history", response_model=list[OpenResult])
 def news2_history(
     patient_id: str, user: Clinical, session: SessionDep, start: datetime | None = None, end: datetime | None = None,
 ) -> list[dict[str, Any]]:

@@ -411,8 +411,8 @@ def meta_cmd(
     Example (BCG vaccine trials): --measure RR --method DL gives log RR -0.7141 (SE 0.1787),
     tau2 0.3088, I2 92.1%. Zero cells get 0.5 added to the whole table (stated in the output).
     """
+    from theralab.trials import meta as m
     from theralab.trials.meta import analyse_table
-    from theralab.trials.meta import model as m
 
     outcome = analyse_table(_read_csv(data), measure, method, test=test, label=label)
     res = outcome.result

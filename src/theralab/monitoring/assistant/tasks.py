@@ -9,7 +9,7 @@ clinician can read exactly where it stood.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from theralab.errors import ConflictError, InputError, TheralabError
 from theralab.monitoring.assistant import scheduling as sch
@@ -17,8 +17,9 @@ from theralab.monitoring.assistant.findings import duration_hours, severity_scor
 from theralab.monitoring.assistant.questionnaires import OPTIONS, get_instrument, parse_answer, score
 from theralab.monitoring.assistant.triage import RED_FLAG_QUESTIONS, Intake, triage
 
-if TYPE_CHECKING:
-    from theralab.monitoring.assistant.dialogue import Assistant
+#: The dialogue engine (:class:`theralab.monitoring.assistant.dialogue.Assistant`) that calls these
+#: tasks; typed loosely so this module never imports the engine that imports it.
+Assistant = Any
 
 YES = re.compile(r"^\s*(y|yes|yeah|yep|yup|sure|correct|i\s+do|i\s+have|it\s+is|they\s+are|ja|oui|si)\b", re.I)
 NO = re.compile(r"^\s*(n|no|nope|nah|not\s+really|i\s+don'?t|i\s+haven'?t|none|never)\b", re.I)

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,44 +22,13 @@ from theralab.errors import InputError
 from theralab.precision.pgx.caller import Diplotype, GeneCall, match_gene
 from theralab.precision.pgx.definitions import VCF_GENES, load_definitions, manifest
 from theralab.precision.pgx.phenotype import INDETERMINATE, Phenotype, phenotype_call
-from theralab.precision.pgx.recommend import Recommendation, medication_review, recommendations_for
+from theralab.precision.pgx.recommend import medication_review, recommendations_for
+from theralab.precision.pgx.result import PgxResult
 from theralab.precision.pgx.vcf import detect_build, read_genotype_table, read_vcf
 from theralab.precision.pgx.vcf_checks import CapturedStderr, build_from_variants, check_compressed
 
 #: suffixes read as rsID + genotype tables (arrays, targeted panels) rather than VCF
 TABLE_SUFFIXES = (".txt", ".tsv", ".csv")
-
-
-@dataclass
-class PgxResult:
-    """Everything known about one sample: gene calls, phenotypes, applicable recommendations."""
-
-    sample: str
-    calls: dict[str, GeneCall]
-    phenotypes: dict[str, Phenotype]
-    recommendations: list[Recommendation]
-    medications: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def actionable(self) -> list[Recommendation]:
-        """Recommendations that change drug choice or dose."""
-        return [r for r in self.recommendations if r.actionable]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, with the knowledge-base versions used."""
-        return {
-            "sample": self.sample,
-            "knowledge_base": {
-                k: {"version": v["version"], "licence": v["licence"]} for k, v in manifest()["files"].items()
-            },
-            "genes": {
-                g: {"call": c.to_dict(), "phenotype": self.phenotypes[g].to_dict()} for g, c in self.calls.items()
-            },
-            "recommendations": [r.to_dict() for r in self.recommendations],
-            "medications": self.medications,
-            "warnings": self.warnings,
-        }
 
 
 def phenotypes_from_report(body: dict[str, Any]) -> dict[str, Phenotype]:

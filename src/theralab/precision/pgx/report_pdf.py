@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from theralab.precision.pgx.recommend import html_to_text
 
-if TYPE_CHECKING:  # the result type only; the report module calls this one
-    from theralab.precision.pgx.report import PgxResult
+if TYPE_CHECKING:
+    from theralab.precision.pgx.result import PgxResult
 
 
 def write_pdf(result: PgxResult, path: str | Path) -> Path:

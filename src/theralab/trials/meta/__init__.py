@@ -27,8 +27,6 @@ from theralab.trials.meta.model import (
     effects_hr,
     effects_means,
     egger_test,
-    forest_plot,
-    funnel_plot,
     leave_one_out,
     mantel_haenszel,
     meta_analysis,
@@ -36,6 +34,7 @@ from theralab.trials.meta.model import (
     rma,
     subgroup_analysis,
 )
+from theralab.trials.meta.plots import forest_plot, funnel_plot
 
 __all__ = [
     "ALL_METHODS",

@@ -6,7 +6,7 @@ estimators are written for a general design matrix so the same code fits the int
 subgroup models and meta-regression. Results match metafor 3.8-1 on the BCG vaccine data to 1e-6.
 
 Effect sizes and MH/Peto pooling live in :mod:`theralab.trials.meta.effects`; forest and funnel
-plots in :mod:`theralab.trials.meta.plots`. Both are re-exported here.
+plots in :mod:`theralab.trials.meta.plots`. The package :mod:`theralab.trials.meta` exports all three.
 """
 
 from __future__ import annotations
@@ -426,6 +426,3 @@ def subgroup_analysis(
         "df": len(fits) - 1,
         "p_between": float(chi2.sf(qb, len(fits) - 1)),
     }
-
-
-from theralab.trials.meta.plots import forest_plot, funnel_plot  # noqa: E402,F401  (re-exported)

@@ -83,8 +83,8 @@ def meta_page(request: Request, user: WebUser) -> HTMLResponse:
 async def meta_submit(request: Request, user: WebUser, text: str = Form(""), measure: str = Form("RR"),
                       method: str = Form("REML"), test: str = Form("z"),
                       upload: UploadFile | None = File(None)) -> HTMLResponse:
+    from theralab.trials import meta as m
     from theralab.trials.meta import analyse_table
-    from theralab.trials.meta import model as m
 
     context = {"text": text, "measure": measure, "method": method, "res": None}
     try:
