@@ -4,29 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import theralab.privacy.deps as deps
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pgx"
-
-
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from theralab.settings import reset_settings
-
-    monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
-    reset_settings()
-    import theralab.privacy.tables  # noqa: F401
-    from theralab.app import create_app
-    from theralab.runtime.db import Base, get_engine
-
-    Base.metadata.create_all(get_engine())
-    yield create_app(with_web=False)
-    reset_settings()
 
 
 def _client(app, *roles: str) -> TestClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,22 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import theralab.privacy.deps as deps
-
-
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from theralab.settings import reset_settings
-
-    monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
-    reset_settings()
-    import theralab.privacy.tables  # noqa: F401
-    from theralab.app import create_app
-    from theralab.runtime.db import Base, get_engine
-
-    Base.metadata.create_all(get_engine())
-    yield create_app(with_web=False)
-    reset_settings()
 
 
 def _client(app, *roles: str) -> TestClient:

@@ -28,8 +28,6 @@ JOB_ROLES: dict[str, tuple[str, ...]] = {
 #: An id the API accepts for an upload, library or model: a plain name, never a path.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 
-#: File types a molecule upload may have (what ``theralab.chem.io`` reads).
-MOLECULE_SUFFIXES = (".smi", ".smiles", ".csv", ".tsv", ".txt", ".sdf", ".parquet")
 
 
 def roles_for_kind(kind: str) -> tuple[str, ...]:

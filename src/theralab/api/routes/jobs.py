@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.job_params import build_params, validate_params
 from theralab.errors import ConflictError, InputError, NotFoundError
-from theralab.privacy.confine import MOLECULE_SUFFIXES, check_kind_allowed, confined, uploads_root
+from theralab.privacy.confine import check_kind_allowed, confined, uploads_root
 from theralab.privacy.deps import CurrentUser
 from theralab.runtime import jobs as runtime_jobs
 from theralab.runtime.db import session_scope
@@ -105,10 +105,16 @@ def _owned(job_id: str, user: CurrentUser) -> dict[str, Any]:
 async def upload(user: CurrentUser, file: Annotated[UploadFile, File(description="molecule file")]) -> UploadOut:
     """Keep a molecule file (SMILES, CSV/TSV, SDF, Parquet) in the caller's upload area; returns its id."""
     check_kind_allowed("chem.profile", user.roles)  # uploads feed molecule jobs: same roles
+    from theralab.chem.io import detect_format
+
     name = Path(file.filename or "").name
-    if not name or Path(name).suffix.lower() not in MOLECULE_SUFFIXES:
+    if not name:
+        raise InputError("the upload has no file name", where="file", hint="name it e.g. library.smi or mols.csv")
+    try:
+        detect_format(Path(name))  # the one molecule reader decides which files are molecule files
+    except InputError as exc:
         raise InputError(f"unsupported file type {Path(name).suffix or '(none)'}", where="file",
-                         hint=f"upload one of {', '.join(MOLECULE_SUFFIXES)}")
+                         hint=exc.hint) from None
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if not data:
         raise InputError("the uploaded file is empty", where="file")
