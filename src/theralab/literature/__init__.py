@@ -1,0 +1,5 @@
+"""Literature mining: read papers, tag chemicals, diseases and genes, extract relations, build a graph."""
+
+from theralab.literature.documents import ENTITY_TYPES, Document, DocumentError, Mention, Relation, Section
+
+__all__ = ["ENTITY_TYPES", "Document", "DocumentError", "Mention", "Relation", "Section"]
