@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from rdkit import Chem, rdBase
 
+from theralab.chem.rdkit_log import rdkit_errors
 from theralab.errors import InputError
 
 SMILES_COLUMNS = tuple(
@@ -91,7 +92,7 @@ def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str | None]:
     text = smiles.strip()
     if not text:
         return None, "empty SMILES"
-    with rdBase.BlockLogs():
+    with rdkit_errors() as rdkit:
         mol = Chem.MolFromSmiles(text)
         if mol is not None:
             if mol.GetNumAtoms() == 0:
@@ -99,7 +100,8 @@ def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str | None]:
             return mol, None
         raw = Chem.MolFromSmiles(text, sanitize=False)
         if raw is None:
-            return None, f"malformed SMILES (syntax error): {_clip(text)}"
+            detail = _clip(rdkit.detail(skip=text), 160)
+            return None, f"malformed SMILES (syntax error): {_clip(text)}" + (f" (RDKit: {detail})" if detail else "")
         try:
             Chem.SanitizeMol(raw)
         except Exception as exc:  # RDKit raises several sanitisation exception types
