@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
@@ -70,6 +70,7 @@ class ObservationItem(Coded):
     unit_orig: str | None = None
     value_text: str | None = None
     parent_id: str | None = None
+    device_id: str | None = None
 
 
 class MedicationItem(Coded):
@@ -261,15 +262,48 @@ def _to_item(cls: type[BaseModel], row: Any) -> BaseModel:
     return cls.model_validate({name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)})
 
 
+def _streamed() -> Any:
+    return store.ObservationRow.source.like(f"{store.STREAM_PREFIX}%")
+
+
+def _newest_streamed(session: Session, ids: list[str]) -> Iterator[store.ObservationRow]:
+    """The newest streamed observation of each code of each patient (one per (patient, code))."""
+    obs = store.ObservationRow
+    newest = (
+        select(obs.patient_id, obs.code, func.max(obs.effective).label("at"))
+        .where(obs.patient_id.in_(ids), _streamed())
+        .group_by(obs.patient_id, obs.code)
+        .subquery()
+    )
+    seen: set[tuple[str, str | None]] = set()
+    query = select(obs).join(
+        newest, and_(obs.patient_id == newest.c.patient_id, obs.code == newest.c.code, obs.effective == newest.c.at)
+    )
+    for row in session.scalars(query.where(_streamed()).order_by(obs.id)):
+        if (row.patient_id, row.code) not in seen:
+            seen.add((row.patient_id, row.code))
+            yield row
+
+
 def load_patients(session: Session, ids: list[str]) -> list[PatientRecord]:
-    """Load full records for ``ids`` (one query per table, in the order given; unknown ids skipped)."""
+    """Load full records for ``ids`` (one query per table, in the order given; unknown ids skipped).
+
+    Streamed vitals (a reading a minute for months) are summarised by the newest reading of each
+    code, so a monitored patient loads as fast as any other and ``latest_values`` still shows
+    them; the full series is read by time range (``theralab.monitoring.streams.readings_frame``).
+    """
     if not ids:
         return []
     heads = {p.id: p for p in session.scalars(select(store.PatientRow).where(store.PatientRow.id.in_(ids)))}
     parts: dict[str, dict[str, list[BaseModel]]] = defaultdict(lambda: defaultdict(list))
     for field, model, cls in _ITEMS:
-        for row in session.scalars(select(model).where(model.patient_id.in_(list(heads)))):
+        query = select(model).where(model.patient_id.in_(list(heads)))
+        if model is store.ObservationRow:
+            query = query.where(or_(model.source.is_(None), ~_streamed()))
+        for row in session.scalars(query):
             parts[row.patient_id][field].append(_to_item(cls, row))
+    for row in _newest_streamed(session, list(heads)):
+        parts[row.patient_id]["observations"].append(_to_item(ObservationItem, row))
     out = []
     for pid in ids:
         p = heads.get(pid)
@@ -298,14 +332,49 @@ def load_patient(session: Session, patient_id: str) -> PatientRecord:
     Raises:
         NotFoundError: when no patient has this id.
     """
-    found = load_patients(session, [patient_id])
-    if not found:
+    load_patient_head(session, patient_id)
+    return load_patients(session, [patient_id])[0]
+
+
+def latest_observations(
+    session: Session, patient_id: str, before: date | datetime | None = None
+) -> dict[str, ObservationItem]:
+    """The newest observation of each code for one patient, streamed vital signs included.
+
+    Why a query of its own: the patient page wants "latest heart rate" whether a nurse charted it or
+    a wearable streamed it a minute ago, at any ``before`` date, without loading the whole record.
+    Same answer as ``load_patient(...).latest_values(before)`` for charted data.
+
+    Raises:
+        NotFoundError: when no patient has this id.
+    """
+    load_patient_head(session, patient_id)
+    obs = store.ObservationRow
+    t = _as_dt(before)
+    where = (obs.patient_id == patient_id, obs.code.is_not(None), or_(obs.effective.is_(None), obs.effective <= t))
+    newest = select(obs.code, func.max(obs.effective).label("at")).where(*where).group_by(obs.code).subquery()
+    on_time = or_(obs.effective == newest.c.at, and_(newest.c.at.is_(None), obs.effective.is_(None)))
+    out: dict[str, ObservationItem] = {}
+    for row in session.scalars(select(obs).join(newest, and_(obs.code == newest.c.code, on_time)).where(*where)
+                               .order_by(obs.id)):
+        out[row.code] = _to_item(ObservationItem, row)  # type: ignore[assignment]
+    return out
+
+
+def load_patient_head(session: Session, patient_id: str) -> store.PatientRow:
+    """The patient's row (demographics only).
+
+    Raises:
+        NotFoundError: when no patient has this id.
+    """
+    row = session.get(store.PatientRow, patient_id)
+    if row is None:
         raise NotFoundError(
             f"no patient with id {patient_id!r}",
             where=f"Patient/{patient_id}",
             hint="import FHIR data with 'theralab ehr import PATH' or list ids with 'theralab ehr patients'",
         )
-    return found[0]
+    return row
 
 
 def iter_patients(session: Session, *, batch: int = 500, ids: Iterable[str] | None = None) -> Iterator[PatientRecord]:

@@ -11,7 +11,9 @@ Why this shape:
 * Observations hold the value as received *and* normalised to one UCUM unit per LOINC code
   (``theralab.ehr.units``), with ``unit_ok`` false when the unit could not be converted: queries
   compare ``value`` only, so a wrong unit never becomes a silent wrong number. Vital signs use the
-  same table, indexed on (patient, code, time), so monitoring reads and writes the same rows.
+  same table, indexed on (patient, code, time), so monitoring reads and writes the same rows:
+  streamed readings are observations with ``source`` ``stream:<transport>``, a ``device_id`` and an
+  id derived from (device, code, time) (``theralab.monitoring.streams.store``).
 * Observation components (blood-pressure panels, genotype results) become child rows with
   ``parent_id`` set, so "systolic > 140" is one indexed query.
 
@@ -27,6 +29,9 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from theralab.runtime.db import Base, UTCDateTime, utcnow
+
+#: ``source`` of observations that came from a device stream or the score engine ('stream:mqtt'...)
+STREAM_PREFIX = "stream:"
 
 ID = String(128)
 CODE = String(64)
@@ -118,7 +123,9 @@ class ObservationRow(_Tracked, Base):
     value_system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
     value_code: Mapped[str | None] = mapped_column(CODE, default=None)
     encounter_id: Mapped[str | None] = mapped_column(ID, default=None)
-    device_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    device_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # streamed readings (source 'stream:<transport>'): when the server took the reading
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class MedicationRow(_Tracked, Base):
