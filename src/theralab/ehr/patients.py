@@ -446,7 +446,7 @@ def save_genotype(
     """
     import uuid
 
-    from theralab.ehr.fhir.ingest import upsert
+    from theralab.ehr.fhir.upsert import upsert
     from theralab.errors import InputError
 
     if not gene or not gene.strip():

@@ -229,7 +229,8 @@ def _entity_atom(ent: CriterionEntity) -> Atom:
         if why:
             return unknown(why)
         return Atom(ent.id, "condition", label, frozenset(snomed), prefixes, win, negate=ent.negated, terms=terms)
-    if etype == "drug":
+    if etype == "drug" or (etype == "procedure" and "snomed" not in by_sys and "rxnorm" in by_sys):
+        # a procedure coded as a drug ("ACE inhibitor therapy") is asked of the medication list
         if "rxnorm" not in by_sys:
             return unknown(f"drug {ent.text!r} has no RxNorm code")
         win, why = window_for(ent, "active")
