@@ -32,6 +32,22 @@ def _as_dt(at: date | datetime | None) -> datetime:
     return datetime(at.year, at.month, at.day, 23, 59, 59, tzinfo=UTC)
 
 
+def as_of(value: str | None, where: str = "at") -> date:
+    """The date a question is asked at, from ``YYYY-MM-DD`` text (empty: today), for CLI and web forms.
+
+    Raises:
+        InputError: when the text is not an ISO date (``where`` names the field).
+    """
+    from theralab.errors import InputError
+
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not a date", where=where, hint="YYYY-MM-DD") from exc
+
+
 class Coded(BaseModel):
     """Common fields of a coded clinical item."""
 
