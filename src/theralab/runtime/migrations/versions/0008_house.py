@@ -21,6 +21,7 @@ from alembic import op
 
 from theralab.monitoring.streams.store import STREAM_PREFIX, observation_values
 from theralab.runtime.db import UTCDateTime, utcnow
+from theralab.runtime.migration_ops import drop_table
 
 revision = "0008_house"
 down_revision = "0007_monitoring"
@@ -31,17 +32,20 @@ STUB_SOURCE = "migration:0008_house"
 CHUNK = 2000
 DEVICE_FK = "fk_monitoring_devices_patient_id_ehr_patients"
 
-vital_readings = sa.table(
+#: the table this revision retires, as 0002 created it (the downgrade creates it again from this)
+vital_readings = sa.Table(
     "vital_readings",
-    sa.column("id", sa.Integer()),
-    sa.column("patient_id", sa.String()),
-    sa.column("device_id", sa.String()),
-    sa.column("code", sa.String()),
-    sa.column("value", sa.Float()),
-    sa.column("unit", sa.String()),
-    sa.column("at", UTCDateTime()),
-    sa.column("received_at", UTCDateTime()),
-    sa.column("source", sa.String()),
+    sa.MetaData(),
+    sa.Column("id", sa.Integer(), nullable=False),
+    *(sa.Column(name, sa.String(length=120), nullable=False) for name in ("patient_id", "device_id")),
+    sa.Column("code", sa.String(length=20), nullable=False),
+    sa.Column("value", sa.Float(), nullable=False),
+    sa.Column("unit", sa.String(length=20), nullable=False),
+    *(sa.Column(name, UTCDateTime(timezone=True), nullable=False) for name in ("at", "received_at")),
+    sa.Column("source", sa.String(length=10), nullable=False),
+    sa.PrimaryKeyConstraint("id", name="pk_vital_readings"),
+    sa.UniqueConstraint("device_id", "code", "at", name="uq_vital_readings_device_code_at"),
+    sa.Index("ix_vital_readings_patient_code_at", "patient_id", "code", "at"),
 )
 observations = sa.table(
     "ehr_observations",
@@ -91,8 +95,7 @@ def upgrade() -> None:
         op.alter_column("ehr_observations", "device_id", type_=sa.String(200), existing_nullable=True)
     _add_missing_patients(conn)
     _readings_to_observations(conn)
-    op.drop_index("ix_vital_readings_patient_code_at", table_name="vital_readings")
-    op.drop_table("vital_readings")
+    drop_table("vital_readings", named=("ix_vital_readings_patient_code_at",))
     with op.batch_alter_table("monitoring_devices") as batch:
         batch.create_foreign_key(DEVICE_FK, "ehr_patients", ["patient_id"], ["id"], ondelete="CASCADE")
 
@@ -101,21 +104,7 @@ def downgrade() -> None:
     conn = op.get_bind()
     with op.batch_alter_table("monitoring_devices") as batch:
         batch.drop_constraint(DEVICE_FK, type_="foreignkey")
-    op.create_table(
-        "vital_readings",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("patient_id", sa.String(length=120), nullable=False),
-        sa.Column("device_id", sa.String(length=120), nullable=False),
-        sa.Column("code", sa.String(length=20), nullable=False),
-        sa.Column("value", sa.Float(), nullable=False),
-        sa.Column("unit", sa.String(length=20), nullable=False),
-        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("source", sa.String(length=10), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_vital_readings"),
-        sa.UniqueConstraint("device_id", "code", "at", name="uq_vital_readings_device_code_at"),
-    )
-    op.create_index("ix_vital_readings_patient_code_at", "vital_readings", ["patient_id", "code", "at"])
+    vital_readings.create(conn)
     streamed = observations.c.source.like(f"{STREAM_PREFIX}%")
     last = ""
     while True:
