@@ -50,6 +50,15 @@ class _Tracked:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class _Coded:
+    """The resource's code as (system, code, display), indexed on code, with every coding kept (JSON)."""
+
+    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
+    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
+    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
+    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
 class PatientRow(_Tracked, Base):
     """One patient (FHIR Patient): demographics only; clinical data live in the child tables."""
 
@@ -73,17 +82,13 @@ class PatientRow(_Tracked, Base):
     language: Mapped[str | None] = mapped_column(String(50), default=None)
 
 
-class ConditionRow(_Tracked, Base):
+class ConditionRow(_Coded, _Tracked, Base):
     """A problem or diagnosis (FHIR Condition) with onset and abatement."""
 
     __tablename__ = "ehr_conditions"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     clinical_status: Mapped[str | None] = mapped_column(String(30), default=None)
     verification_status: Mapped[str | None] = mapped_column(String(30), default=None)
     category: Mapped[str | None] = mapped_column(String(60), default=None)
@@ -128,7 +133,7 @@ class ObservationRow(_Tracked, Base):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-class MedicationRow(_Tracked, Base):
+class MedicationRow(_Coded, _Tracked, Base):
     """A medication order or statement (FHIR MedicationRequest / MedicationStatement), RxNorm-coded."""
 
     __tablename__ = "ehr_medications"
@@ -136,10 +141,6 @@ class MedicationRow(_Tracked, Base):
     resource_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str | None] = mapped_column(String(30), default=None)
     intent: Mapped[str | None] = mapped_column(String(30), default=None)
     start: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -149,17 +150,13 @@ class MedicationRow(_Tracked, Base):
     encounter_id: Mapped[str | None] = mapped_column(ID, default=None)
 
 
-class ProcedureRow(_Tracked, Base):
+class ProcedureRow(_Coded, _Tracked, Base):
     """A procedure performed (FHIR Procedure)."""
 
     __tablename__ = "ehr_procedures"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str | None] = mapped_column(String(30), default=None)
     start: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     end: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -167,17 +164,13 @@ class ProcedureRow(_Tracked, Base):
     encounter_id: Mapped[str | None] = mapped_column(ID, default=None)
 
 
-class AllergyRow(_Tracked, Base):
+class AllergyRow(_Coded, _Tracked, Base):
     """An allergy or intolerance (FHIR AllergyIntolerance); reactions kept as display text."""
 
     __tablename__ = "ehr_allergies"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     clinical_status: Mapped[str | None] = mapped_column(String(30), default=None)
     verification_status: Mapped[str | None] = mapped_column(String(30), default=None)
     type: Mapped[str | None] = mapped_column(String(30), default=None)
