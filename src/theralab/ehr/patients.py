@@ -24,7 +24,8 @@ from theralab.ehr import tables as store
 from theralab.errors import NotFoundError
 
 
-def _as_dt(at: date | datetime | None) -> datetime:
+def as_datetime(at: date | datetime | None) -> datetime:
+    """The instant a question is asked at: a date means the end of that day (UTC); None means now."""
     if at is None:
         return datetime.now(UTC)
     if isinstance(at, datetime):
@@ -66,7 +67,7 @@ class ConditionItem(Coded):
 
     def active_at(self, at: date | datetime | None = None) -> bool:
         """Present at ``at``: started before it, not abated before it, not refuted or entered in error."""
-        t = _as_dt(at)
+        t = as_datetime(at)
         if self.verification_status in ("refuted", "entered-in-error"):
             return False
         if self.onset and self.onset > t:
@@ -102,7 +103,7 @@ class MedicationItem(Coded):
         A stopped or completed order without an end date is not counted as active: the record does
         not say when it stopped, and "still taking it" would be a guess.
         """
-        t = _as_dt(at)
+        t = as_datetime(at)
         if self.start and self.start > t:
             return False
         if self.status in ("entered-in-error", "cancelled", "draft", "not-taken"):
@@ -178,7 +179,7 @@ class PatientRecord(BaseModel):
         """
         if self.birth_date is None:
             return None
-        d = _as_dt(at).date()
+        d = as_datetime(at).date()
         if d < self.birth_date:
             from theralab.errors import InputError
 
@@ -203,7 +204,7 @@ class PatientRecord(BaseModel):
 
     def observations_for(self, code: str, before: date | datetime | None = None) -> list[ObservationItem]:
         """Observations with LOINC ``code`` up to ``before``, oldest first."""
-        t = _as_dt(before)
+        t = as_datetime(before)
         out = [o for o in self.observations if o.code == code and (o.effective is None or o.effective <= t)]
         return sorted(out, key=lambda o: o.effective or datetime.min.replace(tzinfo=UTC))
 
@@ -215,7 +216,7 @@ class PatientRecord(BaseModel):
     def latest_values(self, before: date | datetime | None = None) -> dict[str, ObservationItem]:
         """The latest observation per LOINC code (one line per lab or vital sign)."""
         out: dict[str, ObservationItem] = {}
-        t = _as_dt(before)
+        t = as_datetime(before)
         for o in self.observations:
             if o.code is None or (o.effective is not None and o.effective > t):
                 continue
@@ -366,7 +367,7 @@ def latest_observations(
     """
     load_patient_head(session, patient_id)
     obs = store.ObservationRow
-    t = _as_dt(before)
+    t = as_datetime(before)
     where = (obs.patient_id == patient_id, obs.code.is_not(None), or_(obs.effective.is_(None), obs.effective <= t))
     newest = select(obs.code, func.max(obs.effective).label("at")).where(*where).group_by(obs.code).subquery()
     on_time = or_(obs.effective == newest.c.at, and_(newest.c.at.is_(None), obs.effective.is_(None)))
