@@ -124,8 +124,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     count = ("from sqlalchemy import func, select\nfrom theralab.runtime.db import session_scope\n"
-             "from theralab.monitoring.streams.tables import VitalReading\n"
-             "with session_scope() as s: print(s.scalar(select(func.count()).select_from(VitalReading)))")
+             "from theralab.ehr.tables import ObservationRow as O\n"
+             "with session_scope() as s: print(s.scalar(select(func.count()).select_from(O)"
+             ".where(O.source.like('stream:%'))))")
     stored = int(subprocess.run([sys.executable, "-c", count], env=env, check=True, capture_output=True,
                                 text=True).stdout.strip().splitlines()[-1])
     print(f"{args.users} clients for {elapsed:.1f} s on loopback (SQLite, one uvicorn worker)")

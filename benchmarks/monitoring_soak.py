@@ -91,8 +91,9 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from theralab.ehr.fhir import import_resources
+    from theralab.ehr.tables import ObservationRow
     from theralab.monitoring.streams import register_device
-    from theralab.monitoring.streams.tables import QuarantinedReading, VitalReading
+    from theralab.monitoring.streams.tables import QuarantinedReading
     from theralab.runtime import migrate
     from theralab.runtime.alerts import Alert
     from theralab.runtime.db import session_scope
@@ -106,8 +107,8 @@ def main() -> None:
 
     def progress() -> tuple[int, int]:
         with session_scope() as session:
-            stored = session.scalar(select(func.count()).select_from(VitalReading)
-                                    .where(VitalReading.source == "mqtt")) or 0
+            stored = session.scalar(select(func.count()).select_from(ObservationRow)
+                                    .where(ObservationRow.source == "stream:mqtt")) or 0
             refused = session.scalar(select(func.count()).select_from(QuarantinedReading)
                                      .where(QuarantinedReading.source == "mqtt",
                                             QuarantinedReading.raw != PROBE.decode())) or 0
@@ -201,8 +202,8 @@ def main() -> None:
     cleaner.disconnect()
     with session_scope() as session:
         alerts = session.scalar(select(func.count()).select_from(Alert)) or 0
-        scores = session.scalar(select(func.count()).select_from(VitalReading)
-                                .where(VitalReading.source == "ews")) or 0
+        scores = session.scalar(select(func.count()).select_from(ObservationRow)
+                                .where(ObservationRow.source == "stream:ews")) or 0
     print(f"\nsent {sent} messages: {good} well-formed ({5 * good} readings) + {bad} malformed; "
           f"ingest process SIGKILLed {kills_done} times")
     print(f"stored {stored} readings ({stored / 5:.0f} messages) + quarantined {refused} messages "

@@ -141,8 +141,8 @@ def main() -> None:
     import paho.mqtt.client as mqtt
     from sqlalchemy import func, select
 
+    from theralab.ehr.tables import ObservationRow
     from theralab.monitoring.streams.mqtt import MqttIngestService
-    from theralab.monitoring.streams.tables import VitalReading
     from theralab.runtime.alerts import Alert
 
     service = MqttIngestService(topic="theralab-bench/+/observations", client_id=f"bench-{time.time_ns()}",
@@ -153,7 +153,8 @@ def main() -> None:
     sent_at: dict[str, float] = {}
     now = datetime.now(UTC)
     with session_scope() as session:
-        before = session.scalar(select(func.count()).select_from(VitalReading).where(VitalReading.source == "mqtt"))
+        before = session.scalar(select(func.count()).select_from(ObservationRow)
+                                .where(ObservationRow.source == "stream:mqtt"))
     t0 = time.perf_counter()
     total = 0
     for b in range(args.batches):
@@ -166,8 +167,8 @@ def main() -> None:
     deadline = time.time() + 600
     while time.time() < deadline:
         with session_scope() as session:
-            stored = session.scalar(select(func.count()).select_from(VitalReading).where(
-                VitalReading.source == "mqtt")) - before
+            stored = session.scalar(select(func.count()).select_from(ObservationRow).where(
+                ObservationRow.source == "stream:mqtt")) - before
         if stored >= total and service.queue.empty():
             break
         time.sleep(0.2)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from theralab.cli.main import app
-from theralab.monitoring.streams.tables import VitalReading
+from theralab.ehr.tables import ObservationRow
 from theralab.runtime.db import session_scope
 
 runner = CliRunner(env={"COLUMNS": "300"})
@@ -67,8 +67,8 @@ def test_replay_over_mqtt_into_storage(tl_env, tmp_path):
         deadline = time.time() + 20
         while time.time() < deadline:
             with session_scope() as session:
-                count = session.scalar(select(func.count()).select_from(VitalReading).where(
-                    VitalReading.device_id == "w-2"))
+                count = session.scalar(select(func.count()).select_from(ObservationRow).where(
+                    ObservationRow.device_id == "w-2"))
             if count == 120:
                 break
             time.sleep(0.2)
@@ -76,5 +76,5 @@ def test_replay_over_mqtt_into_storage(tl_env, tmp_path):
         service.stop()
     assert count == 120
     with session_scope() as session:
-        last = session.scalar(select(func.max(VitalReading.at)))
+        last = session.scalar(select(func.max(ObservationRow.effective)))
     assert abs((datetime.now(UTC) - last).total_seconds()) < 120  # shifted so the last reading is 'now'

@@ -6,6 +6,7 @@ On PostgreSQL each test gets its own schema (dropped afterwards), so engineers s
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,8 @@ from sqlalchemy import Engine, create_engine, text
 from theralab.ehr import tables as store
 from theralab.runtime.db import Base
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_URL = os.environ.get("THERALAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test").replace(
+    "postgresql://", "postgresql+psycopg://", 1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

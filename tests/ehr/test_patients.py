@@ -14,6 +14,7 @@ from theralab.ehr.patients import (
     PatientRecord,
     count_patients,
     iter_patients,
+    latest_observations,
     list_patients,
     load_patient,
 )
@@ -58,6 +59,21 @@ def test_latest_values_and_units(engine) -> None:
     assert rec.latest_values()["8480-6"].unit == "mm[Hg]"  # blood-pressure component row
     assert {g.gene for g in rec.genotypes} == {"CYP2C19", "CYP2C9", "SLCO1B1"}
     assert rec.genotype("cyp2c19").diplotype.count("*") == 2
+
+
+def test_latest_observations_query_agrees_with_the_record(engine) -> None:
+    """The one query the patient page uses gives the record's latest values, at any date."""
+    with session_scope(engine) as s:
+        import_resources([generate_patient(seed=5, index=1)], s)
+        rec = next(iter_patients(s))
+        for before in (None, date(2015, 6, 1), date(1990, 1, 1)):
+            query = latest_observations(s, rec.id, before)
+            record = rec.latest_values(before)
+            assert set(query) == set(record)
+            for code, item in record.items():
+                assert (query[code].effective, query[code].value) == (item.effective, item.value), code
+        with pytest.raises(NotFoundError):
+            latest_observations(s, "nobody")
 
 
 def test_dates_and_activity_by_hand() -> None:

@@ -24,7 +24,8 @@ def test_latest_decision_wins_and_modes(tl_env, monkeypatch):
         assert consent.allowed(s, "p1", "research") and consent.allowed(s, "p1", "trial_contact")
         monkeypatch.setenv("THERALAB_CONSENT_MODE", "opt-in")
         assert consent.filter_allowed(s, ["p1", "p2"], "research") == ["p1"]  # p2 never consented
-        assert consent.state(s, "p2").effective == {"research": False, "trial_contact": False, "data_sharing": False}
+        assert consent.state(s, "p2").effective == {"research": False, "trial_contact": False, "data_sharing": False,
+                                                    "assistant": False}
         with pytest.raises(InputError):
             consent.record(s, "p1", "marketing", True, "doc")
 

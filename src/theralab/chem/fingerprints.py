@@ -149,36 +149,15 @@ class Fingerprinter:
 
         self.spec = spec
         self._gen: Any = None
-        p = spec.params
+        # the spec's params are the generator's keyword arguments (what manifests record), not restated here
+        p = dict(spec.params)
         if spec.name in ("morgan2", "fmorgan2"):
-            inv = rfg.GetMorganFeatureAtomInvGen() if p["featureInvariants"] else None
-            self._gen = rfg.GetMorganGenerator(
-                radius=p["radius"],
-                fpSize=p["fpSize"],
-                includeChirality=p["includeChirality"],
-                useBondTypes=p["useBondTypes"],
-                includeRingMembership=p["includeRingMembership"],
-                atomInvariantsGenerator=inv,
-            )
+            inv = rfg.GetMorganFeatureAtomInvGen() if p.pop("featureInvariants") else None
+            self._gen = rfg.GetMorganGenerator(**p, atomInvariantsGenerator=inv)
         elif spec.name == "rdkit":
-            self._gen = rfg.GetRDKitFPGenerator(
-                minPath=p["minPath"],
-                maxPath=p["maxPath"],
-                useHs=p["useHs"],
-                branchedPaths=p["branchedPaths"],
-                useBondOrder=p["useBondOrder"],
-                numBitsPerFeature=p["numBitsPerFeature"],
-                fpSize=p["fpSize"],
-            )
+            self._gen = rfg.GetRDKitFPGenerator(**p)
         elif spec.name == "atompair":
-            self._gen = rfg.GetAtomPairGenerator(
-                minDistance=p["minDistance"],
-                maxDistance=p["maxDistance"],
-                includeChirality=p["includeChirality"],
-                use2D=p["use2D"],
-                countSimulation=p["countSimulation"],
-                fpSize=p["fpSize"],
-            )
+            self._gen = rfg.GetAtomPairGenerator(**p)
 
     def bitvect(self, mol: Any) -> Any:
         """The RDKit ``ExplicitBitVect`` (for cross-checks against RDKit's own similarity)."""

@@ -342,22 +342,25 @@ class MoleculeReader:
                 row += 1
                 yield _make_record(row, smi or "", "" if ident is None else str(ident), self.parse)
 
-    def _sdf_records(self) -> Iterator[MolRecord]:
-        supplier = Chem.SDMolSupplier()
+    def _sd_split(self) -> Iterator[tuple[int, list[str], str | None]]:
+        """Each SD record as ``(row, its lines, its '$$$$' line)``; the last may lack one (None)."""
         with self._open_text() as fh:
             row = 0
             block: list[str] = []
             for line in fh:
                 if line.startswith("$$$$"):
                     row += 1
-                    block.append(line)
-                    yield self._sdf_record(supplier, row, "".join(block))
+                    yield row, block, line
                     block = []
                 else:
                     block.append(line)
             if "".join(block).strip():
-                row += 1
-                yield self._sdf_record(supplier, row, "".join(block) + "\n$$$$\n")
+                yield row + 1, block, None
+
+    def _sdf_records(self) -> Iterator[MolRecord]:
+        supplier = Chem.SDMolSupplier()
+        for row, lines, end in self._sd_split():
+            yield self._sdf_record(supplier, row, "".join(lines) + (end or "\n$$$$\n"))
 
     def _sdf_record(self, supplier: Chem.SDMolSupplier, row: int, block: str) -> MolRecord:
         """Parse one SD record with RDKit's SD parser (data fields included).
@@ -391,19 +394,8 @@ class MoleculeReader:
         """
         if self.format != "sdf":
             raise InputError(f"{self.path.name} is not an SD file", where=str(self.path))
-        with self._open_text() as fh:
-            row = 0
-            block: list[str] = []
-            for line in fh:
-                if line.startswith("$$$$"):
-                    row += 1
-                    yield row, sd_block_id(block, self.id_column, row), "".join(block)
-                    block = []
-                else:
-                    block.append(line)
-            if "".join(block).strip():
-                row += 1
-                yield row, sd_block_id(block, self.id_column, row), "".join(block)
+        for row, lines, _ in self._sd_split():
+            yield row, sd_block_id(lines, self.id_column, row), "".join(lines)
         self._done = True
 
 

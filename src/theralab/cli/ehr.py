@@ -223,18 +223,13 @@ def show(
     at: str = typer.Option(None, help="date to judge 'active' and 'latest' at (YYYY-MM-DD; default today)"),
 ) -> None:
     """Show one patient: demographics, active conditions, latest labs and vitals, medications, genotypes."""
-    from datetime import date
 
     from rich.table import Table
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from theralab.ehr.patients import load_patient
-    from theralab.errors import InputError
+    from theralab.ehr.patients import as_of, load_patient
 
-    try:
-        when = date.fromisoformat(at) if at else date.today()
-    except ValueError as exc:
-        raise InputError(f"not a date: {at!r}", where="--at", hint="use YYYY-MM-DD") from exc
+    when = as_of(at, "--at")
     try:
         p = _audited_read("ehr.read", patient_id, load_patient)
     except (OperationalError, ProgrammingError) as exc:

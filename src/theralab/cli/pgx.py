@@ -103,18 +103,10 @@ def drug(
     report: Path = typer.Option(..., "--report", help="a <sample>.json written by 'theralab pgx call'"),
 ) -> None:
     """Drug-centred view: for this drug, this patient's genes, phenotypes and CPIC recommendations."""
-    import json
-
-    from theralab.errors import InputError
     from theralab.precision.pgx.recommend import drug_view
-    from theralab.precision.pgx.report import phenotypes_from_report
+    from theralab.precision.pgx.report import load_report, phenotypes_from_report
 
-    if not report.is_file():
-        raise InputError("report file not found", where=str(report))
-    try:
-        body = json.loads(report.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"report is not JSON: {exc}", where=str(report)) from exc
+    body = load_report(report)
     view = drug_view(name, phenotypes_from_report(body))
     console.print(f"[bold]{name}[/bold] for {body.get('sample', '?')}: " + "; ".join(view["genes"]))
     colour = {"action needed": "red", "gene not determined": "yellow"}.get(view["status"], "green")
@@ -145,17 +137,10 @@ def warfarin(
     algorithm's "unknown" term and is named in the cautions.
     Example: theralab pgx warfarin --report out/S1.json --age 65 --height 170 --weight 80
     """
-    import json
-
-    from theralab.errors import InputError
+    from theralab.precision.pgx.report import load_report
     from theralab.precision.pgx.warfarin_report import warfarin_from_report
 
-    if not report.is_file():
-        raise InputError("report file not found", where=str(report))
-    try:
-        body = json.loads(report.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"report is not JSON: {exc}", where=str(report)) from exc
+    body = load_report(report)
     dose = warfarin_from_report(
         body, age=age, height_cm=height, weight_kg=weight, race=race, african_ancestry=african_ancestry,
         amiodarone=amiodarone, enzyme_inducer=inducer,

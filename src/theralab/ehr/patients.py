@@ -17,19 +17,36 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
 from theralab.errors import NotFoundError
 
 
-def _as_dt(at: date | datetime | None) -> datetime:
+def as_datetime(at: date | datetime | None) -> datetime:
+    """The instant a question is asked at: a date means the end of that day (UTC); None means now."""
     if at is None:
         return datetime.now(UTC)
     if isinstance(at, datetime):
         return at if at.tzinfo else at.replace(tzinfo=UTC)
     return datetime(at.year, at.month, at.day, 23, 59, 59, tzinfo=UTC)
+
+
+def as_of(value: str | None, where: str = "at") -> date:
+    """The date a question is asked at, from ``YYYY-MM-DD`` text (empty: today), for CLI and web forms.
+
+    Raises:
+        InputError: when the text is not an ISO date (``where`` names the field).
+    """
+    from theralab.errors import InputError
+
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not a date", where=where, hint="YYYY-MM-DD") from exc
 
 
 class Coded(BaseModel):
@@ -50,7 +67,7 @@ class ConditionItem(Coded):
 
     def active_at(self, at: date | datetime | None = None) -> bool:
         """Present at ``at``: started before it, not abated before it, not refuted or entered in error."""
-        t = _as_dt(at)
+        t = as_datetime(at)
         if self.verification_status in ("refuted", "entered-in-error"):
             return False
         if self.onset and self.onset > t:
@@ -70,6 +87,7 @@ class ObservationItem(Coded):
     unit_orig: str | None = None
     value_text: str | None = None
     parent_id: str | None = None
+    device_id: str | None = None
 
 
 class MedicationItem(Coded):
@@ -85,7 +103,7 @@ class MedicationItem(Coded):
         A stopped or completed order without an end date is not counted as active: the record does
         not say when it stopped, and "still taking it" would be a guess.
         """
-        t = _as_dt(at)
+        t = as_datetime(at)
         if self.start and self.start > t:
             return False
         if self.status in ("entered-in-error", "cancelled", "draft", "not-taken"):
@@ -161,7 +179,7 @@ class PatientRecord(BaseModel):
         """
         if self.birth_date is None:
             return None
-        d = _as_dt(at).date()
+        d = as_datetime(at).date()
         if d < self.birth_date:
             from theralab.errors import InputError
 
@@ -186,7 +204,7 @@ class PatientRecord(BaseModel):
 
     def observations_for(self, code: str, before: date | datetime | None = None) -> list[ObservationItem]:
         """Observations with LOINC ``code`` up to ``before``, oldest first."""
-        t = _as_dt(before)
+        t = as_datetime(before)
         out = [o for o in self.observations if o.code == code and (o.effective is None or o.effective <= t)]
         return sorted(out, key=lambda o: o.effective or datetime.min.replace(tzinfo=UTC))
 
@@ -198,7 +216,7 @@ class PatientRecord(BaseModel):
     def latest_values(self, before: date | datetime | None = None) -> dict[str, ObservationItem]:
         """The latest observation per LOINC code (one line per lab or vital sign)."""
         out: dict[str, ObservationItem] = {}
-        t = _as_dt(before)
+        t = as_datetime(before)
         for o in self.observations:
             if o.code is None or (o.effective is not None and o.effective > t):
                 continue
@@ -261,15 +279,48 @@ def _to_item(cls: type[BaseModel], row: Any) -> BaseModel:
     return cls.model_validate({name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)})
 
 
+def _streamed() -> Any:
+    return store.ObservationRow.source.like(f"{store.STREAM_PREFIX}%")
+
+
+def _newest_streamed(session: Session, ids: list[str]) -> Iterator[store.ObservationRow]:
+    """The newest streamed observation of each code of each patient (one per (patient, code))."""
+    obs = store.ObservationRow
+    newest = (
+        select(obs.patient_id, obs.code, func.max(obs.effective).label("at"))
+        .where(obs.patient_id.in_(ids), _streamed())
+        .group_by(obs.patient_id, obs.code)
+        .subquery()
+    )
+    seen: set[tuple[str, str | None]] = set()
+    query = select(obs).join(
+        newest, and_(obs.patient_id == newest.c.patient_id, obs.code == newest.c.code, obs.effective == newest.c.at)
+    )
+    for row in session.scalars(query.where(_streamed()).order_by(obs.id)):
+        if (row.patient_id, row.code) not in seen:
+            seen.add((row.patient_id, row.code))
+            yield row
+
+
 def load_patients(session: Session, ids: list[str]) -> list[PatientRecord]:
-    """Load full records for ``ids`` (one query per table, in the order given; unknown ids skipped)."""
+    """Load full records for ``ids`` (one query per table, in the order given; unknown ids skipped).
+
+    Streamed vitals (a reading a minute for months) are summarised by the newest reading of each
+    code, so a monitored patient loads as fast as any other and ``latest_values`` still shows
+    them; the full series is read by time range (``theralab.monitoring.streams.readings_frame``).
+    """
     if not ids:
         return []
     heads = {p.id: p for p in session.scalars(select(store.PatientRow).where(store.PatientRow.id.in_(ids)))}
     parts: dict[str, dict[str, list[BaseModel]]] = defaultdict(lambda: defaultdict(list))
     for field, model, cls in _ITEMS:
-        for row in session.scalars(select(model).where(model.patient_id.in_(list(heads)))):
+        query = select(model).where(model.patient_id.in_(list(heads)))
+        if model is store.ObservationRow:
+            query = query.where(or_(model.source.is_(None), ~_streamed()))
+        for row in session.scalars(query):
             parts[row.patient_id][field].append(_to_item(cls, row))
+    for row in _newest_streamed(session, list(heads)):
+        parts[row.patient_id]["observations"].append(_to_item(ObservationItem, row))
     out = []
     for pid in ids:
         p = heads.get(pid)
@@ -298,14 +349,49 @@ def load_patient(session: Session, patient_id: str) -> PatientRecord:
     Raises:
         NotFoundError: when no patient has this id.
     """
-    found = load_patients(session, [patient_id])
-    if not found:
+    load_patient_head(session, patient_id)
+    return load_patients(session, [patient_id])[0]
+
+
+def latest_observations(
+    session: Session, patient_id: str, before: date | datetime | None = None
+) -> dict[str, ObservationItem]:
+    """The newest observation of each code for one patient, streamed vital signs included.
+
+    Why a query of its own: the patient page wants "latest heart rate" whether a nurse charted it or
+    a wearable streamed it a minute ago, at any ``before`` date, without loading the whole record.
+    Same answer as ``load_patient(...).latest_values(before)`` for charted data.
+
+    Raises:
+        NotFoundError: when no patient has this id.
+    """
+    load_patient_head(session, patient_id)
+    obs = store.ObservationRow
+    t = as_datetime(before)
+    where = (obs.patient_id == patient_id, obs.code.is_not(None), or_(obs.effective.is_(None), obs.effective <= t))
+    newest = select(obs.code, func.max(obs.effective).label("at")).where(*where).group_by(obs.code).subquery()
+    on_time = or_(obs.effective == newest.c.at, and_(newest.c.at.is_(None), obs.effective.is_(None)))
+    out: dict[str, ObservationItem] = {}
+    for row in session.scalars(select(obs).join(newest, and_(obs.code == newest.c.code, on_time)).where(*where)
+                               .order_by(obs.id)):
+        out[row.code] = _to_item(ObservationItem, row)  # type: ignore[assignment]
+    return out
+
+
+def load_patient_head(session: Session, patient_id: str) -> store.PatientRow:
+    """The patient's row (demographics only).
+
+    Raises:
+        NotFoundError: when no patient has this id.
+    """
+    row = session.get(store.PatientRow, patient_id)
+    if row is None:
         raise NotFoundError(
             f"no patient with id {patient_id!r}",
             where=f"Patient/{patient_id}",
             hint="import FHIR data with 'theralab ehr import PATH' or list ids with 'theralab ehr patients'",
         )
-    return found[0]
+    return row
 
 
 def iter_patients(session: Session, *, batch: int = 500, ids: Iterable[str] | None = None) -> Iterator[PatientRecord]:
@@ -377,7 +463,7 @@ def save_genotype(
     """
     import uuid
 
-    from theralab.ehr.fhir.ingest import upsert
+    from theralab.ehr.fhir.upsert import upsert
     from theralab.errors import InputError
 
     if not gene or not gene.strip():

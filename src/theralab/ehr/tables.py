@@ -11,7 +11,9 @@ Why this shape:
 * Observations hold the value as received *and* normalised to one UCUM unit per LOINC code
   (``theralab.ehr.units``), with ``unit_ok`` false when the unit could not be converted: queries
   compare ``value`` only, so a wrong unit never becomes a silent wrong number. Vital signs use the
-  same table, indexed on (patient, code, time), so monitoring reads and writes the same rows.
+  same table, indexed on (patient, code, time), so monitoring reads and writes the same rows:
+  streamed readings are observations with ``source`` ``stream:<transport>``, a ``device_id`` and an
+  id derived from (device, code, time) (``theralab.monitoring.streams.store``).
 * Observation components (blood-pressure panels, genotype results) become child rows with
   ``parent_id`` set, so "systolic > 140" is one indexed query.
 
@@ -28,6 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from theralab.runtime.db import Base, UTCDateTime, utcnow
 
+#: ``source`` of observations that came from a device stream or the score engine ('stream:mqtt'...)
+STREAM_PREFIX = "stream:"
+
 ID = String(128)
 CODE = String(64)
 SYSTEM = String(200)
@@ -43,6 +48,15 @@ class _Tracked:
 
     source: Mapped[str | None] = mapped_column(String(300), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class _Coded:
+    """The resource's code as (system, code, display), indexed on code, with every coding kept (JSON)."""
+
+    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
+    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
+    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
+    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class PatientRow(_Tracked, Base):
@@ -68,17 +82,13 @@ class PatientRow(_Tracked, Base):
     language: Mapped[str | None] = mapped_column(String(50), default=None)
 
 
-class ConditionRow(_Tracked, Base):
+class ConditionRow(_Coded, _Tracked, Base):
     """A problem or diagnosis (FHIR Condition) with onset and abatement."""
 
     __tablename__ = "ehr_conditions"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     clinical_status: Mapped[str | None] = mapped_column(String(30), default=None)
     verification_status: Mapped[str | None] = mapped_column(String(30), default=None)
     category: Mapped[str | None] = mapped_column(String(60), default=None)
@@ -118,10 +128,12 @@ class ObservationRow(_Tracked, Base):
     value_system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
     value_code: Mapped[str | None] = mapped_column(CODE, default=None)
     encounter_id: Mapped[str | None] = mapped_column(ID, default=None)
-    device_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    device_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # streamed readings (source 'stream:<transport>'): when the server took the reading
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-class MedicationRow(_Tracked, Base):
+class MedicationRow(_Coded, _Tracked, Base):
     """A medication order or statement (FHIR MedicationRequest / MedicationStatement), RxNorm-coded."""
 
     __tablename__ = "ehr_medications"
@@ -129,10 +141,6 @@ class MedicationRow(_Tracked, Base):
     resource_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str | None] = mapped_column(String(30), default=None)
     intent: Mapped[str | None] = mapped_column(String(30), default=None)
     start: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -142,17 +150,13 @@ class MedicationRow(_Tracked, Base):
     encounter_id: Mapped[str | None] = mapped_column(ID, default=None)
 
 
-class ProcedureRow(_Tracked, Base):
+class ProcedureRow(_Coded, _Tracked, Base):
     """A procedure performed (FHIR Procedure)."""
 
     __tablename__ = "ehr_procedures"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str | None] = mapped_column(String(30), default=None)
     start: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     end: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -160,17 +164,13 @@ class ProcedureRow(_Tracked, Base):
     encounter_id: Mapped[str | None] = mapped_column(ID, default=None)
 
 
-class AllergyRow(_Tracked, Base):
+class AllergyRow(_Coded, _Tracked, Base):
     """An allergy or intolerance (FHIR AllergyIntolerance); reactions kept as display text."""
 
     __tablename__ = "ehr_allergies"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = _patient_fk()
-    system: Mapped[str | None] = mapped_column(SYSTEM, default=None)
-    code: Mapped[str | None] = mapped_column(CODE, default=None, index=True)
-    display: Mapped[str | None] = mapped_column(DISPLAY, default=None)
-    codings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     clinical_status: Mapped[str | None] = mapped_column(String(30), default=None)
     verification_status: Mapped[str | None] = mapped_column(String(30), default=None)
     type: Mapped[str | None] = mapped_column(String(30), default=None)

@@ -96,6 +96,19 @@ def load_card(model_dir: Path, *, verify: bool = True) -> ModelCard:
     return card
 
 
+def card_and_file(model_dir: Path, name: str, *, verify: bool = True) -> tuple[ModelCard, Path]:
+    """A model's card (weights verified unless ``verify`` is False) and the path of its file ``name``.
+
+    Raises:
+        ModelError: when the card is missing or invalid, a checksum fails, or ``name`` is absent.
+    """
+    card = load_card(model_dir, verify=verify)
+    path = Path(model_dir) / name
+    if not path.exists():
+        raise ModelError(f"{name} is missing", where=str(model_dir))
+    return card, path
+
+
 def user_models_root() -> Path:
     """Where user-trained models live."""
     from theralab.settings import get_settings

@@ -1,4 +1,8 @@
-"""The clinician's ward view and a patient's timeline, as plain data for the API and web pages."""
+"""The clinician's ward view and a patient's timeline, as plain data for the API and web pages.
+
+Both read the patient's observations (:mod:`theralab.monitoring.streams.store`): a vital charted
+in the record counts like a streamed one; the ward lists the patients with a device or a stream.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from theralab.monitoring.streams.tables import Device, VitalReading
+from theralab.ehr.tables import ObservationRow as Obs
+from theralab.monitoring.streams.store import CHART_CODES, chart, is_streamed
+from theralab.monitoring.streams.tables import Device
 from theralab.monitoring.streams.vitals import NEWS2_CODE, VITALS
 from theralab.runtime.alerts import OPEN_STATES, Alert, list_alerts
 from theralab.runtime.db import utcnow
@@ -19,13 +25,15 @@ SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 def ward(session: Session) -> list[dict[str, Any]]:
     """One row per monitored patient: latest NEWS2, open alerts, last reading; sickest first."""
     patients = {p for (p,) in session.execute(select(Device.patient_id).distinct())}
-    patients |= {p for (p,) in session.execute(select(VitalReading.patient_id).distinct())}
-    last_seen = dict(session.execute(select(VitalReading.patient_id, func.max(VitalReading.at))
-                                     .group_by(VitalReading.patient_id)).all())
+    patients |= {p for (p,) in session.execute(select(Obs.patient_id).where(is_streamed()).distinct())}
+    last_seen = dict(session.execute(
+        select(Obs.patient_id, func.max(Obs.effective))
+        .where(Obs.patient_id.in_(patients), Obs.code.in_(list(VITALS)), Obs.value.is_not(None))
+        .group_by(Obs.patient_id)).all())
     news: dict[str, tuple[float, datetime]] = {}
     for patient, value, at in session.execute(
-        select(VitalReading.patient_id, VitalReading.value, VitalReading.at)
-        .where(VitalReading.code == NEWS2_CODE).order_by(VitalReading.at)
+        select(Obs.patient_id, Obs.value, Obs.effective)
+        .where(Obs.code == NEWS2_CODE, Obs.patient_id.in_(patients)).order_by(Obs.effective)
     ):
         news[patient] = (value, at)
     open_alerts: dict[str, list[Alert]] = {}
@@ -54,12 +62,7 @@ def timeline(session: Session, patient_id: str, hours: float = 24.0, end: dateti
     end = end or utcnow()
     start = end - timedelta(hours=hours)
     series: dict[str, dict[str, list[Any]]] = {}
-    rows = session.execute(
-        select(VitalReading.code, VitalReading.value, VitalReading.at)
-        .where(VitalReading.patient_id == patient_id, VitalReading.at >= start, VitalReading.at <= end)
-        .order_by(VitalReading.at)
-    )
-    for code, value, at in rows:
+    for code, value, at in chart(session, patient_id, CHART_CODES, start, end):
         name = "news2" if code == NEWS2_CODE else (VITALS[code].name if code in VITALS else code)
         entry = series.setdefault(name, {"t": [], "v": []})
         entry["t"].append(at.isoformat())

@@ -51,13 +51,10 @@ class ClinicalNER:
     """
 
     def __init__(self, model_dir: Path, *, verify: bool = True) -> None:
-        from theralab.models.registry import load_card
+        from theralab.models.registry import card_and_file
 
         self.model_dir = Path(model_dir)
-        self.card = load_card(self.model_dir, verify=verify)
-        path = self.model_dir / MODEL_FILE
-        if not path.exists():
-            raise ModelError(f"{MODEL_FILE} is missing", where=str(self.model_dir))
+        self.card, path = card_and_file(self.model_dir, MODEL_FILE, verify=verify)
         self._tagger = crfsuite_module().Tagger()
         self._tagger.open(str(path))
         self.labels = sorted(self._tagger.labels())

@@ -3,7 +3,7 @@
 Each decision is a new :class:`~theralab.privacy.tables.ConsentRecord` row (history kept); the
 latest row per purpose is the patient's current decision. Nothing is cached: every check reads the
 table, so a withdrawal committed now is honoured by the very next request (matching, research
-exports, later the assistant).
+exports, the assistant).
 
 Where no decision is recorded the site's policy decides: ``THERALAB_CONSENT_MODE=opt-out`` (the
 default: a patient is included until they withdraw; the usual model for trial pre-screening inside
@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from theralab.errors import ForbiddenError, InputError
 from theralab.privacy.tables import ConsentRecord
 
-Purpose = Literal["research", "trial_contact", "data_sharing"]
-PURPOSES: tuple[str, ...] = ("research", "trial_contact", "data_sharing")
+Purpose = Literal["research", "trial_contact", "data_sharing", "assistant"]
+#: ``assistant``: the health assistant may read the patient's record to tailor answers and keep
+#: what they enter (questionnaires, conversations); checked by ``theralab.monitoring.assistant``.
+PURPOSES: tuple[str, ...] = ("research", "trial_contact", "data_sharing", "assistant")
 
 
 class ConsentState(BaseModel):

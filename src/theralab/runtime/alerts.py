@@ -224,9 +224,8 @@ def escalate_due(session: Session, after_minutes: float = 15.0, now: datetime | 
     return escalated
 
 
-def list_alerts(session: Session, *, domain: str | None = None, subject: str | None = None,
-                open_only: bool = False, after_id: int = 0, limit: int = 200) -> list[Alert]:
-    """Alerts newest first (or, with ``after_id``, those created after it, oldest first)."""
+def _filtered(domain: str | None, subject: str | None, open_only: bool) -> Any:
+    """Alerts of a domain and subject (either may be None: any), open ones only if asked."""
     query = select(Alert)
     if domain:
         query = query.where(Alert.domain == domain)
@@ -234,6 +233,13 @@ def list_alerts(session: Session, *, domain: str | None = None, subject: str | N
         query = query.where(Alert.subject == subject)
     if open_only:
         query = query.where(Alert.status.in_(OPEN_STATES))
+    return query
+
+
+def list_alerts(session: Session, *, domain: str | None = None, subject: str | None = None,
+                open_only: bool = False, after_id: int = 0, limit: int = 200) -> list[Alert]:
+    """Alerts newest first (or, with ``after_id``, those created after it, oldest first)."""
+    query = _filtered(domain, subject, open_only)
     if after_id:
         query = query.where(Alert.id > after_id).order_by(Alert.id)
     else:
@@ -268,11 +274,7 @@ def page_alerts(session: Session, *, domain: str | None = None, subject: str | N
     """
     from sqlalchemy import func
 
-    query = select(Alert)
-    if domain:
-        query = query.where(Alert.domain == domain)
-    if subject:
-        query = query.where(Alert.subject == subject)
+    query = _filtered(domain, subject, open_only)
     if severity:
         at_least = severity.startswith(">=")
         name = severity[2:] if at_least else severity
@@ -287,8 +289,6 @@ def page_alerts(session: Session, *, domain: str | None = None, subject: str | N
             raise InputError(f"unknown status {status!r}", where="status",
                              hint="open (all open states), acknowledged, escalated or resolved")
         query = query.where(Alert.status.in_(states))
-    if open_only:
-        query = query.where(Alert.status.in_(OPEN_STATES))
     if not 1 <= limit <= 500:
         raise InputError("limit must be between 1 and 500", where="limit")
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

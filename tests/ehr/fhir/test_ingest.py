@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
-from theralab.ehr.fhir.ingest import export_patient, import_path, import_resources, import_text
+from theralab.ehr.fhir import export_patient, import_path, import_resources, import_text
 from theralab.runtime.db import session_scope
 
 # line counts of the bulk-export files (wc -l): what a complete load must hold

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from theralab.ehr.tables import ObservationRow
 from theralab.errors import AuthError, InputError
 from theralab.monitoring.streams.ingest import (
     Ingestor,
@@ -15,7 +16,7 @@ from theralab.monitoring.streams.ingest import (
     parse_payload,
     register_device,
 )
-from theralab.monitoring.streams.tables import QuarantinedReading, VitalReading
+from theralab.monitoring.streams.tables import QuarantinedReading
 from theralab.runtime.alerts import Alert
 from theralab.runtime.db import session_scope
 
@@ -101,7 +102,7 @@ def test_units_are_normalised_and_impossible_values_quarantined(device):
     assert "impossible spo2 120" in reasons[2] and "unit 'kg' is not accepted" in reasons[3]
     assert "in the future" in reasons[4] and "no time zone" in reasons[5] and "not a supported" in reasons[6]
     with session_scope() as session:
-        stored = {r.code: (round(r.value, 4), r.unit) for r in session.scalars(select(VitalReading))}
+        stored = {r.code: (round(r.value, 4), r.unit) for r in session.scalars(select(ObservationRow))}
     assert stored == {"8310-5": (37.0, "Cel"), "2339-0": (round(5.5 * 180.156 / 10, 4), "mg/dL")}
     assert _count(QuarantinedReading) == 7
 
@@ -116,7 +117,7 @@ def test_resent_readings_are_deduplicated(device):
                               device=device, now=NOW)
     assert (first.accepted, again.accepted, again.duplicates) == (5, 0, 5)
     assert (doubled.accepted, doubled.duplicates) == (0, 10)
-    assert _count(VitalReading) == 5
+    assert _count(ObservationRow) == 5
     assert ingestor.counters == {"accepted": 5, "duplicates": 15, "quarantined": 0}
 
 
@@ -146,7 +147,7 @@ def test_deteriorating_vitals_give_one_news2_alert_not_many(device):
         assert len(alerts) == 1
         assert alerts[0].severity == "high" and alerts[0].count == 3 and alerts[0].subject == "p-1"
         assert alerts[0].evidence[-1]["vitals"]["pulse"] == 125
-        news = session.scalars(select(VitalReading).where(VitalReading.device_id == "theralab-ews/p-1")).all()
+        news = session.scalars(select(ObservationRow).where(ObservationRow.device_id == "theralab-ews/p-1")).all()
         assert [r.value for r in news] == [11.0, 11.0, 11.0]
 
 
@@ -174,8 +175,8 @@ def test_news2_for_a_time_point_is_recomputed_when_more_vitals_arrive(device):
     assert [s["total"] for s in complete.scores] == [13]
     assert complete.alerts[0]["severity"] == "high"
     with session_scope() as session:
-        stored = {r.at: r.value for r in session.scalars(select(VitalReading)
-                                                         .where(VitalReading.code == NEWS2_CODE))}
+        stored = {r.effective: r.value for r in session.scalars(select(ObservationRow)
+                                                         .where(ObservationRow.code == NEWS2_CODE))}
         history = score_history(session, "p-1")
     assert sorted(stored.values()) == [0.0, 13.0] and len(stored) == 2
     at_10 = [(h["value"], h["previous"]) for h in history if h["at"] == (NOW - timedelta(minutes=10)).isoformat()]

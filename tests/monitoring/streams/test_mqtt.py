@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from theralab.ehr.tables import ObservationRow
 from theralab.monitoring.streams.ingest import register_device
-from theralab.monitoring.streams.tables import QuarantinedReading, VitalReading
+from theralab.monitoring.streams.tables import QuarantinedReading
 from theralab.runtime.alerts import Alert
 from theralab.runtime.db import session_scope
 
@@ -91,7 +92,7 @@ def test_publish_ingest_score_alert_via_mosquitto(tl_env):
     finally:
         service.stop()
     with session_scope() as session:
-        vitals = session.scalars(select(VitalReading).where(VitalReading.device_id == "bed-7")).all()
+        vitals = session.scalars(select(ObservationRow).where(ObservationRow.device_id == "bed-7")).all()
         alerts = session.scalars(select(Alert).where(Alert.subject == "p-7")).all()
         quarantined = [q.reason for q in session.scalars(select(QuarantinedReading))]
     assert len(vitals) == 5  # the re-sent copy was deduplicated
@@ -161,7 +162,7 @@ def test_malformed_messages_never_stop_mqtt_ingest(tl_env):
     finally:
         service.stop()
     with session_scope() as session:
-        stored = session.scalars(select(VitalReading).where(VitalReading.device_id == "bed-8")).all()
+        stored = session.scalars(select(ObservationRow).where(ObservationRow.device_id == "bed-8")).all()
         reasons = [q.reason for q in session.scalars(select(QuarantinedReading))]
     assert [(r.code, r.value) for r in stored] == [("8867-4", 72.0)]
     assert len(reasons) == len(poison) and service.stats.rejected == len(poison)
@@ -210,7 +211,7 @@ def test_database_failure_restarts_the_worker_and_loses_nothing(tl_env):
     finally:
         service.stop()
     with session_scope() as session:
-        stored = session.scalars(select(VitalReading).where(VitalReading.device_id == "bed-9")).all()
+        stored = session.scalars(select(ObservationRow).where(ObservationRow.device_id == "bed-9")).all()
         assert session.scalar(select(QuarantinedReading.id)) is None
     assert [r.value for r in stored] == [90.0]
     assert service.stats.restarts == 1 and "database is locked" in service.stats.last_error
@@ -266,7 +267,7 @@ def test_a_message_received_by_a_process_that_dies_is_redelivered(tl_env):
     try:
         def _stored() -> bool:
             with session_scope() as session:
-                return session.scalar(select(VitalReading.id).where(VitalReading.device_id == "bed-10")) is not None
+                return session.scalar(select(ObservationRow.id).where(ObservationRow.device_id == "bed-10")) is not None
 
         assert _wait(_stored, timeout=10)
     finally:

@@ -67,6 +67,21 @@ def test_class_members_do_not_leak_across_classes() -> None:
     assert "fluticasone" in inhaled and "prednisone" not in inhaled
 
 
+def test_drug_therapy_tagged_as_a_procedure_is_coded_as_the_drug() -> None:
+    """Issue 19: "ACE inhibitor therapy" (a Chia Procedure) was uncoded; the record holds it as medications."""
+    from theralab.trials.criteria.schemas import CriterionEntity
+    from theralab.trials.matching.atoms import entity_atom
+
+    codes, how = lookup("ACE inhibitor therapy", "procedure")
+    assert how == "drug therapy" and {c["system"] for c in codes} == {"rxnorm"}
+    assert {c["code"] for c in codes} == {c["code"] for c in lookup("ACE inhibitor", "drug")[0]}
+    assert lookup("radiation therapy", "procedure")[0][0]["system"] == "snomed"  # real procedures stay SNOMED CT
+    assert lookup("physical therapy", "procedure") == ([], None)  # not a drug: still unmapped, never guessed
+    ent = CriterionEntity(id="e1", type="procedure", text="ACE inhibitor therapy", start=0, end=21, codes=codes)
+    atom = entity_atom(ent)
+    assert atom.kind == "medication" and "29046" in atom.codes  # lisinopril
+
+
 def test_coding_rate_counts_per_type(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("crit_coding", ROOT / "benchmarks" / "trials_criteria_coding.py")
     mod = importlib.util.module_from_spec(spec)

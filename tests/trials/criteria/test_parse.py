@@ -6,14 +6,14 @@ import pytest
 
 from theralab.ehr.terminology import SYSTEMS, check_code
 from theralab.errors import InputError, NotFoundError
-from theralab.trials.criteria.codes import lexicon, lookup
-from theralab.trials.criteria.parse import (
+from theralab.trials.criteria import (
     Criteria,
     CriteriaCorrection,
     apply_correction,
     chia_trial_text,
     parse_criteria,
 )
+from theralab.trials.criteria.codes import lexicon, lookup
 
 
 @pytest.fixture(scope="module")

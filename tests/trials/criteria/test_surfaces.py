@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from theralab.api.routes.criteria import router
 from theralab.cli.trials.criteria import app
-from theralab.trials.criteria.parse import Criteria
+from theralab.trials.criteria import Criteria
 
 TEXT = "Inclusion Criteria:\n- Age >= 18 years\n- Type 2 diabetes mellitus\nExclusion Criteria:\n- Pregnancy\n"
 

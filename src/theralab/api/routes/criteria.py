@@ -45,7 +45,7 @@ def parse(body: ParseRequest, user: CurrentUser) -> Criteria:
 @router.post("/correct", response_model=Criteria)
 def correct(body: CorrectRequest, user: CurrentUser) -> Criteria:
     """Apply a correction (edits to entities/criteria) and return the corrected parse with its history."""
-    from theralab.trials.criteria.parse import apply_correction
+    from theralab.trials.criteria import apply_correction
 
     if not body.correction.author:
         body.correction.author = user.username

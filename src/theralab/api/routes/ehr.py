@@ -6,7 +6,8 @@ audit record (identifiers only, never the payload).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -30,6 +31,9 @@ class PatientPage(BaseModel):
 
     total: int
     items: list[PatientSummary]
+
+
+T = TypeVar("T")
 
 
 def _own_record_only(user: Principal, patient_id: str) -> None:
@@ -82,28 +86,26 @@ def patients(
     return {"total": count_patients(session), "items": [r.model_dump(mode="json") for r in rows]}
 
 
+def _read_own(user: Principal, action: str, patient_id: str, read: Callable[[], T]) -> T:
+    """Read one patient's data for ``user`` (a patient account: its own only), auditing found or not found."""
+    _own_record_only(user, patient_id)
+    try:
+        out = read()
+    except NotFoundError:
+        user.audit(action, "Patient", patient_id, outcome="not-found")
+        raise
+    user.audit(action, "Patient", patient_id)
+    return out
+
+
 @router.get("/patients/{patient_id}", response_model=PatientRecord)
 def patient(patient_id: PatientId, user: Reader, session: SessionDep) -> PatientRecord:
     """One patient's full record (conditions, observations, medications, notes, genotypes); a patient account
     may read its own record only."""
-    _own_record_only(user, patient_id)
-    try:
-        record = load_patient(session, patient_id)
-    except NotFoundError:
-        user.audit("ehr.read", "Patient", patient_id, outcome="not-found")
-        raise
-    user.audit("ehr.read", "Patient", patient_id)
-    return record
+    return _read_own(user, "ehr.read", patient_id, lambda: load_patient(session, patient_id))
 
 
 @router.get("/patients/{patient_id}/fhir", response_model=FhirBundle)
 def patient_fhir(patient_id: PatientId, user: Reader, session: SessionDep) -> dict[str, Any]:
     """One patient as a FHIR R4 Bundle (validated); a patient account may export its own record only."""
-    _own_record_only(user, patient_id)
-    try:
-        bundle = export_patient(session, patient_id)
-    except NotFoundError:
-        user.audit("ehr.export", "Patient", patient_id, outcome="not-found")
-        raise
-    user.audit("ehr.export", "Patient", patient_id)
-    return bundle
+    return _read_own(user, "ehr.export", patient_id, lambda: export_patient(session, patient_id))

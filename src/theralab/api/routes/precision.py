@@ -8,7 +8,6 @@ or in a private temporary directory deleted before the response; no route accept
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,26 +68,15 @@ async def prs(
     """Score every sample of the uploaded VCF; percentiles within the uploaded samples."""
     import numpy as np
 
-    from theralab.precision.risk import ReferencePanel, absolute_risk, read_scoring_file, read_vcf, score
+    from theralab.precision.risk import ReferencePanel, absolute_risk, score_uploads
 
     sf_bytes = await _read(scorefile, "scorefile")
     vcf_bytes = await _read(vcf, "vcf")
     if incidence is not None and or_per_sd is None:
         raise InputError("incidence needs or_per_sd", where="or_per_sd")
-    with tempfile.TemporaryDirectory(prefix="theralab-prs-") as tmp:
-        sf_path = Path(tmp) / ("score.txt.gz" if sf_bytes[:2] == b"\x1f\x8b" else "score.txt")
-        sf_path.write_bytes(sf_bytes)
-        vcf_path = Path(tmp) / ("upload.vcf.gz" if vcf_bytes[:2] == b"\x1f\x8b" else "upload.vcf")
-        vcf_path.write_bytes(vcf_bytes)
-        try:
-            scoring = read_scoring_file(sf_path, name=Path(scorefile.filename or "score").name.split(".")[0])
-            geno = read_vcf(vcf_path)
-        except InputError as exc:
-            exc.where = "upload"
-            raise
-    if genotype_build:
-        geno.build = genotype_build
-    result = score(scoring, geno, keep_ambiguous=keep_ambiguous, min_match_rate=min_match_rate)
+    result = score_uploads(sf_bytes, vcf_bytes, score_name=Path(scorefile.filename or "score").name.split(".")[0],
+                           genotype_build=genotype_build, keep_ambiguous=keep_ambiguous,
+                           min_match_rate=min_match_rate)
     col = result.score_columns[0]
     sums = result.scores[f"{col}_SUM"].to_numpy()
     panel = ReferencePanel.fit(sums) if len(sums) >= 2 else None

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from theralab.api.encoding import json_safe
 from theralab.api.schemas import OpenResult
-from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/trials", tags=["trials"])
@@ -48,53 +47,12 @@ class SampleSizeRequest(BaseModel):
     true_difference: float = 0.0
 
 
-def _need(req: SampleSizeRequest, *names: str) -> None:
-    for n in names:
-        if getattr(req, n) is None:
-            raise InputError(f"{n} is required for endpoint {req.endpoint!r}", where=f"body.{n}")
-
-
 @router.post("/design/sample-size", response_model=OpenResult)
 def sample_size(req: SampleSizeRequest, user: CurrentUser) -> dict[str, Any]:
     """Sample size per arm (exact and rounded up) and total; events too for survival."""
     from theralab.trials import design as d
 
-    common = {"alpha": req.alpha, "power": req.power}
-    if req.endpoint == "means":
-        _need(req, "delta")
-        res = d.n_means(req.delta, req.sd or 1.0, sided=req.sided, ratio=req.ratio, test=req.test, **common)
-    elif req.endpoint == "proportions":
-        _need(req, "p1", "p2")
-        res = d.n_proportions(req.p1, req.p2, sided=req.sided, ratio=req.ratio, method=req.method or "pooled", **common)
-    elif req.endpoint == "survival":
-        _need(req, "hr", "median_control", "accrual_time", "follow_up")
-        res = d.n_survival(
-            req.hr,
-            median_control=req.median_control,
-            accrual_time=req.accrual_time,
-            follow_up=req.follow_up,
-            sided=req.sided,
-            ratio=req.ratio,
-            method=req.method or "schoenfeld",
-            **common,
-        )
-    elif req.endpoint == "noninferiority":
-        _need(req, "margin")
-        res = d.n_noninferiority(
-            req.margin,
-            sd=req.sd,
-            p1=req.p1,
-            p2=req.p2,
-            true_difference=req.true_difference,
-            ratio=req.ratio,
-            **common,
-        )
-    else:
-        _need(req, "margin")
-        res = d.n_equivalence(
-            req.margin, sd=req.sd or 1.0, true_difference=req.true_difference, ratio=req.ratio, **common
-        )
-    return json_safe(res.to_dict())
+    return json_safe(d.sample_size(**req.model_dump()).to_dict())
 
 
 class GroupSequentialRequest(BaseModel):

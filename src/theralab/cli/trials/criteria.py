@@ -37,7 +37,7 @@ def parse(
 ) -> None:
     """Parse criteria; entities carry codes, comparators, values, units, time windows and context flags."""
     from theralab.errors import InputError
-    from theralab.trials.criteria.parse import apply_correction, chia_trial_text, parse_criteria
+    from theralab.trials.criteria import apply_correction, chia_trial_text, parse_criteria
 
     path = Path(source)
     trial_id = None

@@ -26,14 +26,9 @@ def _audit(action: str, resource_type: str, resource_id: str, session: Any) -> N
 
 
 def _at(value: str | None) -> date:
-    from theralab.errors import InputError
+    from theralab.ehr.patients import as_of
 
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(f"--at {value!r} is not a date", where="--at", hint="YYYY-MM-DD") from exc
+    return as_of(value, "--at")
 
 
 def _session():  # noqa: ANN202 - a SQLAlchemy session context manager

@@ -31,31 +31,10 @@ def main() -> None:
 
 def read_trials(path: Path, smiles: Path | None = None) -> tuple[list[Any], list[dict[str, str]]]:
     """Records from a TOP-format CSV, a ClinicalTrials.gov v2 JSON (study, list or API page) or protocol JSON."""
-    from theralab.errors import InputError
-    from theralab.trials.outcome import parse_protocol, read_ctgov_json, read_top_csv
+    from theralab.trials.outcome import read_trials as read
 
-    if not path.is_file():
-        raise InputError(f"no such file {path}", where="input")
-    if path.suffix.lower() == ".csv":
-        res = read_top_csv(path)
-        return res.records, res.bad
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path} as JSON: {exc}", where=str(path)) from exc
-    items = data.get("studies") if isinstance(data, dict) and "studies" in data else data
-    items = items if isinstance(items, list) else [items]
-    if items and isinstance(items[0], dict) and "protocolSection" in items[0]:
-        mapping = json.loads(smiles.read_text()) if smiles else None
-        res = read_ctgov_json(path, smiles=mapping)
-        return res.records, res.bad
-    records, bad = [], []
-    for i, item in enumerate(items):
-        try:
-            records.append(parse_protocol(item, where=f"{path.name}[{i}]"))
-        except InputError as exc:
-            bad.append({"where": exc.where or f"{path.name}[{i}]", "why": exc.message})
-    return records, bad
+    res = read(path, json.loads(smiles.read_text()) if smiles else None)
+    return res.records, res.bad
 
 
 def _report_bad(bad: list[dict[str, str]]) -> None:

@@ -121,17 +121,9 @@ class CustomComponent(_Component):
     function: str = Field(..., pattern=r"^[\w.]+:\w+$")
 
 
-LeafComponent = Annotated[
-    QedComponent
-    | SAComponent
-    | PropertyComponent
-    | SubstructureComponent
-    | SimilarityComponent
-    | ModelComponent
-    | AdmetComponent
-    | CustomComponent,
-    Field(discriminator="type"),
-]
+_LEAVES = (QedComponent | SAComponent | PropertyComponent | SubstructureComponent | SimilarityComponent
+           | ModelComponent | AdmetComponent | CustomComponent)
+LeafComponent = Annotated[_LEAVES, Field(discriminator="type")]
 
 
 class SelectivityComponent(_Component):
@@ -142,18 +134,7 @@ class SelectivityComponent(_Component):
     off_target: LeafComponent
 
 
-Component = Annotated[
-    QedComponent
-    | SAComponent
-    | PropertyComponent
-    | SubstructureComponent
-    | SimilarityComponent
-    | ModelComponent
-    | AdmetComponent
-    | CustomComponent
-    | SelectivityComponent,
-    Field(discriminator="type"),
-]
+Component = Annotated[_LEAVES | SelectivityComponent, Field(discriminator="type")]
 
 
 class ScoringConfig(_Strict):

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
 from theralab.ehr.fhir.mapping import DRUG_METABOLISM_LOINC, GENE_STUDIED_LOINC, GENOTYPE_LOINC
+from theralab.ehr.patients import load_patient_head
 from theralab.ehr.terminology import SYSTEMS
-from theralab.errors import InputError, NotFoundError
+from theralab.errors import InputError
 
 _CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 _VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
@@ -279,13 +280,7 @@ def export_patient(session: Session, patient_id: str, *, validate: bool = True) 
         NotFoundError: when no patient has this id.
         InputError: when the bundle does not validate as FHIR R4 (a bug in the data or here).
     """
-    p = session.get(store.PatientRow, patient_id)
-    if p is None:
-        raise NotFoundError(
-            f"no patient with id {patient_id!r}",
-            where=f"Patient/{patient_id}",
-            hint="list patients with 'theralab ehr patients'",
-        )
+    p = load_patient_head(session, patient_id)
     res: list[dict[str, Any]] = [_patient(p)]
 
     def rows(model: Any) -> list[Any]:

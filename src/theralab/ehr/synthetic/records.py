@@ -23,6 +23,8 @@ from theralab.ehr.synthetic.vocab import (
     phenotype,
 )
 
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
 
 class SyntheticPatient:
     """Builds one patient's resources with its own random stream."""
@@ -44,28 +46,27 @@ class SyntheticPatient:
         self.resources.append(resource)
         return resource
 
+    def observation(self, code: dict[str, Any], category: str, t: datetime, enc: str | None = None,
+                    **rest: Any) -> dict[str, Any]:
+        """Add an Observation: the head every one shares (id, category, code, subject, time), then ``rest``."""
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": self.uid(),
+            "status": "final",
+            "category": [{"coding": [{"system": OBS_CATEGORY, "code": category}]}],
+            "code": code,
+            "subject": self.ref,
+        }
+        if enc is not None:
+            resource["encounter"] = {"reference": f"Encounter/{enc}"}
+        resource["effectiveDateTime"] = t.isoformat()
+        return self.add({**resource, **rest})
+
     def obs(self, code: str, display: str, t: datetime, value: float, unit: str, category: str, enc: str) -> dict:
-        return self.add(
-            {
-                "resourceType": "Observation",
-                "id": self.uid(),
-                "status": "final",
-                "category": [
-                    {
-                        "coding": [
-                            {
-                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                "code": category,
-                            }
-                        ]
-                    }
-                ],
-                "code": {"coding": [{"system": LNC, "code": code, "display": display}], "text": display},
-                "subject": self.ref,
-                "encounter": {"reference": f"Encounter/{enc}"},
-                "effectiveDateTime": t.isoformat(),
-                "valueQuantity": {"value": round(value, 2), "unit": unit, "system": UCUM, "code": unit},
-            }
+        """Add a numeric Observation (a lab or a vital sign)."""
+        return self.observation(
+            {"coding": [{"system": LNC, "code": code, "display": display}], "text": display}, category, t, enc,
+            valueQuantity={"value": round(value, 2), "unit": unit, "system": UCUM, "code": unit},
         )
 
 
@@ -193,46 +194,28 @@ def add_labs_and_vitals(
         p.obs("2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", t, chol, "mg/dL", "laboratory", enc)
         sbp = rng.gauss(150 if "hypertension" in has else 122, 12)
         dbp = rng.gauss(92 if "hypertension" in has else 78, 8)
-        p.add(
-            {
-                "resourceType": "Observation",
-                "id": p.uid(),
-                "status": "final",
-                "category": [
-                    {
-                        "coding": [
-                            {
-                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                "code": "vital-signs",
-                            }
-                        ]
-                    }
-                ],
-                "code": {"coding": [{"system": LNC, "code": "85354-9", "display": "Blood pressure panel"}]},
-                "subject": p.ref,
-                "encounter": {"reference": f"Encounter/{enc}"},
-                "effectiveDateTime": t.isoformat(),
-                "component": [
-                    {
-                        "code": {"coding": [{"system": LNC, "code": "8480-6", "display": "Systolic blood pressure"}]},
-                        "valueQuantity": {
-                            "value": round(sbp),
-                            "unit": "mm[Hg]",
-                            "system": UCUM,
-                            "code": "mm[Hg]",
-                        },
+        p.observation(
+            {"coding": [{"system": LNC, "code": "85354-9", "display": "Blood pressure panel"}]}, "vital-signs", t, enc,
+            component=[
+                {
+                    "code": {"coding": [{"system": LNC, "code": "8480-6", "display": "Systolic blood pressure"}]},
+                    "valueQuantity": {
+                        "value": round(sbp),
+                        "unit": "mm[Hg]",
+                        "system": UCUM,
+                        "code": "mm[Hg]",
                     },
-                    {
-                        "code": {"coding": [{"system": LNC, "code": "8462-4", "display": "Diastolic blood pressure"}]},
-                        "valueQuantity": {
-                            "value": round(dbp),
-                            "unit": "mm[Hg]",
-                            "system": UCUM,
-                            "code": "mm[Hg]",
-                        },
+                },
+                {
+                    "code": {"coding": [{"system": LNC, "code": "8462-4", "display": "Diastolic blood pressure"}]},
+                    "valueQuantity": {
+                        "value": round(dbp),
+                        "unit": "mm[Hg]",
+                        "system": UCUM,
+                        "code": "mm[Hg]",
                     },
-                ],
-            }
+                },
+            ],
         )
         hr = rng.gauss(88 if "af" in has else 72, 10)
         p.obs("8867-4", "Heart rate", t, round(hr), "/min", "vital-signs", enc)
@@ -362,52 +345,35 @@ def add_genotypes(p: SyntheticPatient, t: datetime) -> None:
     for gene in ALLELES:
         a1, a2 = sorted((_draw_allele(p.rng, gene), _draw_allele(p.rng, gene)), key=lambda a: int(a[1:]))
         label, _ = phenotype(gene, a1, a2)
-        p.add(
-            {
-                "resourceType": "Observation",
-                "id": p.uid(),
-                "status": "final",
-                "category": [
-                    {
+        p.observation(
+            {"coding": [{"system": LNC, "code": "84413-4", "display": "Genotype display name"}]}, "laboratory", t,
+            method={"text": "synthetic"},
+            valueCodeableConcept={"text": f"{a1}/{a2}"},
+            component=[
+                {
+                    "code": {"coding": [{"system": LNC, "code": "48018-6", "display": "Gene studied [ID]"}]},
+                    "valueCodeableConcept": {
                         "coding": [
                             {
-                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                "code": "laboratory",
+                                "system": "http://www.genenames.org/geneId",
+                                "code": HGNC[gene],
+                                "display": gene,
+                            }
+                        ],
+                        "text": gene,
+                    },
+                },
+                {
+                    "code": {
+                        "coding": [
+                            {
+                                "system": LNC,
+                                "code": "53040-2",
+                                "display": "Genetic variation's effect on drug metabolism",
                             }
                         ]
-                    }
-                ],
-                "code": {"coding": [{"system": LNC, "code": "84413-4", "display": "Genotype display name"}]},
-                "subject": p.ref,
-                "effectiveDateTime": t.isoformat(),
-                "method": {"text": "synthetic"},
-                "valueCodeableConcept": {"text": f"{a1}/{a2}"},
-                "component": [
-                    {
-                        "code": {"coding": [{"system": LNC, "code": "48018-6", "display": "Gene studied [ID]"}]},
-                        "valueCodeableConcept": {
-                            "coding": [
-                                {
-                                    "system": "http://www.genenames.org/geneId",
-                                    "code": HGNC[gene],
-                                    "display": gene,
-                                }
-                            ],
-                            "text": gene,
-                        },
                     },
-                    {
-                        "code": {
-                            "coding": [
-                                {
-                                    "system": LNC,
-                                    "code": "53040-2",
-                                    "display": "Genetic variation's effect on drug metabolism",
-                                }
-                            ]
-                        },
-                        "valueCodeableConcept": {"text": label},
-                    },
-                ],
-            }
+                    "valueCodeableConcept": {"text": label},
+                },
+            ],
         )

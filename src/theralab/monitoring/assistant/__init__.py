@@ -7,7 +7,7 @@ Public API:
 * triage: :class:`Intake`, :func:`triage`, :func:`intake_from_text`, ``RED_FLAG_QUESTIONS``
 * scheduling: :mod:`theralab.monitoring.assistant.scheduling` (add_slots, find_slots, book, ...)
 * conversations: :class:`Assistant` (one turn: ``handle``), :mod:`...conversations` (inbox, delete)
-* consent hook: :func:`set_consent_check` (wire ``theralab.privacy.consent`` here when it lands)
+* consent: :func:`has_consent` reads ``theralab.privacy.consent`` (purpose ``assistant``); :func:`set_consent_check`
 """
 
 from __future__ import annotations

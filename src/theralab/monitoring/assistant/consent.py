@@ -1,12 +1,14 @@
-"""The consent hook: one function call the assistant makes before using a patient's data.
+"""The consent check the assistant makes before using a patient's data.
 
-Why a hook and not an import: consent records (``theralab.privacy.consent``, issue 18) are being
-built in parallel. Until they land, the default check allows every purpose (the site's existing
-treatment relationship) and the assistant still calls it at each point of use, so wiring the real
-check later is one line: ``set_consent_check(theralab.privacy.consent.<check>)`` at start-up.
+The default check reads the patient's recorded decisions (:mod:`theralab.privacy.consent`, purpose
+``assistant``) at every call, nothing cached, so a withdrawal takes effect on the very next message;
+with no decision recorded the site's consent mode decides (opt-out by default). Every process gets
+it (server, CLI, jobs), not only the one the composition root builds. A site with its own consent
+service installs it with :func:`set_consent_check`.
 
-Purposes used: ``assistant.personalise`` (read the record to tailor an answer),
-``assistant.store`` (keep a conversation or questionnaire), ``assistant.schedule``.
+Points of use: ``assistant.personalise`` (read the record to tailor an answer),
+``assistant.store`` (keep a conversation or questionnaire), ``assistant.schedule``; all three are
+the one recorded purpose ``assistant``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from theralab.errors import ForbiddenError
+from theralab.privacy import consent as privacy_consent
+
+PURPOSE = "assistant"
 
 
 class ConsentCheck(Protocol):
@@ -24,18 +29,18 @@ class ConsentCheck(Protocol):
     def __call__(self, session: Session, patient_id: str, purpose: str) -> bool: ...
 
 
-def allow_all(session: Session, patient_id: str, purpose: str) -> bool:
-    """Default until consent records exist: allowed (documented in docs/assistant.md)."""
-    return True
+def recorded_consent(session: Session, patient_id: str, purpose: str) -> bool:
+    """The default check: the patient's current ``assistant`` decision in the consent records."""
+    return privacy_consent.allowed(session, patient_id, PURPOSE)
 
 
-_check: ConsentCheck = allow_all
+_check: ConsentCheck = recorded_consent
 
 
 def set_consent_check(check: ConsentCheck | None) -> None:
-    """Install the site's consent check (``None`` restores the default)."""
+    """Install a site's own consent check (``None`` restores the recorded-consent default)."""
     global _check
-    _check = check or allow_all
+    _check = check or recorded_consent
 
 
 def has_consent(session: Session, patient_id: str, purpose: str) -> bool:

@@ -174,12 +174,7 @@ def booking(engine: Assistant, ctx: dict[str, Any], text: str) -> list[str]:
         ctx["kind"] = orders[idx]["kind"] if idx < len(orders) else "consultation"
         return _offer_slots(engine, ctx)
     if ctx.get("step") == "slot":
-        idx = choice(text, len(ctx["slots"]))
-        if idx is None:
-            return [f"Please pick a number from 1 to {len(ctx['slots'])}, or say 'stop'."]
-        slot = ctx["slots"][idx]
-        ctx["slot_id"] = slot["id"]
-        return engine.confirm(ctx, f"Book {_fmt(slot['start_at'], slot['clinician'])}?")
+        return _confirm_slot(engine, ctx, text, "Book")
     orders = [{"id": o.id, "exam": o.exam, "kind": o.slot_kind} for o in sch.open_exam_orders(s, pid)]
     if orders:
         ctx["orders"], ctx["step"] = orders, "what"
@@ -187,6 +182,16 @@ def booking(engine: Assistant, ctx: dict[str, Any], text: str) -> list[str]:
         return ["What would you like to book?", *lines, f"{len(orders) + 1}. an ordinary consultation"]
     ctx["kind"], ctx["order_id"] = "consultation", None
     return _offer_slots(engine, ctx)
+
+
+def _confirm_slot(engine: Assistant, ctx: dict[str, Any], text: str, verb: str) -> list[str]:
+    """The patient picked one of the offered slots by number: ask to confirm ``verb`` it."""
+    idx = choice(text, len(ctx["slots"]))
+    if idx is None:
+        return [f"Please pick a number from 1 to {len(ctx['slots'])}, or say 'stop'."]
+    slot = ctx["slots"][idx]
+    ctx["slot_id"] = slot["id"]
+    return engine.confirm(ctx, f"{verb} {_fmt(slot['start_at'], slot['clinician'])}?")
 
 
 def _offer_slots(engine: Assistant, ctx: dict[str, Any]) -> list[str]:
@@ -230,12 +235,7 @@ def appt_slot_id(engine: Assistant, appointment_id: int) -> int | None:
 
 def move(engine: Assistant, ctx: dict[str, Any], text: str) -> list[str]:
     if ctx.get("step") == "slot":
-        idx = choice(text, len(ctx["slots"]))
-        if idx is None:
-            return [f"Please pick a number from 1 to {len(ctx['slots'])}, or say 'stop'."]
-        slot = ctx["slots"][idx]
-        ctx["slot_id"] = slot["id"]
-        return engine.confirm(ctx, f"Move it to {_fmt(slot['start_at'], slot['clinician'])}?")
+        return _confirm_slot(engine, ctx, text, "Move it to")
     return pick_appointment(engine, ctx, text, "move")
 
 

@@ -1,6 +1,7 @@
 """Vital-sign streams: HTTP and MQTT ingestion, codes and units, rules that score and alert.
 
-Modules: :mod:`.ingest`, :mod:`.mqtt`, :mod:`.rules`, :mod:`.vitals`, :mod:`.tables`.
+Modules: :mod:`.ingest`, :mod:`.mqtt`, :mod:`.rules`, :mod:`.vitals`, :mod:`.store` (streamed vitals are
+patient observations in ``ehr_observations``), :mod:`.tables` (devices, quarantine, score revisions).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from theralab.monitoring.streams.ingest import (
     RateLimiter,
     Reading,
     authenticate_device,
-    ingest_totals,
-    latest_vitals,
     parse_payload,
     quarantine,
-    readings_frame,
     register_device,
 )
+from theralab.monitoring.streams.store import ingest_totals, latest_vitals, readings_frame
 
 __all__ = [
     "IngestReport",

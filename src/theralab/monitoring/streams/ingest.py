@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from theralab.errors import AuthError, InputError
@@ -40,7 +39,8 @@ from theralab.monitoring.streams.schemas import (
     load_json,
     validate_payload,
 )
-from theralab.monitoring.streams.tables import Device, QuarantinedReading, VitalReading
+from theralab.monitoring.streams.store import insert_readings, observation_values
+from theralab.monitoring.streams.tables import Device, QuarantinedReading
 from theralab.monitoring.streams.vitals import BP_PANEL, NAME_TO_CODE, NEWS2_CODE, VITALS, normalise_reading
 from theralab.runtime.db import session_scope, utcnow
 
@@ -237,8 +237,10 @@ class Ingestor:
             if key in good:
                 report.duplicates += 1
                 continue
-            good[key] = {"patient_id": device.patient_id, "device_id": device.id, "code": reading.code,
-                         "value": value, "unit": unit, "at": reading.at, "received_at": now, "source": source}
+            good[key] = observation_values(
+                patient_id=device.patient_id, device_id=device.id, code=reading.code, value=value, unit=unit,
+                at=reading.at, received_at=now, transport=source, value_orig=float(reading.value),
+                unit_orig=reading.unit)
         with session_scope() as session:
             for reading, reason in bad:
                 quarantine(session, device_id=reading.device_id or device.id, code=reading.code or "",
@@ -249,7 +251,7 @@ class Ingestor:
             report.duplicates += len(good) - inserted
             report.accepted = inserted
             if inserted and self.score:
-                times = sorted({row["at"] for row in good.values() if row["code"] in NEWS2_CODES})
+                times = sorted({row["effective"] for row in good.values() if row["code"] in NEWS2_CODES})
                 self._score(session, device.patient_id, now, report, times)
         with self._lock:
             self.counters["accepted"] += report.accepted
@@ -300,72 +302,5 @@ def quarantine(session: Session, *, device_id: str, raw: str | bytes, reason: st
                                    message_ref=None if message_ref is None else _clean(message_ref, 200)))
 
 
-def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 1000) -> int:
-    """Insert readings, silently skipping any whose (device, code, time) is already stored.
-
-    Returns how many rows were really inserted. Uses the dialect's ``ON CONFLICT DO NOTHING``
-    (SQLite and PostgreSQL), so two requests carrying the same readings at the same moment give
-    one stored copy and a duplicate count, never an integrity error.
-    """
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    inserted = 0
-    for start in range(0, len(rows), chunk):
-        statement = insert(VitalReading).values(rows[start:start + chunk]).on_conflict_do_nothing(
-            index_elements=["device_id", "code", "at"]).returning(VitalReading.id)
-        inserted += len(session.execute(statement).all())
-    return inserted
-
-
-def ingest_totals(session: Session) -> dict[str, dict[str, int]]:
-    """Readings stored and messages/readings quarantined per transport, from the database.
-
-    Why the database: MQTT ingestion runs in its own process (``theralab monitor serve``), so
-    the API server's in-memory counters never saw it; the tables are shared by every process.
-    Computed scores (source ``ews``) are listed apart from device readings.
-    """
-    from sqlalchemy import func
-
-    stored = dict(session.execute(select(VitalReading.source, func.count()).group_by(VitalReading.source)).all())
-    refused = dict(session.execute(select(QuarantinedReading.source, func.count())
-                                   .group_by(QuarantinedReading.source)).all())
-    sources = sorted({"http", "mqtt"} | set(stored) | set(refused))
-    return {src: {"stored": int(stored.get(src, 0)), "quarantined": int(refused.get(src, 0))} for src in sources}
-
-
-def latest_vitals(session: Session, patient_id: str, since: datetime) -> dict[str, tuple[float, datetime]]:
-    """The newest value of each vital for a patient since ``since`` (name -> (value, time))."""
-    out: dict[str, tuple[float, datetime]] = {}
-    rows = session.execute(
-        select(VitalReading.code, VitalReading.value, VitalReading.at)
-        .where(VitalReading.patient_id == patient_id, VitalReading.at >= since)
-        .order_by(VitalReading.at)
-    )
-    for code, value, at in rows:
-        vital = VITALS.get(code)
-        if vital is not None:
-            out[vital.name] = (value, at)
-    return out
-
-
-def readings_frame(session: Session, patient_id: str, code: str | None = None,
-                   start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
-    """A patient's stored readings in a time range (for timelines, detectors and exports)."""
-    query = select(VitalReading).where(VitalReading.patient_id == patient_id)
-    if code:
-        query = query.where(VitalReading.code == NAME_TO_CODE.get(code, code))
-    if start:
-        query = query.where(VitalReading.at >= start)
-    if end:
-        query = query.where(VitalReading.at < end)
-    return [{"code": r.code, "value": r.value, "unit": r.unit, "at": r.at.isoformat(), "device_id": r.device_id}
-            for r in session.scalars(query.order_by(VitalReading.at))]
-
-
-__all__ = ["IngestReport", "Ingestor", "NEWS2_CODE", "RateLimiter", "Reading", "authenticate_device", "ingest_totals",
-           "latest_vitals", "parse_payload", "quarantine", "readings_frame", "register_device"]
+__all__ = ["IngestReport", "Ingestor", "NEWS2_CODE", "RateLimiter", "Reading", "authenticate_device",
+           "parse_payload", "quarantine", "register_device"]

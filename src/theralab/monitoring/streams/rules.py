@@ -9,9 +9,9 @@ single parameter scoring 3 -> low.
 
 Scores are computed from the chart, not from the post: when readings for a time point arrive
 in several posts (or late), every affected time point is recomputed from what is stored, the
-stored score (a reading with SNOMED CT 1104051000000101) is updated, and each value it took is
-kept in :class:`~theralab.monitoring.streams.tables.ScoreRevision` with when it was computed, so the history
-shows what was known when.
+stored score (a patient observation with SNOMED CT 1104051000000101, :mod:`.store`) is updated,
+and each value it took is kept in :class:`~theralab.monitoring.streams.tables.ScoreRevision`
+with when it was computed, so the history shows what was known when.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from theralab.monitoring.streams.tables import ScoreRevision, VitalReading
+from theralab.monitoring.streams.store import chart, newest_time, stored_scores, upsert_score
+from theralab.monitoring.streams.tables import ScoreRevision
 from theralab.monitoring.streams.vitals import NEWS2_CODE, VITALS
 from theralab.runtime.alerts import raise_alert
 
@@ -35,13 +36,7 @@ MAX_RECOMPUTE = 500  # time points recomputed per batch at most (a late week of 
 
 
 def _chart(session: Session, patient_id: str, start: datetime, end: datetime) -> list[tuple[str, float, datetime]]:
-    rows = session.execute(
-        select(VitalReading.code, VitalReading.value, VitalReading.at)
-        .where(VitalReading.patient_id == patient_id, VitalReading.code.in_(NEWS2_CODES),
-               VitalReading.at >= start, VitalReading.at <= end)
-        .order_by(VitalReading.at, VitalReading.id)
-    )
-    return [(VITALS[code].name, value, at) for code, value, at in rows]
+    return [(VITALS[code].name, value, at) for code, value, at in chart(session, patient_id, NEWS2_CODES, start, end)]
 
 
 def _vitals_at(chart: list[tuple[str, float, datetime]], t: datetime, window: timedelta) -> dict[str, float] | None:
@@ -75,17 +70,13 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime, window: t
 
     device = f"{EWS_DEVICE}/{patient_id}"
     if times is None:
-        newest = session.scalar(select(VitalReading.at).where(
-            VitalReading.patient_id == patient_id, VitalReading.code.in_(NEWS2_CODES),
-            VitalReading.at >= now - window).order_by(VitalReading.at.desc()).limit(1))
+        newest = newest_time(session, patient_id, NEWS2_CODES, now - window)
         times = [newest] if newest else []
     if not times:
         return [], []
     times = [t.astimezone(UTC) for t in times]
     first, last = min(times), max(times)
-    existing = {r.at: r for r in session.scalars(
-        select(VitalReading).where(VitalReading.device_id == device, VitalReading.code == NEWS2_CODE,
-                                   VitalReading.at >= first, VitalReading.at <= last + window))}
+    existing = stored_scores(session, device, first, last + window)
     # every time point whose score may change: the new readings' times and stored scores after them
     points = sorted(set(times) | set(existing))[-MAX_RECOMPUTE:]
     chart = _chart(session, patient_id, points[0] - window, points[-1])
@@ -96,10 +87,9 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime, window: t
             continue
         result = news2({**vitals, "consciousness": "A", "on_oxygen": False})
         total = float(result.total)
-        row = existing.get(t)
-        previous = None if row is None else row.value
+        previous = existing.get(t)
         if previous != total:
-            _upsert_score(session, patient_id, device, t, total, now)
+            upsert_score(session, patient_id=patient_id, device_id=device, at=t, value=total, now=now)
             session.add(ScoreRevision(patient_id=patient_id, code=NEWS2_CODE, at=t, value=total,
                                       previous=previous, computed_at=now, inputs=vitals))
         scores.append({"patient_id": patient_id, "at": t.isoformat(), **result.to_dict(), "vitals": vitals,
@@ -125,20 +115,6 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime, window: t
     for score in scores:
         del score["_result"], score["vitals"]
     return scores, alerts
-
-
-def _upsert_score(session: Session, patient_id: str, device: str, at: datetime, value: float,
-                  now: datetime) -> None:
-    """Store the score for a time point, replacing an older value (race-safe: ON CONFLICT UPDATE)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(VitalReading).values(
-        patient_id=patient_id, device_id=device, code=NEWS2_CODE, value=value, unit="{score}", at=at,
-        received_at=now, source="ews")
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["device_id", "code", "at"], set_={"value": value, "received_at": now}))
 
 
 def score_history(session: Session, patient_id: str, start: datetime | None = None,

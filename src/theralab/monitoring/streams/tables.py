@@ -1,8 +1,7 @@
-"""Tables for streamed vital signs: devices, readings, and quarantined (rejected) readings.
+"""Tables of the vital-sign streams: devices, quarantined (rejected) readings, NEWS2 score revisions.
 
-Readings are keyed by ``(device_id, code, at)``: a device that re-sends a reading (MQTT QoS 1
-redelivery, an HTTP retry) cannot create a duplicate. The ``(patient_id, code, at)`` index keeps
-months of minute-level data per patient queryable by range.
+The accepted readings themselves are patient observations (``ehr_observations``, see
+:mod:`theralab.monitoring.streams.store`): one store for every vital sign, whatever its source.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from theralab.runtime.db import Base, UTCDateTime, utcnow
@@ -22,31 +21,12 @@ class Device(Base):
     __tablename__ = "monitoring_devices"
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    patient_id: Mapped[str] = mapped_column(String(120), ForeignKey("ehr_patients.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(80), nullable=False, default="wearable")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-
-
-class VitalReading(Base):
-    """One accepted reading in its canonical UCUM unit."""
-
-    __tablename__ = "vital_readings"
-    __table_args__ = (
-        UniqueConstraint("device_id", "code", "at", name="uq_vital_readings_device_code_at"),
-        Index("ix_vital_readings_patient_code_at", "patient_id", "code", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[str] = mapped_column(String(120), nullable=False)
-    device_id: Mapped[str] = mapped_column(String(120), nullable=False)
-    code: Mapped[str] = mapped_column(String(20), nullable=False)
-    value: Mapped[float] = mapped_column(Float, nullable=False)
-    unit: Mapped[str] = mapped_column(String(20), nullable=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    source: Mapped[str] = mapped_column(String(10), nullable=False, default="http")
 
 
 class QuarantinedReading(Base):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from theralab.errors import InputError, ModelError
+from theralab.errors import InputError
 from theralab.nlp.entities import Entity, bio_to_spans
 from theralab.nlp.gazetteer import Gazetteer
 from theralab.nlp.neural.tagger import Vocab, allowed_transitions, batch_tensors, build_tagger, marginals, viterbi
@@ -46,13 +46,10 @@ class NeuralNER:
     def __init__(self, model_dir: Path, *, verify: bool = True) -> None:
         import torch
 
-        from theralab.models.registry import load_card
+        from theralab.models.registry import card_and_file
 
         self.model_dir = Path(model_dir)
-        self.card = load_card(self.model_dir, verify=verify)
-        path = self.model_dir / WEIGHTS_FILE
-        if not path.exists():
-            raise ModelError(f"{WEIGHTS_FILE} is missing", where=str(self.model_dir))
+        self.card, path = card_and_file(self.model_dir, WEIGHTS_FILE, verify=verify)
         blob = torch.load(path, map_location="cpu", weights_only=True)
         self.vocab = Vocab.load(self.model_dir / VOCAB_FILE)
         self.labels = list(self.vocab.labels)

@@ -92,15 +92,7 @@ def phenotype_for(gene: str, diplotype: str | None) -> Phenotype:
     if tab is not None and tab.get("rule"):
         return _rule_phenotype(gene, diplotype, tab["rule"], funcs)
     if tab is None or not tab.get("diplotypes"):
-        return Phenotype(
-            gene,
-            diplotype,
-            INDETERMINATE,
-            None,
-            INDETERMINATE,
-            funcs,
-            note=f"no CPIC diplotype-phenotype table is shipped for {gene}",
-        )
+        return _indeterminate(gene, diplotype, funcs, f"no CPIC diplotype-phenotype table is shipped for {gene}")
     defs = load_definitions()
     sub = defs[gene].suballeles if gene in defs else {}
     norm = [sub.get(a, a) for a in parts]
@@ -123,6 +115,11 @@ def phenotype_for(gene: str, diplotype: str | None) -> Phenotype:
         if ("[" in diplotype or "g." in diplotype)
         else f"{diplotype} is not in CPIC's {gene} table"
     )
+    return _indeterminate(gene, diplotype, funcs, note)
+
+
+def _indeterminate(gene: str, diplotype: str, funcs: list[AlleleFunction], note: str) -> Phenotype:
+    """No phenotype can be called for this diplotype; ``note`` says why (shown in the report)."""
     return Phenotype(gene, diplotype, INDETERMINATE, None, INDETERMINATE, funcs, note=note)
 
 
@@ -257,20 +254,10 @@ def _rule_phenotype(gene: str, diplotype: str, rule: str, funcs: list[AlleleFunc
     """
     fs = [f.function or "" for f in funcs]
     if any(not f or "Unknown" in f or "Uncertain Function" == f for f in fs) and rule == "g6pd":
-        return Phenotype(
-            gene, diplotype, INDETERMINATE, None, INDETERMINATE, funcs, note="an allele of unknown function"
-        )
+        return _indeterminate(gene, diplotype, funcs, "an allele of unknown function")
     if rule == "mhs":
         if any(not f for f in fs) and not any("Malignant Hyperthermia" in f for f in fs):
-            return Phenotype(
-                gene,
-                diplotype,
-                INDETERMINATE,
-                None,
-                INDETERMINATE,
-                funcs,
-                note="an allele whose MHS association is not in the shipped table",
-            )
+            return _indeterminate(gene, diplotype, funcs, "an allele whose MHS association is not in the shipped table")
         pheno = (
             "Malignant Hyperthermia Susceptibility"
             if any("Malignant Hyperthermia" in f for f in fs)

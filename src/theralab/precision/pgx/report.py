@@ -31,6 +31,21 @@ from theralab.precision.pgx.vcf_checks import CapturedStderr, build_from_variant
 TABLE_SUFFIXES = (".txt", ".tsv", ".csv")
 
 
+def load_report(path: str | Path) -> dict[str, Any]:
+    """A ``<sample>.json`` written by :func:`write_report` (``theralab pgx call``), read back.
+
+    Raises:
+        InputError: when the file is missing or is not JSON.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("report file not found", where=str(path))
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"report is not JSON: {exc}", where=str(path)) from exc
+
+
 def phenotypes_from_report(body: dict[str, Any]) -> dict[str, Phenotype]:
     """Rebuild the phenotypes from a saved ``<sample>.json`` report (for later drug questions)."""
     from theralab.precision.pgx.phenotype import AlleleFunction

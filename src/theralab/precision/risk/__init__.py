@@ -23,7 +23,15 @@ from theralab.precision.risk.clinical import (
     train_survival,
 )
 from theralab.precision.risk.genotypes import Genotypes, open_genotypes, read_bed, read_pgen, read_vcf
-from theralab.precision.risk.prs import MatchReport, ScoreResult, complement, is_ambiguous, match_variants, score
+from theralab.precision.risk.prs import (
+    MatchReport,
+    ScoreResult,
+    complement,
+    is_ambiguous,
+    match_variants,
+    score,
+    score_uploads,
+)
 from theralab.precision.risk.reference import ReferencePanel, absolute_risk
 from theralab.precision.risk.scorefile import ScoringFile, check_build, normalise_build, read_scoring_file
 from theralab.precision.risk.survival import (
@@ -41,5 +49,5 @@ __all__ = [
     "train_survival",
     "Genotypes", "MatchReport", "ReferencePanel", "ScoreResult", "ScoringFile", "absolute_risk", "check_build",
     "complement", "is_ambiguous", "match_variants", "normalise_build", "open_genotypes", "read_bed", "read_pgen",
-    "read_scoring_file", "read_vcf", "score",
+    "read_scoring_file", "read_vcf", "score", "score_uploads",
 ]

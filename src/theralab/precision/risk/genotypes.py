@@ -54,18 +54,26 @@ def _clean_chrom(values: pd.Series) -> pd.Series:
     return values.astype(str).str.removeprefix("chr")
 
 
+def _fileset(prefix: str | Path, *exts: str) -> list[Path]:
+    """The files of a PLINK fileset from its prefix (or any one of its files); InputError names a missing one."""
+    base = str(prefix)
+    for ext in exts:
+        base = base.removesuffix(f".{ext}")
+    paths = [Path(f"{base}.{ext}") for ext in exts]
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path.name} is missing", where=str(path),
+                             hint=f"a PLINK fileset needs {', '.join('.' + e for e in exts)}")
+    return paths
+
+
 def read_bed(prefix: str | Path) -> Genotypes:
     """Open a PLINK 1 binary fileset (``prefix.bed/.bim/.fam``), SNP-major.
 
     The bim's A1 column is treated as ALT and A2 as REF (plink2's convention when it writes bed from
     pgen/VCF), so dosages count A1 alleles.
     """
-    prefix = Path(str(prefix).removesuffix(".bed").removesuffix(".bim").removesuffix(".fam"))
-    bed, bim, fam = (Path(f"{prefix}.{ext}") for ext in ("bed", "bim", "fam"))
-    for path in (bed, bim, fam):
-        if not path.exists():
-            raise InputError(f"{path.name} is missing", where=str(path),
-                             hint="a PLINK fileset needs .bed, .bim and .fam")
+    bed, bim, fam = _fileset(prefix, "bed", "bim", "fam")
     bim_t = pd.read_csv(bim, sep=r"\s+", header=None, dtype=str, names=["chrom", "id", "cm", "pos", "a1", "a2"])
     fam_t = pd.read_csv(fam, sep=r"\s+", header=None, dtype=str)
     variants = pd.DataFrame({"chrom": _clean_chrom(bim_t["chrom"]), "pos": bim_t["pos"].astype(np.int64),
@@ -105,12 +113,7 @@ def read_pgen(prefix: str | Path) -> Genotypes:
         import pgenlib
     except ImportError as exc:  # pragma: no cover - pgenlib is a dependency
         raise InputError("reading .pgen needs the pgenlib package", hint="pip install pgenlib") from exc
-    prefix = Path(str(prefix).removesuffix(".pgen").removesuffix(".pvar").removesuffix(".psam"))
-    pgen, pvar, psam = (Path(f"{prefix}.{ext}") for ext in ("pgen", "pvar", "psam"))
-    for path in (pgen, pvar, psam):
-        if not path.exists():
-            raise InputError(f"{path.name} is missing", where=str(path),
-                             hint="a pgen fileset needs .pgen, .pvar, .psam")
+    pgen, pvar, psam = _fileset(prefix, "pgen", "pvar", "psam")
     pv = _read_plink2_text(pvar)
     ps = _read_plink2_text(psam)
     variants = pd.DataFrame({"chrom": _clean_chrom(pv["CHROM"]), "pos": pv["POS"].astype(np.int64), "id": pv["ID"],

@@ -13,15 +13,17 @@ The sums reproduce plink2's ``.sscore`` (``ALLELE_CT``, ``NAMED_ALLELE_DOSAGE_SU
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from theralab.errors import InputError
-from theralab.precision.risk.genotypes import Genotypes
-from theralab.precision.risk.scorefile import ScoringFile, check_build
+from theralab.precision.risk.genotypes import Genotypes, read_vcf
+from theralab.precision.risk.scorefile import ScoringFile, check_build, read_scoring_file
 
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
 # pgsc_calc's order of preference when one scoring variant matches several ways
@@ -217,3 +219,27 @@ def score(scoring: ScoringFile, genotypes: Genotypes, *, keep_ambiguous: bool = 
         notes.append(f"{absent} scoring variants are absent from the genotypes")
     return ScoreResult(scores=out, match=report, score_columns=list(scoring.score_columns),
                        build=scoring.genome_build or genotypes.build, notes=notes)
+
+
+def score_uploads(scorefile: bytes, vcf: bytes, *, score_name: str, genotype_build: str | None = None,
+                  keep_ambiguous: bool = False, min_match_rate: float = 0.0) -> ScoreResult:
+    """Score an uploaded scoring file against an uploaded VCF (the API and the web page).
+
+    The readers work on files, so the uploads are written to a private temporary folder (gzip told by
+    its magic bytes) that is gone when this returns; a reading error names the upload, never the
+    server's temporary path. ``genotype_build`` states the build when the VCF does not.
+    """
+    with tempfile.TemporaryDirectory(prefix="theralab-prs-") as tmp:
+        sf_path = Path(tmp) / ("score.txt.gz" if scorefile[:2] == b"\x1f\x8b" else "score.txt")
+        sf_path.write_bytes(scorefile)
+        vcf_path = Path(tmp) / ("upload.vcf.gz" if vcf[:2] == b"\x1f\x8b" else "upload.vcf")
+        vcf_path.write_bytes(vcf)
+        try:
+            scoring = read_scoring_file(sf_path, name=score_name)
+            genotypes = read_vcf(vcf_path)
+        except InputError as exc:
+            exc.where = "upload"
+            raise
+    if genotype_build:
+        genotypes.build = genotype_build
+    return score(scoring, genotypes, keep_ambiguous=keep_ambiguous, min_match_rate=min_match_rate)

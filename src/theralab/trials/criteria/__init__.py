@@ -6,7 +6,9 @@ Modules: :mod:`.text` (split), :mod:`.rules` (values, units, windows), :mod:`.co
 
 from __future__ import annotations
 
-from theralab.trials.criteria.parse import (
+from theralab.trials.criteria.parse import chia_trial_text, parse_criteria
+from theralab.trials.criteria.schemas import (
+    CORE_TYPES,
     AgeRule,
     Code,
     Criteria,
@@ -18,11 +20,6 @@ from theralab.trials.criteria.parse import (
     NumericConstraint,
     TemporalWindow,
     apply_correction,
-    chia_trial_text,
-    parse_criteria,
-)
-from theralab.trials.criteria.schemas import (
-    CORE_TYPES,
 )
 
 __all__ = [

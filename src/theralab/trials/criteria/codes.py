@@ -11,8 +11,10 @@ Two sources, both offline:
 
 Lookup, in order: exact term; the longest lexicon term found as whole words inside the mention
 (``uncontrolled hypertension`` -> hypertension, ``match="partial"``); a close spelling
-(``diabetis`` -> diabetes, ``match="fuzzy"``, difflib ratio >= 0.88). Coverage is partial by
-design: anything else is returned unmapped and flagged, never guessed.
+(``diabetis`` -> diabetes, ``match="fuzzy"``, difflib ratio >= 0.88). A procedure that is a drug
+given ("ACE inhibitor therapy") is coded as the drug (RxNorm; lookup says ``"drug therapy"``): the record
+holds it as a medication, not a SNOMED CT procedure. Coverage is partial by design: anything else
+is returned unmapped and flagged, never guessed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ KIND_SYSTEMS: dict[str, tuple[str, ...]] = {
     "drug": ("rxnorm",), "measurement": ("loinc",),
 }
 FUZZY_CUTOFF = 0.88
+#: "<drug or class> therapy" tagged as a procedure ("ACE inhibitor therapy", "insulin treatment"):
+#: coded as the drug (RxNorm), which is what a patient's record carries for it
+_DRUG_THERAPY = re.compile(r"^(?P<drug>.+?)\s+(?:therapy|treatment|medication|regimen)$")
 _LEADING = re.compile(
     r"^(?:(?:a|an|the|any|known|active|current|documented|confirmed|diagnosed|diagnosis of|history of|"
     r"uncontrolled|controlled|severe|significant|clinically significant|chronic|acute|serum|plasma|"
@@ -123,6 +128,12 @@ def lookup(text: str, kind: str) -> tuple[list[dict[str, str]], str | None]:
                 break
         if hit:
             break
+    if hit is None and kind == "procedure":
+        drug = _DRUG_THERAPY.match(stripped)
+        if drug:
+            codes, how = lookup(drug["drug"], "drug")
+            if codes and how in ("exact", "partial"):
+                return codes, "drug therapy"
     if hit is None:
         words = term.split()
         for n in range(len(words) - 1, 0, -1):

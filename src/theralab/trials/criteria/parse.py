@@ -5,7 +5,7 @@ entities with the shipped clinical NER and flag negation/history/family/hypothes
 (:mod:`theralab.nlp`); read comparators, values, units, temporal windows, age and sex with rules
 (:mod:`criteria_rules`); attach values to measurements and time windows to events; build the
 AND/OR logic between a criterion's core entities; map codes (:mod:`criteria_codes`), flagging the
-unmapped. The result round-trips as JSON, and :func:`apply_correction` records a user's edits.
+unmapped. The result round-trips as JSON, and :func:`.schemas.apply_correction` records a user's edits.
 
 Example::
 
@@ -29,19 +29,15 @@ from theralab.trials.criteria.schemas import (
     AgeRule,
     Code,
     Criteria,
-    CriteriaCorrection,
     Criterion,
     CriterionEntity,
-    Edit,
     Logic,
     NumericConstraint,
     TemporalWindow,
-    apply_correction,
 )
 from theralab.trials.criteria.text import Item, split_items
 
-__all__ = ["AgeRule", "Code", "Criteria", "CriteriaCorrection", "Criterion", "CriterionEntity", "Edit", "Logic",
-           "NumericConstraint", "TemporalWindow", "apply_correction", "chia_trial_text", "parse_criteria"]
+__all__ = ["chia_trial_text", "parse_criteria", "summary"]
 
 MAX_CHARS = 200_000
 _VALUE_HOSTS = ("measurement", "person", "observation", "condition", "drug", "procedure")

@@ -22,6 +22,7 @@ from theralab.trials.design.gsd import (
 )
 from theralab.trials.design.power import (
     PROPORTION_METHODS,
+    SAMPLE_SIZE_NEEDS,
     SampleSize,
     check_probability,
     events_survival,
@@ -36,11 +37,13 @@ from theralab.trials.design.power import (
     power_proportions,
     power_survival,
     prob_event,
+    sample_size,
 )
 
 __all__ = [
     "SPENDING",
     "PROPORTION_METHODS",
+    "SAMPLE_SIZE_NEEDS",
     "GroupSequentialDesign",
     "OperatingCharacteristics",
     "SampleSize",
@@ -59,6 +62,7 @@ __all__ = [
     "power_proportions",
     "power_survival",
     "prob_event",
+    "sample_size",
     "simulate_arm_dropping",
     "simulate_ssr",
     "spending",

@@ -442,6 +442,48 @@ def n_equivalence(
     )
 
 
+#: what each endpoint of :func:`sample_size` needs besides alpha, power, sidedness and allocation
+SAMPLE_SIZE_NEEDS: dict[str, tuple[str, ...]] = {
+    "means": ("delta",), "proportions": ("p1", "p2"), "survival": ("hr", "median_control", "accrual_time", "follow_up"),
+    "noninferiority": ("margin",), "equivalence": ("margin",),
+}
+
+
+def sample_size(endpoint: str, *, alpha: float = 0.05, power: float = 0.8, sided: int = 2, ratio: float = 1.0,
+                delta: float | None = None, sd: float | None = None, test: str = "t", p1: float | None = None,
+                p2: float | None = None, method: str | None = None, hr: float | None = None,
+                median_control: float | None = None, accrual_time: float | None = None,
+                follow_up: float | None = None, margin: float | None = None,
+                true_difference: float = 0.0) -> SampleSize:
+    """Any fixed design from one set of fields (a form or a request): checks what ``endpoint`` needs
+    and fills the defaults (sd 1; method pooled for proportions, Schoenfeld for survival).
+
+    Raises:
+        InputError: unknown endpoint, or a field the endpoint needs is missing (``where`` names it).
+    """
+    if endpoint not in SAMPLE_SIZE_NEEDS:
+        raise InputError(f"unknown endpoint {endpoint!r}", where="endpoint", hint=", ".join(SAMPLE_SIZE_NEEDS))
+    given = {"delta": delta, "p1": p1, "p2": p2, "hr": hr, "median_control": median_control,
+             "accrual_time": accrual_time, "follow_up": follow_up, "margin": margin}
+    v: dict[str, float] = {}
+    for name in SAMPLE_SIZE_NEEDS[endpoint]:
+        value = given[name]
+        if value is None:
+            raise InputError(f"{name} is required for endpoint {endpoint!r}", where=f"body.{name}")
+        v[name] = float(value)
+    common = {"alpha": alpha, "power": power, "ratio": ratio}
+    if endpoint == "means":
+        return n_means(v["delta"], sd or 1.0, sided=sided, test=test, **common)
+    if endpoint == "proportions":
+        return n_proportions(v["p1"], v["p2"], sided=sided, method=method or "pooled", **common)
+    if endpoint == "survival":
+        return n_survival(v["hr"], median_control=v["median_control"], accrual_time=v["accrual_time"],
+                          follow_up=v["follow_up"], sided=sided, method=method or "schoenfeld", **common)
+    if endpoint == "noninferiority":
+        return n_noninferiority(v["margin"], sd=sd, p1=p1, p2=p2, true_difference=true_difference, **common)
+    return n_equivalence(v["margin"], sd=sd or 1.0, true_difference=true_difference, **common)
+
+
 def n_group_sequential(
     fixed: SampleSize,
     inflation_factor: float,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -120,15 +120,6 @@ def _age_text(a: AgeRule) -> str:
     lo = f"{'>=' if a.min_inclusive else '>'} {a.min_years:g}" if a.min_years is not None else ""
     hi = f"{'<=' if a.max_inclusive else '<'} {a.max_years:g}" if a.max_years is not None else ""
     return " and ".join(x for x in (lo, hi) if x) or "any"
-
-
-def as_datetime(at: date | datetime | None) -> datetime:
-    """The evaluation instant: a date means the end of that day (UTC), as in ``theralab.ehr.patients``."""
-    if at is None:
-        return datetime.now(UTC)
-    if isinstance(at, datetime):
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
-    return datetime(at.year, at.month, at.day, 23, 59, 59, tzinfo=UTC)
 
 
 def window_for(ent: CriterionEntity, default: str) -> tuple[Window, str]:
@@ -229,7 +220,8 @@ def _entity_atom(ent: CriterionEntity) -> Atom:
         if why:
             return unknown(why)
         return Atom(ent.id, "condition", label, frozenset(snomed), prefixes, win, negate=ent.negated, terms=terms)
-    if etype == "drug":
+    if etype == "drug" or (etype == "procedure" and "snomed" not in by_sys and "rxnorm" in by_sys):
+        # a procedure coded as a drug ("ACE inhibitor therapy") is asked of the medication list
         if "rxnorm" not in by_sys:
             return unknown(f"drug {ent.text!r} has no RxNorm code")
         win, why = window_for(ent, "active")

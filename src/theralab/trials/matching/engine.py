@@ -33,8 +33,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
+from theralab.ehr.patients import as_datetime
 from theralab.trials.criteria.schemas import CORE_TYPES, Criteria, Criterion, Logic
-from theralab.trials.matching.atoms import Atom, as_datetime, entity_atom
+from theralab.trials.matching.atoms import Atom, entity_atom
 from theralab.trials.matching.evaluate import AtomContext, State, eval_atom, kleene
 from theralab.trials.matching.schemas import (
     CheckResult,

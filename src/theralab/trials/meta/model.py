@@ -73,6 +73,11 @@ class MetaResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def pooled(self) -> dict[str, float]:
+        """The pooled estimate with its SE, CI and heterogeneity (one row of an influence or subgroup table)."""
+        return {"estimate": self.estimate, "se": self.se[0], "ci_lb": self.ci_lb[0], "ci_ub": self.ci_ub[0],
+                "tau2": self.tau2, "i2": self.i2, "q": self.q}
+
 
 def _validate(yi: object, vi: object) -> tuple[np.ndarray, np.ndarray]:
     y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
@@ -361,18 +366,7 @@ def leave_one_out(
     for i in range(y.size):
         keep = np.arange(y.size) != i
         r = rma(y[keep], v[keep], method=method, test=test)
-        out.append(
-            {
-                "omitted": labels[i],
-                "estimate": r.estimate,
-                "se": r.se[0],
-                "ci_lb": r.ci_lb[0],
-                "ci_ub": r.ci_ub[0],
-                "tau2": r.tau2,
-                "i2": r.i2,
-                "q": r.q,
-            }
-        )
+        out.append({"omitted": labels[i], **r.pooled()})
     return out
 
 
@@ -405,16 +399,7 @@ def subgroup_analysis(
             }
             continue
         r = rma(y[idx], v[idx], method=method, labels=[labels[i] for i in idx])
-        fits[str(name)] = {
-            "k": r.k,
-            "estimate": r.estimate,
-            "se": r.se[0],
-            "ci_lb": r.ci_lb[0],
-            "ci_ub": r.ci_ub[0],
-            "tau2": r.tau2,
-            "i2": r.i2,
-            "q": r.q,
-        }
+        fits[str(name)] = {"k": r.k, **r.pooled()}
     if len(fits) < 2:
         raise InputError("subgroup analysis needs at least 2 subgroups", where="groups")
     mu = np.array([f["estimate"] for f in fits.values()])

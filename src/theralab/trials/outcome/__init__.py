@@ -22,9 +22,12 @@ from theralab.trials.outcome.features import FeatureSet, featurize
 from theralab.trials.outcome.insight import WhatIfEdit, batch_explain, explain_protocol, propose_edits
 from theralab.trials.outcome.models.calibration import Calibrator, fit_calibrator, metrics
 from theralab.trials.outcome.predictor import OutcomeModel, load_model, resolve_model, train_model
-from theralab.trials.outcome.readers import ReadResult, ctgov_record, read_ctgov_json, read_top_csv
+from theralab.trials.outcome.readers import ReadResult, ctgov_record, read_ctgov_json, read_top_csv, read_trials
 from theralab.trials.outcome.schemas import PHASES, Drug, TrialRecord, parse_protocol
 
-__all__ = ["PHASES", "Calibrator", "Drug", "FeatureSet", "OutcomeModel", "ReadResult", "TrialRecord", "WhatIfEdit",
-           "batch_explain", "ctgov_record", "explain_protocol", "featurize", "fit_calibrator", "load_model", "metrics",
-           "parse_protocol", "propose_edits", "read_ctgov_json", "read_top_csv", "resolve_model", "train_model"]
+__all__ = [
+    "PHASES", "Calibrator", "Drug", "FeatureSet", "OutcomeModel", "ReadResult", "TrialRecord", "WhatIfEdit",
+    "batch_explain", "ctgov_record", "explain_protocol", "featurize", "fit_calibrator", "load_model", "metrics",
+    "parse_protocol", "propose_edits", "read_ctgov_json", "read_top_csv", "read_trials", "resolve_model",
+    "train_model",
+]

@@ -193,19 +193,45 @@ def ctgov_record(data: dict[str, Any], *, smiles: dict[str, str] | None = None,
     return parse_protocol(record, where=where)
 
 
-def read_ctgov_json(path: str | Path, **kwargs: Any) -> ReadResult:
-    """Read one v2 study, a list of them, or ``{"studies": [...]}`` (an API page) from a JSON file."""
-    path = Path(path)
+def _json_items(path: Path) -> list[Any]:
+    """The items of a JSON file: one object, a list, or an API page ``{"studies": [...]}``."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read {path} as JSON: {exc}", where=str(path)) from exc
-    studies = data.get("studies") if isinstance(data, dict) and "studies" in data else data
-    studies = studies if isinstance(studies, list) else [studies]
+    items = data.get("studies") if isinstance(data, dict) and "studies" in data else data
+    return items if isinstance(items, list) else [items]
+
+
+def _read_items(path: Path, items: list[Any], read: Any) -> ReadResult:
+    """``read(item, where)`` for each item; an item that fails is listed with where and why."""
     out = ReadResult()
-    for i, study in enumerate(studies):
+    for i, item in enumerate(items):
         try:
-            out.records.append(ctgov_record(study, where=f"{path.name}[{i}]", **kwargs))
+            out.records.append(read(item, f"{path.name}[{i}]"))
         except InputError as exc:
             out.bad.append({"where": exc.where or f"{path.name}[{i}]", "why": exc.message})
     return out
+
+
+def read_ctgov_json(path: str | Path, **kwargs: Any) -> ReadResult:
+    """Read one v2 study, a list of them, or ``{"studies": [...]}`` (an API page) from a JSON file."""
+    path = Path(path)
+    return _read_items(path, _json_items(path), lambda study, where: ctgov_record(study, where=where, **kwargs))
+
+
+def read_trials(path: str | Path, smiles: dict[str, str] | None = None) -> ReadResult:
+    """Trials from any file the outcome commands take: a TOP-format CSV, ClinicalTrials.gov v2 JSON
+    (a study, a list or an API page) or protocol JSON (``parse_protocol`` fields).
+
+    ``smiles`` maps drug names to SMILES for ClinicalTrials.gov studies, which name drugs only.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such file {path}", where="input")
+    if path.suffix.lower() == ".csv":
+        return read_top_csv(path)
+    items = _json_items(path)
+    if items and isinstance(items[0], dict) and "protocolSection" in items[0]:
+        return _read_items(path, items, lambda study, where: ctgov_record(study, where=where, smiles=smiles))
+    return _read_items(path, items, lambda item, where: parse_protocol(item, where=where))

@@ -5,7 +5,6 @@ All three take patient data: clinician or researcher role, and an audit record w
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,7 @@ async def risk_panel(request: Request, user: WebUser, scorefile: UploadFile | No
                      or_per_sd: str = Form("")) -> HTMLResponse:
     import numpy as np
 
-    from theralab.precision.risk import ReferencePanel, absolute_risk, read_scoring_file, read_vcf, score
+    from theralab.precision.risk import ReferencePanel, absolute_risk, score_uploads
 
     require_role(set(user.roles), *ROLES)
     try:
@@ -75,13 +74,7 @@ async def risk_panel(request: Request, user: WebUser, scorefile: UploadFile | No
         sf_bytes, vcf_bytes = await scorefile.read(), await vcf.read()
         if not sf_bytes or not vcf_bytes:
             raise InputError("an upload is empty", where="scorefile")
-        with tempfile.TemporaryDirectory(prefix="theralab-prs-") as tmp:
-            sf = Path(tmp) / ("s.txt.gz" if sf_bytes[:2] == b"\x1f\x8b" else "s.txt")
-            sf.write_bytes(sf_bytes)
-            gp = Path(tmp) / ("g.vcf.gz" if vcf_bytes[:2] == b"\x1f\x8b" else "g.vcf")
-            gp.write_bytes(vcf_bytes)
-            scoring = read_scoring_file(sf, name=Path(scorefile.filename).name.split(".")[0])
-            result = score(scoring, read_vcf(gp))
+        result = score_uploads(sf_bytes, vcf_bytes, score_name=Path(scorefile.filename).name.split(".")[0])
         col = result.score_columns[0]
         sums = result.scores[f"{col}_SUM"].to_numpy()
         ids = result.scores["IID"].tolist()

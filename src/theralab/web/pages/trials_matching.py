@@ -8,12 +8,12 @@ as a new criteria version with the editor as author.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from theralab.ehr.patients import as_of
 from theralab.errors import InputError, TheralabError
 from theralab.privacy import consent
 from theralab.privacy.auth import require_role
@@ -23,15 +23,6 @@ from theralab.web.templating import render
 
 router = APIRouter()
 BASE = "/trials/matching"
-
-
-def _date(value: str | None) -> date:
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(f"{value!r} is not a date", where="at", hint="YYYY-MM-DD") from exc
 
 
 def _clinical(user: Any) -> None:
@@ -85,7 +76,7 @@ def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", err
     from theralab.trials.tables import current_criteria, get_trial, versions
 
     _clinical(user)
-    when = _date(at)
+    when = as_of(at)
     with session_scope() as s:
         row = get_trial(s, trial_id)
         crit, version = current_criteria(s, trial_id)
@@ -174,7 +165,7 @@ def patient_page(trial_id: str, patient_id: str, request: Request, user: WebUser
     from theralab.trials.tables import current_criteria, get_trial
 
     _clinical(user)
-    when = _date(at)
+    when = as_of(at)
     with session_scope() as s:
         row = get_trial(s, trial_id)
         consent.require(s, patient_id, "trial_contact")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import theralab.runtime.db
+from theralab.runtime.migration_ops import drop_table, index_columns
 
 
 revision = '0005_assistant'
@@ -31,8 +32,7 @@ def upgrade() -> None:
     sa.Column('updated_at', theralab.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_conversations'))
     )
-    with op.batch_alter_table('assistant_conversations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_conversations_username'), ['username'], unique=False)
+    index_columns("assistant_conversations", "username")
 
     op.create_table('assistant_exam_orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -45,8 +45,7 @@ def upgrade() -> None:
     sa.Column('requested_at', theralab.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_exam_orders'))
     )
-    with op.batch_alter_table('assistant_exam_orders', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_exam_orders_patient_id'), ['patient_id'], unique=False)
+    index_columns("assistant_exam_orders", "patient_id")
 
     op.create_table('assistant_patient_links',
     sa.Column('username', sa.String(length=120), nullable=False),
@@ -55,8 +54,7 @@ def upgrade() -> None:
     sa.Column('linked_at', theralab.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('username', name=op.f('pk_assistant_patient_links'))
     )
-    with op.batch_alter_table('assistant_patient_links', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_patient_links_patient_id'), ['patient_id'], unique=False)
+    index_columns("assistant_patient_links", "patient_id")
 
     op.create_table('assistant_questionnaires',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -69,8 +67,7 @@ def upgrade() -> None:
     sa.Column('authored_at', theralab.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_questionnaires'))
     )
-    with op.batch_alter_table('assistant_questionnaires', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_questionnaires_patient_id'), ['patient_id'], unique=False)
+    index_columns("assistant_questionnaires", "patient_id")
 
     op.create_table('assistant_slots',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -82,9 +79,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_slots')),
     sa.UniqueConstraint('clinician', 'start_at', name='uq_assistant_slots_clinician_start')
     )
-    with op.batch_alter_table('assistant_slots', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_slots_clinician'), ['clinician'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assistant_slots_start_at'), ['start_at'], unique=False)
+    index_columns("assistant_slots", "clinician", "start_at")
 
     op.create_table('assistant_appointments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -104,8 +99,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_appointments')),
     sa.UniqueConstraint('slot_id', name=op.f('uq_assistant_appointments_slot_id'))
     )
-    with op.batch_alter_table('assistant_appointments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_appointments_patient_id'), ['patient_id'], unique=False)
+    index_columns("assistant_appointments", "patient_id")
 
     op.create_table('assistant_handovers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -121,9 +115,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['conversation_id'], ['assistant_conversations.id'], name=op.f('fk_assistant_handovers_conversation_id_assistant_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_handovers'))
     )
-    with op.batch_alter_table('assistant_handovers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_handovers_conversation_id'), ['conversation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assistant_handovers_status'), ['status'], unique=False)
+    index_columns("assistant_handovers", "conversation_id", "status")
 
     op.create_table('assistant_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,8 +128,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['conversation_id'], ['assistant_conversations.id'], name=op.f('fk_assistant_messages_conversation_id_assistant_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_messages'))
     )
-    with op.batch_alter_table('assistant_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_messages_conversation_id'), ['conversation_id'], unique=False)
+    index_columns("assistant_messages", "conversation_id")
 
     op.create_table('assistant_reminders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -148,52 +139,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assistant_reminders')),
     sa.UniqueConstraint('appointment_id', 'due_at', name='uq_assistant_reminders_appt_due')
     )
-    with op.batch_alter_table('assistant_reminders', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assistant_reminders_appointment_id'), ['appointment_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assistant_reminders_due_at'), ['due_at'], unique=False)
+    index_columns("assistant_reminders", "appointment_id", "due_at")
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('assistant_reminders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_reminders_due_at'))
-        batch_op.drop_index(batch_op.f('ix_assistant_reminders_appointment_id'))
-
-    op.drop_table('assistant_reminders')
-    with op.batch_alter_table('assistant_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_messages_conversation_id'))
-
-    op.drop_table('assistant_messages')
-    with op.batch_alter_table('assistant_handovers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_handovers_status'))
-        batch_op.drop_index(batch_op.f('ix_assistant_handovers_conversation_id'))
-
-    op.drop_table('assistant_handovers')
-    with op.batch_alter_table('assistant_appointments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_appointments_patient_id'))
-
-    op.drop_table('assistant_appointments')
-    with op.batch_alter_table('assistant_slots', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_slots_start_at'))
-        batch_op.drop_index(batch_op.f('ix_assistant_slots_clinician'))
-
-    op.drop_table('assistant_slots')
-    with op.batch_alter_table('assistant_questionnaires', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_questionnaires_patient_id'))
-
-    op.drop_table('assistant_questionnaires')
-    with op.batch_alter_table('assistant_patient_links', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_patient_links_patient_id'))
-
-    op.drop_table('assistant_patient_links')
-    with op.batch_alter_table('assistant_exam_orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_exam_orders_patient_id'))
-
-    op.drop_table('assistant_exam_orders')
-    with op.batch_alter_table('assistant_conversations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assistant_conversations_username'))
-
-    op.drop_table('assistant_conversations')
+    drop_table("assistant_reminders", "due_at", "appointment_id")
+    drop_table("assistant_messages", "conversation_id")
+    drop_table("assistant_handovers", "status", "conversation_id")
+    drop_table("assistant_appointments", "patient_id")
+    drop_table("assistant_slots", "start_at", "clinician")
+    drop_table("assistant_questionnaires", "patient_id")
+    drop_table("assistant_patient_links", "patient_id")
+    drop_table("assistant_exam_orders", "patient_id")
+    drop_table("assistant_conversations", "username")
     # ### end Alembic commands ###
