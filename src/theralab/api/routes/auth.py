@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.errors import AuthError
-from theralab.privacy import audit, refresh
+from theralab.privacy import audit, refresh, scopes
 from theralab.privacy.auth import authenticate, change_password, issue_token
 from theralab.privacy.deps import CurrentUser, SessionDep, client_address
 from theralab.privacy.tables import User
@@ -30,6 +30,7 @@ class Token(BaseModel):
     expires_in: int = Field(description="access token lifetime in seconds")
     refresh_token: str = Field(description="opaque; exchange at /v1/auth/refresh (each one works once)")
     must_change_password: bool = Field(False, description="true after a one-time password: change it first")
+    scope: str = Field("", description="granted SMART scopes, space-separated (role defaults unless fewer asked)")
 
 
 class RefreshIn(BaseModel):
@@ -50,17 +51,24 @@ class Done(BaseModel):
 class Me(BaseModel):
     username: str
     roles: list[str]
+    scopes: list[str] = Field(default_factory=list, description="the token's SMART scopes")
 
 
-def _pair(session: SessionDep, user: User, family: str | None = None, token: str | None = None) -> Token:
-    return Token(access_token=issue_token(user), expires_in=get_settings().token_minutes * 60,
-                 refresh_token=token or refresh.issue(session, user.username, family),
-                 must_change_password=bool(user.must_change_password))
+def _pair(session: SessionDep, user: User, family: str | None = None, token: str | None = None,
+          scope: str = "") -> Token:
+    scope = scope or " ".join(scopes.defaults(user.role_set))
+    return Token(access_token=issue_token(user, scope=scope), expires_in=get_settings().token_minutes * 60,
+                 refresh_token=token or refresh.issue(session, user.username, family, scope=scope),
+                 must_change_password=bool(user.must_change_password), scope=scope)
 
 
 @router.post("/token", response_model=Token)
 def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
-    """Exchange username and password (form fields) for an access token and a refresh token."""
+    """Exchange username and password (form fields) for an access token and a refresh token.
+
+    The optional ``scope`` form field asks for fewer SMART scopes than the roles imply
+    (e.g. ``user/Observation.read``); without it the token carries the role defaults.
+    """
     address = client_address(request)
     try:
         login_throttle.check(form.username, address)
@@ -71,20 +79,21 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
         audit.record(form.username, "auth.login", outcome="denied", source=address)
         raise
     login_throttle.success(form.username)
+    granted = " ".join(scopes.grant(user.role_set, " ".join(form.scopes)))
     audit.record(user.username, "auth.login", source=address, session=session)
-    return _pair(session, user)
+    return _pair(session, user, scope=granted)
 
 
 @router.post("/refresh", response_model=Token)
 def refresh_token(request: Request, body: RefreshIn, session: SessionDep) -> Token:
     """Rotate: a new access and refresh token for a valid refresh token (a reused one revokes its login)."""
     try:
-        user, new = refresh.rotate(session, body.refresh_token)
+        user, new, scope = refresh.rotate(session, body.refresh_token)
     except AuthError:
         audit.record("anonymous", "auth.refresh", outcome="denied", source=client_address(request))
         raise
     audit.record(user.username, "auth.refresh", source=client_address(request), session=session)
-    return _pair(session, user, token=new)
+    return _pair(session, user, token=new, scope=scope)
 
 
 @router.post("/logout", response_model=Done)
@@ -111,4 +120,4 @@ def password(body: PasswordIn, user: CurrentUser, session: SessionDep) -> Token:
 @router.get("/me", response_model=Me)
 def me(user: CurrentUser) -> Me:
     """The caller's name and roles."""
-    return Me(username=user.username, roles=sorted(user.roles))
+    return Me(username=user.username, roles=sorted(user.roles), scopes=sorted(user.granted_scopes))
