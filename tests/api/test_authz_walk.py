@@ -11,10 +11,12 @@ import time
 import jwt
 import pytest
 
-#: Operations anyone may call: logging in, refreshing and logging out (they carry their own
-#: credential), the health probe, and the list of CPIC drugs (public reference data).
+#: Operations anyone may call: logging in (password or OpenID Connect), refreshing and logging out
+#: (they carry their own credential), the health probe, and the list of CPIC drugs (public reference data).
 PUBLIC = {
     ("POST", "/v1/auth/token"),
+    ("GET", "/v1/auth/oidc/login"),
+    ("GET", "/v1/auth/oidc/callback"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/health"),

@@ -5,6 +5,7 @@ integrity check passes and the audit hash chain verifies."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,15 +20,20 @@ def test_sigkill_mid_write_leaves_a_consistent_database(tl_env, live_server):
     import httpx
     from sqlalchemy import select, text
 
+    from theralab.ehr.fhir import import_text
     from theralab.monitoring.streams import register_device
     from theralab.monitoring.streams.tables import VitalReading
-    from theralab.privacy import audit
+    from theralab.privacy import audit, careteam
     from theralab.privacy.auth import create_user
     from theralab.privacy.tables import AuditEvent, ConsentRecord
     from theralab.runtime.db import reset_engine, session_scope
 
     with session_scope() as session:
+        import_text(json.dumps({"resourceType": "Patient", "id": "p-crash", "gender": "female"}), session)
         create_user(session, "nurse", "password-nurse-crash", ["clinician"])
+        careteam.add_member(session, "crash-ward", "nurse")
+        careteam.add_patients(session, "crash-ward", ["p-crash"])
+    with session_scope() as session:
         token = register_device(session, "dev-crash", "p-crash")
     server = live_server()
     bearer = {"Authorization": "Bearer " + httpx.post(server.base + "/v1/auth/token", data={
@@ -102,4 +108,5 @@ def test_sigkill_mid_write_leaves_a_consistent_database(tl_env, live_server):
     assert result.ok, result.reason
     assert events >= len(acked_consents)
     print(f"crash: {len(acked_batches)} batches and {len(acked_consents)} consents acknowledged before SIGKILL; "
-          f"{len(by_batch)} batches stored, none partial; chain of {result.checked} events verifies")
+          f"{len(sent_batches) - len(acked_batches)} in flight at the kill; {len(by_batch)} batches stored, "
+          f"none partial; chain of {result.checked} events verifies")

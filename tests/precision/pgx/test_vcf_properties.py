@@ -67,3 +67,21 @@ def test_any_vcf_records_give_genotypes_or_input_error(extra, records, columns):
 @given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_any_bytes_as_vcf_give_input_error_or_genotypes(data):
     _read(data)
+
+
+def test_non_utf8_sample_name_found_by_atheris_is_an_input_error():
+    """benchmarks/fuzz.py (atheris) found that a sample name that is not UTF-8 escaped the reader as a
+    UnicodeDecodeError (a 500 on POST /v1/pgx/call)."""
+    data = (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t\xae2\n"
+            b"chr10\t94721900\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n")
+    from theralab.precision.pgx.vcf import read_vcf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bad.vcf"
+        path.write_bytes(data)
+        try:
+            read_vcf(path, _definitions())
+        except InputError as exc:
+            assert "UTF-8" in exc.message
+        else:
+            raise AssertionError("expected InputError")

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from theralab.errors import AuthError
-from theralab.privacy import audit, refresh, scopes
-from theralab.privacy.auth import authenticate, change_password, issue_token
+from theralab.privacy import audit, oidc, refresh, scopes
+from theralab.privacy.auth import authenticate, change_password, issue_token, secret_key
 from theralab.privacy.deps import CurrentUser, SessionDep, client_address
 from theralab.privacy.tables import User
 from theralab.privacy.throttle import login_throttle
 from theralab.settings import get_settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+OIDC_COOKIE = "theralab_oidc"
 
 
 class Token(BaseModel):
@@ -115,6 +118,37 @@ def password(body: PasswordIn, user: CurrentUser, session: SessionDep) -> Token:
         raise
     user.audit("auth.password", "User", user.username, session=session)
     return _pair(session, changed)
+
+
+@router.get("/oidc/login", response_class=RedirectResponse, status_code=307,
+            responses={307: {"description": "to the identity provider's authorization endpoint"}})
+def oidc_login(request: Request) -> RedirectResponse:
+    """Start an OpenID Connect login (authorization code + PKCE) at the site's identity provider."""
+    config = oidc.OidcConfig.from_env()
+    url, txn = oidc.begin(config, secret_key())
+    response = RedirectResponse(url, status_code=307)
+    response.set_cookie(OIDC_COOKIE, txn, max_age=oidc.TRANSACTION_SECONDS, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/v1/auth/oidc")
+    return response
+
+
+@router.get("/oidc/callback", response_model=Token)
+def oidc_callback(request: Request, session: SessionDep,
+                  code: Annotated[str, Query(max_length=2000)] = "",
+                  state: Annotated[str, Query(max_length=200)] = "") -> Token:
+    """The identity provider's redirect: verify it, then issue theralab tokens for the local account it names."""
+    config = oidc.OidcConfig.from_env()
+    address = client_address(request)
+    try:
+        username = oidc.finish(config, secret_key(), code, state, request.cookies.get(OIDC_COOKIE))
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise AuthError("no active theralab account for this identity", hint="ask an administrator to create it")
+    except Exception:
+        audit.record("anonymous", "auth.oidc", outcome="denied", source=address)
+        raise
+    audit.record(user.username, "auth.oidc", source=address, session=session)
+    return _pair(session, user)
 
 
 @router.get("/me", response_model=Me)

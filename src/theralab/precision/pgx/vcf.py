@@ -204,8 +204,12 @@ def read_vcf(
         vcf = cyvcf2.VCF(str(path), gts012=False, strict_gt=False)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exceptions on malformed headers
         raise InputError(f"cannot read the VCF: {exc}", where=where, hint="is it a VCF (plain or bgzip)?") from exc
-    _detect_grch37(vcf.raw_header, where, next(iter(definitions.values())).build)
-    samples = list(vcf.samples)
+    try:
+        _detect_grch37(vcf.raw_header, where, next(iter(definitions.values())).build)
+        samples = list(vcf.samples)
+    except UnicodeDecodeError as exc:  # htslib hands back the header's bytes as they are
+        raise InputError(f"the VCF header is not UTF-8 text ({exc.reason} at byte {exc.start})", where=where,
+                         hint="sample names and header lines must be UTF-8") from exc
     if not samples:
         raise InputError("the VCF has no sample columns", where=where)
     if sample is not None:

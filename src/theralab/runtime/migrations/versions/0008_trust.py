@@ -7,7 +7,9 @@ Create Date: 2026-12-06 16:30:00
 Why: a clinician sees only the patients of their care teams (``privacy_care_team_members``,
 ``privacy_care_team_patients``); failed logins are counted in the database so every server
 process shares the throttle (``privacy_login_failures``); a refresh renews the SMART scopes the
-login was granted, never more (``privacy_refresh_tokens.scope``).
+login was granted, never more (``privacy_refresh_tokens.scope``); identifier and genome columns
+may hold Fernet tokens (longer than the plain value), so on PostgreSQL they become TEXT (SQLite
+does not enforce lengths).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ revision = "0008_trust"
 down_revision = "0007_monitoring"
 branch_labels = None
 depends_on = None
+
+#: Columns typed theralab.privacy.crypto.EncryptedText (identifiers and genotypes).
+ENCRYPTED = {"ehr_patients": ("mrn", "family", "given", "city"), "ehr_genotypes": ("diplotype", "phenotype")}
+LENGTHS = {"mrn": 128}
 
 
 def upgrade() -> None:
@@ -48,9 +54,18 @@ def upgrade() -> None:
     op.create_index(op.f("ix_privacy_login_failures_at"), "privacy_login_failures", ["at"])
     with op.batch_alter_table("privacy_refresh_tokens") as batch:
         batch.add_column(sa.Column("scope", sa.String(length=1000), nullable=False, server_default=""))
+    if op.get_bind().dialect.name == "postgresql":
+        for table, columns in ENCRYPTED.items():
+            for column in columns:
+                op.alter_column(table, column, type_=sa.Text(), existing_nullable=True)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table, columns in ENCRYPTED.items():
+            for column in columns:
+                op.alter_column(table, column, type_=sa.String(length=LENGTHS.get(column, 200)),
+                                existing_nullable=True)
     with op.batch_alter_table("privacy_refresh_tokens") as batch:
         batch.drop_column("scope")
     op.drop_index(op.f("ix_privacy_login_failures_at"), table_name="privacy_login_failures")
