@@ -115,7 +115,7 @@ def test_alerts_about_other_patients_are_hidden_and_refused(api, wards):
     assert api.post(f"/v1/alerts/{alert_b}/acknowledge", json={}, headers=wards["bob"]).status_code == 200
 
 
-def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards):
+def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards, monkeypatch):
     a, root = wards["a"], wards["root"]
     assert api.get("/v1/ehr/patients", headers=root).json()["total"] == 2
     assert api.delete("/v1/privacy/care-teams/ward-a/members/ann", headers=root).json() == {"changed": 1}
@@ -126,20 +126,15 @@ def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards):
     # a clinician cannot assign teams
     assert api.post("/v1/privacy/care-teams/ward-a/members", json={"username": "ann"},
                     headers=wards["bob"]).status_code == 403
-
-
-def test_site_may_switch_care_teams_off(api, wards, monkeypatch):
+    # a site may switch care teams off: every clinician sees every patient
     monkeypatch.setenv("THERALAB_CARE_TEAMS", "off")
     assert api.get(f"/v1/ehr/patients/{wards['b']}", headers=wards["ann"]).status_code == 200
 
 
-def test_patient_context_scopes_see_no_other_patient(api, wards):
-    """A staff token that asked only for patient/ scopes has no patient in context: it sees nobody."""
-    ann = _bearer(api, "ann", "password-ann-ward", scope="patient/*.read")
-    assert api.get(f"/v1/ehr/patients/{wards['a']}", headers=ann).status_code == 403
-
-
-def test_web_pages_apply_the_care_team(api, wards):
+def test_web_pages_apply_the_care_team_and_patient_scopes_see_nobody(api, wards):
+    # a staff token that asked only for patient/ scopes has no patient in context: it sees nobody
+    narrow = _bearer(api, "ann", "password-ann-ward", scope="patient/*.read")
+    assert api.get(f"/v1/ehr/patients/{wards['a']}", headers=narrow).status_code == 403
     api.cookies.clear()
     resp = api.post("/login", data={"username": "ann", "password": "password-ann-ward"}, follow_redirects=False)
     assert resp.status_code == 303

@@ -85,3 +85,24 @@ def test_non_utf8_sample_name_found_by_atheris_is_an_input_error():
             assert "UTF-8" in exc.message
         else:
             raise AssertionError("expected InputError")
+
+
+def test_genotypes_that_segfault_cyvcf2_are_refused_before_it_reads_them():
+    """benchmarks/fuzz.py (atheris) found that cyvcf2 0.35 dies with SIGSEGV (the whole server process)
+    on a genotype htslib cannot parse ('x', '0/', '0/x', a control byte). Run in a child process so
+    a regression shows as a crash code instead of killing the test run."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom theralab.errors import InputError\nfrom theralab.precision.pgx.report import call_vcf\n"
+        "try:\n    call_vcf(sys.argv[1])\nexcept InputError as exc:\n    print('INPUT-ERROR', exc.message)\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, gt in enumerate(["x", "0/", "0/x", "A", "0/\x08"]):
+            path = Path(tmp) / f"bad{k}.vcf"
+            path.write_text("\n".join(HEADER + [COLUMNS, f"chr10\t94761900\t.\tC\tT\t.\tPASS\t.\tGT\t{gt}"]) + "\n")
+            proc = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                                  timeout=120)
+            assert proc.returncode == 0, (gt, proc.returncode)
+            assert "INPUT-ERROR" in proc.stdout, (gt, proc.stdout)
