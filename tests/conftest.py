@@ -117,11 +117,15 @@ def tl_env_any_db(db_url, tmp_path, monkeypatch):
 def api(tl_env):
     """A TestClient on the full app, with users 'res' (researcher), 'doc' (clinician), 'root' (admin).
 
+    'res' and 'doc' are on the care team 'hospital', which has every patient (``*``): tests of
+    object-level access create their own users and teams (``tests/privacy/test_careteam.py``).
+
     ``api.login(name)`` returns headers carrying a fresh bearer token for that user.
     """
     from fastapi.testclient import TestClient
 
     from theralab.app import create_app
+    from theralab.privacy import careteam
     from theralab.privacy.auth import create_user
     from theralab.runtime.db import session_scope
 
@@ -130,6 +134,9 @@ def api(tl_env):
         create_user(session, "doc", "password-doc", ["clinician"])
         create_user(session, "root", "password-root", ["admin"])
         create_user(session, "pat", "password-pat", ["patient"])
+        careteam.add_member(session, "hospital", "doc")
+        careteam.add_member(session, "hospital", "res")
+        careteam.add_patients(session, "hospital", ["*"])
     client = TestClient(create_app())
 
     def login(name: str) -> dict[str, str]:

@@ -11,10 +11,12 @@ import time
 import jwt
 import pytest
 
-#: Operations anyone may call: logging in, refreshing and logging out (they carry their own
-#: credential), the health probe, and the list of CPIC drugs (public reference data).
+#: Operations anyone may call: logging in (password or OpenID Connect), refreshing and logging out
+#: (they carry their own credential), the health probe, and the list of CPIC drugs (public reference data).
 PUBLIC = {
     ("POST", "/v1/auth/token"),
+    ("GET", "/v1/auth/oidc/login"),
+    ("GET", "/v1/auth/oidc/callback"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/health"),
@@ -134,3 +136,93 @@ def test_web_pages_send_anonymous_users_to_login(api, path):
     api.cookies.clear()
     resp = api.get(path, follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"].startswith("/login")
+
+
+def _declared_scopes(app) -> dict[tuple[str, str], str]:
+    """(method, path) -> the SMART scope its role dependency declares (walking the dependency tree)."""
+    from fastapi.routing import APIRoute
+
+    def scope_of(dependant) -> str | None:
+        for dep in dependant.dependencies:
+            found = getattr(dep.call, "required_scope", None) or scope_of(dep)
+            if found:
+                return found
+        return None
+
+    out = {}
+
+    def walk(routes, prefix: str) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                scope = scope_of(route.dependant)
+                for method in route.methods:
+                    if scope:
+                        out[(method, prefix + route.path)] = scope
+            elif hasattr(route, "original_router"):  # an included router (FastAPI includes them lazily)
+                walk(route.original_router.routes, prefix + route.include_context.prefix)
+
+    walk(app.routes, "")
+    return out
+
+
+def test_every_patient_data_operation_declares_and_enforces_a_scope(api, monkeypatch):
+    """Each operation on patient or genetic data declares a SMART scope; a token whose scopes grant
+    nothing (``openid`` only, admin role) is refused with 403 on every one of them."""
+    from sqlalchemy import select
+
+    from theralab.privacy.auth import issue_token
+    from theralab.privacy.tables import User
+    from theralab.runtime import jobs
+    from theralab.runtime.db import session_scope
+
+    monkeypatch.setattr(jobs, "start_in_background", lambda job_id: None)
+    declared = _declared_scopes(api.app)
+    ops = sorted(set(_operations(api.app)))
+    sensitive = [(m, p) for m, p in ops if SENSITIVE.match(p) and (m, p) not in PUBLIC
+                 and not p.startswith(("/v1/devices", "/v1/ingest"))]
+    assert [op for op in sensitive if op not in declared and op != ("POST", "/v1/observations")] == []
+    assert all(op in declared for op in ops if op[1].startswith(("/v1/assistant/inbox", "/v1/privacy/consent")))
+    with session_scope() as session:
+        root = session.scalar(select(User).where(User.username == "root"))
+        token = issue_token(root, scope="openid")
+    headers = {"Authorization": f"Bearer {token}"}
+    wrong = []
+    for method, path in sorted(declared):
+        if path.endswith("/stream"):
+            continue
+        resp = api.request(method, _url(path), headers=headers)
+        if resp.status_code != 403 or resp.json().get("where") != "scope":
+            wrong.append((method, path, resp.status_code))
+    assert wrong == []
+    print(f"scopes: {len(declared)} operations declare a SMART scope; each refused an openid-only admin token")
+
+
+def test_user_a_cannot_read_patient_b_on_any_patient_route(api):
+    """Every GET with a patient id (path or query) refuses a clinician whose care team lacks patient B."""
+    from theralab.privacy import careteam
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+
+    a, b = _import_two_patients(api)
+    with session_scope() as session:
+        create_user(session, "carla", "password-carla-a", ["clinician", "researcher"])
+        careteam.add_member(session, "team-a", "carla")
+        careteam.add_patients(session, "team-a", [a])
+    headers = {"Authorization": "Bearer " + api.post(
+        "/v1/auth/token", data={"username": "carla", "password": "password-carla-a"}).json()["access_token"]}
+    schema = api.app.openapi()["paths"]
+    walked, failures = 0, []
+    for path, ops in schema.items():
+        for method, op in ops.items():
+            params = {p["name"]: p["in"] for p in op.get("parameters", [])}
+            if method != "get" or params.get("patient_id") not in ("path", "query"):
+                continue
+            walked += 1
+            url = re.sub(r"\{[^}]+\}", "1", path.replace("{patient_id}", b))
+            if params["patient_id"] == "query":
+                url += f"?patient_id={b}"
+            resp = api.get(url, headers=headers)
+            if resp.status_code != 403:
+                failures.append((path, resp.status_code))
+    assert walked >= 6 and failures == []
+    print(f"care teams: {walked} GET operations with a patient id refuse patient B to user A")

@@ -48,7 +48,7 @@ def test_throttle_lock_grows_and_success_clears():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle():
+def _fresh_throttle(tl_env):
     from theralab.privacy.throttle import login_throttle
 
     login_throttle.reset()
@@ -182,3 +182,27 @@ def test_web_login_forces_password_change(api):
                                        "new_password": "seven quiet harbours", "next": "/"}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/"
     assert api.get("/", follow_redirects=False).status_code == 200
+
+
+def test_throttle_is_shared_by_two_server_processes(tl_env, live_server):
+    """Guesses spread over two server processes on one database are counted together: after the
+    free tries on server 1, server 2 refuses (429 + Retry-After) even the right password."""
+    import httpx
+
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        create_user(session, "dora", "password-dora-ok", ["researcher"])
+    one = live_server(wait=False)
+    two = live_server(wait=False)
+    one.wait_ready()
+    two.wait_ready()
+    for i in range(5):  # the free tries, alternating between the two processes
+        server = one if i % 2 == 0 else two
+        assert httpx.post(server.base + "/v1/auth/token",
+                          data={"username": "dora", "password": f"wrong-{i}"}).status_code == 401
+    refused = httpx.post(two.base + "/v1/auth/token", data={"username": "dora", "password": "password-dora-ok"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    refused = httpx.post(one.base + "/v1/auth/token", data={"username": "dora", "password": "password-dora-ok"})
+    assert refused.status_code == 429

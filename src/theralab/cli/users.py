@@ -58,3 +58,54 @@ def list_users() -> None:
         for user in session.scalars(select(User).order_by(User.username)):
             table.add_row(user.username, user.roles, str(user.active), user.created_at.isoformat(timespec="seconds"))
     console.print(table)
+
+
+@app.command("team-add")
+@friendly_errors
+def team_add(
+    team: str,
+    member: list[str] = typer.Option([], "--member", "-m", help="user name to put on the team; repeat"),
+    patient: list[str] = typer.Option([], "--patient", "-p", help="patient id under the team's care ('*': all)"),
+) -> None:
+    """Put users and patients on a care team (a clinician or researcher sees only their teams' patients)."""
+    from theralab.privacy import audit, careteam
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        for name in member:
+            careteam.add_member(session, team, name, by="cli")
+        added = careteam.add_patients(session, team, patient, by="cli") if patient else 0
+    audit.record_cli("careteam.add", resource_type="CareTeam", resource_id=team)
+    console.print(f"team [bold]{team}[/bold]: {len(member)} member(s) given, {added} new patient(s)")
+
+
+@app.command("team-remove")
+@friendly_errors
+def team_remove(
+    team: str,
+    member: list[str] = typer.Option([], "--member", "-m", help="user name to take off the team; repeat"),
+    patient: list[str] = typer.Option([], "--patient", "-p", help="patient id to take off the team; repeat"),
+) -> None:
+    """Take users or patients off a care team (effective for the next request)."""
+    from theralab.privacy import audit, careteam
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        gone = sum(careteam.remove_member(session, team, m) for m in member)
+        gone += sum(careteam.remove_patient(session, team, p) for p in patient)
+    audit.record_cli("careteam.remove", resource_type="CareTeam", resource_id=team)
+    console.print(f"team [bold]{team}[/bold]: {gone} removed")
+
+
+@app.command("teams")
+@friendly_errors
+def list_teams() -> None:
+    """List care teams, their members and how many patients each has."""
+    from theralab.privacy import careteam
+    from theralab.runtime.db import session_scope
+
+    table = Table("team", "members", "patients")
+    with session_scope() as session:
+        for team in careteam.teams(session):
+            table.add_row(str(team["team"]), ", ".join(team["members"]), str(team["patients"]))  # type: ignore[arg-type]
+    console.print(table)

@@ -12,7 +12,7 @@ Loaders read in batches (``iter_patients``) so a 100,000-patient cohort streams 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -405,9 +405,16 @@ def iter_patients(session: Session, *, batch: int = 500, ids: Iterable[str] | No
         yield from load_patients(session, all_ids[i : i + batch])
 
 
-def list_patients(session: Session, *, limit: int = 100, offset: int = 0) -> list[PatientSummary]:
-    """Patients with counts of conditions, observations and medications (for lists and tables)."""
-    rows = list(session.scalars(select(store.PatientRow).order_by(store.PatientRow.id).limit(limit).offset(offset)))
+def list_patients(session: Session, *, limit: int = 100, offset: int = 0,
+                  only: Collection[str] | None = None) -> list[PatientSummary]:
+    """Patients with counts of conditions, observations and medications (for lists and tables).
+
+    ``only`` restricts the list to those ids (a caller's care teams); None lists everyone.
+    """
+    query = select(store.PatientRow)
+    if only is not None:
+        query = query.where(store.PatientRow.id.in_(list(only)))
+    rows = list(session.scalars(query.order_by(store.PatientRow.id).limit(limit).offset(offset)))
     ids = [r.id for r in rows]
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for name, model in (
@@ -432,8 +439,12 @@ def list_patients(session: Session, *, limit: int = 100, offset: int = 0) -> lis
     ]
 
 
-def count_patients(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(store.PatientRow)) or 0)
+def count_patients(session: Session, *, only: Collection[str] | None = None) -> int:
+    """How many patients (of ``only`` when given) are stored."""
+    query = select(func.count()).select_from(store.PatientRow)
+    if only is not None:
+        query = query.where(store.PatientRow.id.in_(list(only)))
+    return int(session.scalar(query) or 0)
 
 
 def save_genotype(

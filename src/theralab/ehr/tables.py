@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from theralab.privacy.crypto import EncryptedText
 from theralab.runtime.db import Base, UTCDateTime, utcnow
 
 #: ``source`` of observations that came from a device stream or the score engine ('stream:mqtt'...)
@@ -65,9 +66,10 @@ class PatientRow(_Tracked, Base):
     __tablename__ = "ehr_patients"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    mrn: Mapped[str | None] = mapped_column(String(128), default=None)
-    family: Mapped[str | None] = mapped_column(String(200), default=None)
-    given: Mapped[str | None] = mapped_column(String(200), default=None)
+    # identifiers: encrypted at rest when THERALAB_ENCRYPTION_KEY is set (theralab.privacy.crypto)
+    mrn: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
+    family: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
+    given: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
     gender: Mapped[str | None] = mapped_column(String(20), default=None)
     birth_date: Mapped[date | None] = mapped_column(Date, default=None)
     deceased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -75,7 +77,7 @@ class PatientRow(_Tracked, Base):
     race: Mapped[str | None] = mapped_column(String(100), default=None)
     ethnicity: Mapped[str | None] = mapped_column(String(100), default=None)
     birth_sex: Mapped[str | None] = mapped_column(String(10), default=None)
-    city: Mapped[str | None] = mapped_column(String(200), default=None)
+    city: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
     state: Mapped[str | None] = mapped_column(String(100), default=None)
     country: Mapped[str | None] = mapped_column(String(100), default=None)
     marital_status: Mapped[str | None] = mapped_column(String(20), default=None)
@@ -252,8 +254,8 @@ class GenotypeRow(_Tracked, Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = mapped_column(ID, ForeignKey("ehr_patients.id", ondelete="CASCADE"))
     gene: Mapped[str] = mapped_column(String(30))
-    diplotype: Mapped[str | None] = mapped_column(String(200), default=None)
-    phenotype: Mapped[str | None] = mapped_column(String(200), default=None)
+    diplotype: Mapped[str | None] = mapped_column(EncryptedText(), default=None)  # genome: encrypted at rest
+    phenotype: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
     activity_score: Mapped[float | None] = mapped_column(Float, default=None)
     effective: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     method: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -144,8 +144,14 @@ def secret_key(settings: Settings | None = None) -> str:
     return path.read_text().strip()
 
 
-def issue_token(user: User, settings: Settings | None = None) -> str:
-    """Sign a short-lived access token carrying the user name and roles."""
+def issue_token(user: User, settings: Settings | None = None, scope: str | None = None) -> str:
+    """Sign a short-lived access token carrying the user name, roles and SMART scopes.
+
+    ``scope`` is what the login was granted (:func:`theralab.privacy.scopes.grant`); None gives the
+    role defaults. The token always names its scopes, so routes can enforce them.
+    """
+    from theralab.privacy.scopes import defaults
+
     settings = settings or get_settings()
     now = datetime.now(UTC)
     claims: dict[str, object] = {
@@ -154,6 +160,7 @@ def issue_token(user: User, settings: Settings | None = None) -> str:
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=settings.token_minutes)).timestamp()),
         "jti": secrets.token_hex(8),
+        "scope": scope if scope else " ".join(defaults(user.role_set)),
     }
     if getattr(user, "must_change_password", False):
         claims["pwd_change"] = True

@@ -22,7 +22,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from theralab.errors import AuthError, ForbiddenError
-from theralab.privacy import audit
+from theralab.privacy import audit, careteam, scopes
 from theralab.privacy.auth import decode_token, require_role
 from theralab.runtime.db import session_scope
 
@@ -51,7 +51,10 @@ class Principal:
     channel: str = "api"
     source: str = ""
     patient_id: str = ""
-    scopes: frozenset[str] = frozenset()
+    #: SMART scopes of the token; None: the role defaults (a principal built in code, not from a token).
+    scopes: frozenset[str] | None = None
+    #: Care-team scoping applies (set for every principal built from a token; code-built ones see all).
+    care_scoped: bool = False
 
     def audit(self, action: str, resource_type: str = "", resource_id: str = "", outcome: str = "ok",
               session: Session | None = None, patient_id: str = "") -> None:
@@ -65,11 +68,28 @@ class Principal:
         audit.record(self.username, action, resource_type=resource_type, resource_id=resource_id, outcome=outcome,
                      patient_id=patient_id, channel=self.channel, source=self.source, session=session)
 
-    def may_see_patient(self, patient_id: str) -> bool:
-        """Object-level check: a patient sees only their own record; staff roles see any."""
-        if self.roles & {"admin", "clinician", "researcher"}:
-            return True
-        return bool(self.patient_id) and self.patient_id == patient_id
+    @property
+    def granted_scopes(self) -> frozenset[str]:
+        """The token's scopes, or the role defaults when it names none."""
+        return self.scopes if self.scopes is not None else frozenset(scopes.defaults(self.roles))
+
+    def may_see_patient(self, session: Session, patient_id: str) -> bool:
+        """Object-level check: a patient sees only their own record, staff the patients of their care teams."""
+        return careteam.may_see(session, self, patient_id)
+
+    def require_patient(self, session: Session, patient_id: str) -> None:
+        """Raise 403 (audited by the app) unless this caller may see ``patient_id``."""
+        careteam.require(session, self, patient_id)
+
+    def visible_patients(self, session: Session) -> set[str] | None:
+        """The patient ids this caller may see; None: every patient."""
+        return careteam.visible_ids(session, self)
+
+    def require_scope(self, needed: str) -> None:
+        """Raise 403 unless the token's scopes grant ``needed`` (``Resource.read|write``)."""
+        if not scopes.permits(self.granted_scopes, needed):
+            raise ForbiddenError(f"the token lacks a scope for {needed}", where="scope",
+                                 hint=f"log in asking for e.g. user/{needed} (or without 'scope' for the defaults)")
 
 
 class PasswordChangeRequired(ForbiddenError):
@@ -89,10 +109,10 @@ def get_current_user(request: Request, token: Annotated[str | None, Depends(oaut
                         "'Authorization: Bearer <token>'")
     claims = decode_token(token)
     roles = claims.get("roles") or []
-    scopes = str(claims.get("scope") or "").split()
+    granted = frozenset(str(claims["scope"]).split()) if "scope" in claims else None
     user = Principal(username=str(claims["sub"]), roles=frozenset(str(r) for r in roles),  # type: ignore[union-attr]
                      channel="web" if from_cookie else "api", source=client_address(request),
-                     patient_id=str(claims.get("patient") or ""), scopes=frozenset(scopes))
+                     patient_id=str(claims.get("patient") or ""), scopes=granted, care_scoped=True)
     request.state.principal = user
     if claims.get("pwd_change") and request.url.path not in ("/v1/auth/password", "/v1/auth/me", "/password"):
         raise PasswordChangeRequired("the one-time password must be changed first",
@@ -103,13 +123,22 @@ def get_current_user(request: Request, token: Annotated[str | None, Depends(oaut
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
-    """Dependency factory: the caller must hold one of ``roles`` (admin always passes)."""
+def require_roles(*roles: str, scope: str | None = None) -> Callable[[Principal], Principal]:
+    """Dependency factory: the caller must hold one of ``roles`` (admin always passes) and, when
+    ``scope`` is given (``Resource.read|write``), a token scope that grants it.
+
+    The returned callable carries ``required_scope`` and ``required_roles`` so that tests can walk
+    every route and check what it declares.
+    """
 
     def _check(user: CurrentUser) -> Principal:
         require_role(set(user.roles), *roles)
+        if scope:
+            user.require_scope(scope)
         return user
 
+    _check.required_scope = scope  # type: ignore[attr-defined]
+    _check.required_roles = roles  # type: ignore[attr-defined]
     return _check
 
 
@@ -127,7 +156,7 @@ def audit_refusal(request: Request, status: int) -> None:
             f"{request.method} {template}",
             resource_type="Route",
             resource_id=request.url.path,
-            patient_id=str(request.path_params.get("patient_id", "")),
+            patient_id=str(request.path_params.get("patient_id") or request.query_params.get("patient_id") or ""),
             outcome="denied",
             channel=principal.channel if principal else ("web" if request.cookies.get("theralab_token") else "api"),
             source=request.client.host if request.client else "",

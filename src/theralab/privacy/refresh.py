@@ -27,11 +27,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(session: Session, username: str, family: str | None = None, hours: float = REFRESH_HOURS) -> str:
-    """A new refresh token for ``username`` (in ``family``, or a new family for a fresh login)."""
+def issue(session: Session, username: str, family: str | None = None, hours: float = REFRESH_HOURS,
+          scope: str = "") -> str:
+    """A new refresh token for ``username`` (in ``family``, or a new family for a fresh login).
+
+    ``scope`` is the login's granted scopes: a refresh renews them, never widens them.
+    """
     token = secrets.token_urlsafe(32)
     session.add(RefreshToken(token_hash=_digest(token), username=username, family=family or secrets.token_hex(16),
-                             expires_at=utcnow() + timedelta(hours=hours)))
+                             expires_at=utcnow() + timedelta(hours=hours), scope=scope))
     session.flush()
     return token
 
@@ -41,9 +45,9 @@ def revoke_family(session: Session, family: str) -> None:
                     .values(revoked_at=utcnow()))
 
 
-def rotate(session: Session, token: str) -> tuple[User, str]:
-    """Exchange ``token`` for (its user, a new refresh token); AuthError when unknown, expired,
-    revoked or reused (a reuse revokes the family)."""
+def rotate(session: Session, token: str) -> tuple[User, str, str]:
+    """Exchange ``token`` for (its user, a new refresh token, the login's scopes); AuthError when
+    unknown, expired, revoked or reused (a reuse revokes the family)."""
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(token or "")))
     if row is None:
         raise AuthError("invalid refresh token", hint="log in again")
@@ -61,7 +65,7 @@ def rotate(session: Session, token: str) -> tuple[User, str]:
         revoke_family(session, row.family)
         raise AuthError("account disabled", hint="ask an administrator")
     row.used_at = utcnow()
-    return user, issue(session, user.username, row.family)
+    return user, issue(session, user.username, row.family, scope=row.scope), row.scope
 
 
 def revoke(session: Session, token: str) -> bool:

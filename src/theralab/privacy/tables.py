@@ -1,10 +1,11 @@
-"""Tables of privacy: users, the audit trail, refresh tokens and consent records."""
+"""Tables of privacy: users, the audit trail, refresh tokens, consent records, care teams and the
+login throttle's failure log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from theralab.runtime.db import Base, UTCDateTime, utcnow
@@ -71,6 +72,7 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scope: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
 
 
 class ConsentRecord(Base):
@@ -89,3 +91,43 @@ class ConsentRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+
+
+class CareTeamMember(Base):
+    """A user on a care team. A clinician or researcher sees the patients of the teams they are on."""
+
+    __tablename__ = "privacy_care_team_members"
+    __table_args__ = (UniqueConstraint("team", "username", name="uq_privacy_care_team_members_team_username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    username: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+
+
+class CareTeamPatient(Base):
+    """A patient under a care team's care; ``patient_id`` ``*`` puts every patient under the team
+    (a hospital-wide rapid-response team, or a single-practice site)."""
+
+    __tablename__ = "privacy_care_team_patients"
+    __table_args__ = (UniqueConstraint("team", "patient_id", name="uq_privacy_care_team_patients_team_patient_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    patient_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+
+
+class LoginFailure(Base):
+    """One failed login, counted by the login throttle (one row per key: ``user:<name>``, ``addr:<ip>``).
+
+    Kept in the database so that every server process sharing it sees the same count.
+    """
+
+    __tablename__ = "privacy_login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    at: Mapped[float] = mapped_column(Float, nullable=False, index=True)

@@ -265,8 +265,11 @@ def announcements_after(session: Session, after_event_id: int = 0, *, domain: st
 
 def page_alerts(session: Session, *, domain: str | None = None, subject: str | None = None,
                 severity: str | None = None, status: str | None = None, open_only: bool = False,
-                cursor: int | None = None, limit: int = 50) -> dict[str, Any]:
+                cursor: int | None = None, limit: int = 50, hidden_subjects: Any = None) -> dict[str, Any]:
     """One page of alerts, newest first, with the total that match and the cursor of the next page.
+
+    ``hidden_subjects`` (a collection or a select of ids) leaves out alerts about those subjects:
+    the patients a caller may not see.
 
     ``status`` is one of the states or ``open`` for all open states (as ``open_only``); ``severity``
     one of :data:`SEVERITIES`, or ``>=high`` for that severity and above. The cursor is the id of
@@ -275,6 +278,8 @@ def page_alerts(session: Session, *, domain: str | None = None, subject: str | N
     from sqlalchemy import func
 
     query = _filtered(domain, subject, open_only)
+    if hidden_subjects is not None:
+        query = query.where(Alert.subject.not_in(hidden_subjects))
     if severity:
         at_least = severity.startswith(">=")
         name = severity[2:] if at_least else severity

@@ -18,7 +18,8 @@ from theralab.runtime import alerts as alert_store
 from theralab.runtime.db import session_scope
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Flag.read"))]
+Handler = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Flag.write"))]
 #: An alert id: a positive 64-bit integer (larger ones cannot exist and overflow the database driver).
 AlertId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
@@ -42,6 +43,35 @@ class AlertPage(BaseModel):
     limit: int
 
 
+def _hidden_patients(session: Any, user: Principal) -> Any:
+    """A query of the patient ids the caller may not see (None: sees all): alerts about them are hidden.
+
+    Those are known patients outside the caller's care teams, and subjects of monitoring alerts
+    (always a patient, perhaps one known only by its device) outside them.
+    """
+    from sqlalchemy import select, union
+
+    from theralab.ehr.tables import PatientRow
+
+    visible = user.visible_patients(session)
+    if visible is None:
+        return None
+    ids = list(visible)
+    return union(select(PatientRow.id).where(PatientRow.id.not_in(ids)),
+                 select(alert_store.Alert.subject).where(alert_store.Alert.domain == "monitoring",
+                                                         alert_store.Alert.subject.not_in(ids)))
+
+
+def _own_alert(session: Any, user: Principal, alert_id: int) -> None:
+    """Object-level check: an alert about a patient is open only to those who may see the patient."""
+
+    from theralab.ehr.tables import PatientRow
+
+    alert = session.get(alert_store.Alert, alert_id)
+    if alert is not None and (alert.domain == "monitoring" or session.get(PatientRow, alert.subject) is not None):
+        user.require_patient(session, alert.subject)
+
+
 @router.get("", response_model=AlertPage)
 def list_alerts(
     user: Clinical, session: SessionDep, domain: str | None = None, subject: str | None = None,
@@ -54,28 +84,32 @@ def list_alerts(
     """Alerts, newest first, one page at a time, with the total that match the filters."""
     user.audit("alerts.list", "Alert", subject or "")
     page = alert_store.page_alerts(session, domain=domain, subject=subject, severity=severity, status=status,
-                                   open_only=open_only, cursor=cursor, limit=limit)
+                                   open_only=open_only, cursor=cursor, limit=limit,
+                                   hidden_subjects=_hidden_patients(session, user))
     return AlertPage(items=[a.to_dict() for a in page["items"]], total=page["total"],
                      next_cursor=page["next_cursor"], limit=limit)
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
-def acknowledge(alert_id: AlertId, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
+def acknowledge(alert_id: AlertId, body: Note, user: Handler, session: SessionDep) -> dict[str, Any]:
     """Take responsibility for an alert (stops escalation)."""
+    _own_alert(session, user, alert_id)
     user.audit("alert.acknowledge", "Alert", str(alert_id), session=session)
     return alert_store.acknowledge(session, alert_id, user.username, body.note).to_dict()
 
 
 @router.post("/{alert_id}/assign", response_model=AlertOut)
-def assign(alert_id: AlertId, body: Assign, user: Clinical, session: SessionDep) -> dict[str, Any]:
+def assign(alert_id: AlertId, body: Assign, user: Handler, session: SessionDep) -> dict[str, Any]:
     """Give an alert an owner."""
+    _own_alert(session, user, alert_id)
     user.audit("alert.assign", "Alert", str(alert_id), session=session)
     return alert_store.assign(session, alert_id, body.owner, user.username).to_dict()
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
-def resolve(alert_id: AlertId, body: Note, user: Clinical, session: SessionDep) -> dict[str, Any]:
+def resolve(alert_id: AlertId, body: Note, user: Handler, session: SessionDep) -> dict[str, Any]:
     """Close an alert."""
+    _own_alert(session, user, alert_id)
     user.audit("alert.resolve", "Alert", str(alert_id), session=session)
     return alert_store.resolve(session, alert_id, user.username, body.note).to_dict()
 
@@ -83,11 +117,12 @@ def resolve(alert_id: AlertId, body: Note, user: Clinical, session: SessionDep) 
 @router.get("/{alert_id}/history", response_model=list[AlertEventOut])
 def history(alert_id: AlertId, user: Clinical, session: SessionDep) -> list[dict[str, Any]]:
     """The alert's audit trail."""
+    _own_alert(session, user, alert_id)
     return alert_store.history(session, alert_id)
 
 
 @router.post("/escalate", response_model=list[AlertOut])
-def escalate(user: Annotated[Principal, Depends(require_roles("admin"))], session: SessionDep,
+def escalate(user: Annotated[Principal, Depends(require_roles("admin", scope="Flag.write"))], session: SessionDep,
              after_minutes: Annotated[float, Query(ge=0, le=525_600)] = 15.0) -> list[dict[str, Any]]:
     """Escalate alerts unacknowledged for ``after_minutes`` (a scheduler calls this every minute)."""
     return [a.to_dict() for a in alert_store.escalate_due(session, after_minutes)]
@@ -116,8 +151,19 @@ async def stream(
     start_pg_listener(get_settings().database_url)
 
     def _after(last: int) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from theralab.ehr.tables import PatientRow
+
         with session_scope() as session:
-            return alert_store.announcements_after(session, last, domain=domain)
+            items = alert_store.announcements_after(session, last, domain=domain)
+            visible = user.visible_patients(session)
+            if visible is None or not items:
+                return items
+            subjects = {i["subject"] for i in items} - visible
+            hidden = set(session.scalars(select(PatientRow.id).where(PatientRow.id.in_(subjects))))
+            hidden |= {i["subject"] for i in items if i.get("domain") == "monitoring"} - visible
+            return [i for i in items if i["subject"] not in hidden]
 
     async def events() -> AsyncIterator[str]:
         bell = AsyncDoorbell()  # subscribe before the first read, so no commit falls in between

@@ -24,6 +24,20 @@ from theralab.privacy.deps import Principal, SessionDep, require_roles
 router = APIRouter(prefix="/assistant", tags=["assistant"])
 Patient = Annotated[Principal, Depends(require_roles("patient"))]
 Clinician = Annotated[Principal, Depends(require_roles("clinician"))]
+
+
+def _as(roles: tuple[str, ...], scope: str) -> Any:
+    """A caller with one of ``roles`` whose token carries the SMART scope ``scope``."""
+    return Annotated[Principal, Depends(require_roles(*roles, scope=scope))]
+
+
+PatientCommRead, PatientCommWrite = _as(("patient",), "Communication.read"), _as(("patient",), "Communication.write")
+PatientQrRead = _as(("patient",), "QuestionnaireResponse.read")
+PatientQrWrite = _as(("patient",), "QuestionnaireResponse.write")
+PatientApptRead, PatientApptWrite = _as(("patient",), "Appointment.read"), _as(("patient",), "Appointment.write")
+ClinicianCommRead = _as(("clinician",), "Communication.read")
+ClinicianCommWrite = _as(("clinician",), "Communication.write")
+ClinicianOrder, ClinicianLink = _as(("clinician",), "ServiceRequest.write"), _as(("clinician",), "Patient.write")
 AnyUser = Annotated[Principal, Depends(require_roles("patient", "clinician", "researcher"))]
 
 
@@ -190,7 +204,7 @@ def _own_patient(session: Any, user: Principal) -> str:
 
 # --- conversation ------------------------------------------------------------------------------------
 @router.post("/messages", response_model=ReplyOut)
-def post_message(body: MessageIn, user: Patient, session: SessionDep) -> dict[str, Any]:
+def post_message(body: MessageIn, user: PatientCommWrite, session: SessionDep) -> dict[str, Any]:
     """Send one message to the assistant and get its reply (the turn is stored)."""
     reply = Assistant(session).handle(user.username, body.text, body.conversation_id)
     user.audit("assistant.message", "AssistantConversation", reply.conversation_id, session=session)
@@ -198,13 +212,13 @@ def post_message(body: MessageIn, user: Patient, session: SessionDep) -> dict[st
 
 
 @router.get("/conversations", response_model=list[ConversationOut])
-def my_conversations(user: Patient, session: SessionDep) -> list[dict[str, Any]]:
+def my_conversations(user: PatientCommRead, session: SessionDep) -> list[dict[str, Any]]:
     """The caller's conversations, newest first."""
     return conversations.list_conversations(session, user.username)
 
 
 @router.get("/conversations/{conversation_id}", response_model=list[TurnOut])
-def my_transcript(conversation_id: str, user: Patient, session: SessionDep) -> list[dict[str, Any]]:
+def my_transcript(conversation_id: str, user: PatientCommRead, session: SessionDep) -> list[dict[str, Any]]:
     """One of the caller's conversations, turn by turn."""
     turns = conversations.transcript(session, conversation_id, user.username)
     user.audit("assistant.read", "AssistantConversation", conversation_id, session=session)
@@ -212,7 +226,7 @@ def my_transcript(conversation_id: str, user: Patient, session: SessionDep) -> l
 
 
 @router.delete("/conversations/{conversation_id}", response_model=Done)
-def delete_my_conversation(conversation_id: str, user: Patient, session: SessionDep) -> dict[str, Any]:
+def delete_my_conversation(conversation_id: str, user: PatientCommWrite, session: SessionDep) -> dict[str, Any]:
     """Delete one of the caller's conversations (messages and handovers go with it)."""
     conversations.delete_conversation(session, conversation_id, user.username)
     user.audit("assistant.delete", "AssistantConversation", conversation_id, session=session)
@@ -221,7 +235,7 @@ def delete_my_conversation(conversation_id: str, user: Patient, session: Session
 
 # --- questionnaires and triage ------------------------------------------------------------------------
 @router.post("/questionnaires", response_model=QuestionnaireOut)
-def post_questionnaire(body: QuestionnaireIn, user: Patient, session: SessionDep) -> dict[str, Any]:
+def post_questionnaire(body: QuestionnaireIn, user: PatientQrWrite, session: SessionDep) -> dict[str, Any]:
     """Score and store a completed questionnaire (item 9 > 0 on PHQ-9 alerts a clinician)."""
     pid = _own_patient(session, user)
     out = submit_questionnaire(session, pid, body.instrument, list(body.answers))
@@ -230,7 +244,7 @@ def post_questionnaire(body: QuestionnaireIn, user: Patient, session: SessionDep
 
 
 @router.get("/questionnaires/trend", response_model=list[dict[str, Any]])
-def my_trend(user: Patient, session: SessionDep, instrument: str = Query("phq9")) -> list[dict[str, Any]]:
+def my_trend(user: PatientQrRead, session: SessionDep, instrument: str = Query("phq9")) -> list[dict[str, Any]]:
     """The caller's totals over time for one instrument."""
     pid = _own_patient(session, user)
     user.audit("assistant.trend", "Patient", pid, session=session)
@@ -261,14 +275,14 @@ def open_slots(body: SlotsIn, user: Clinician, session: SessionDep) -> list[dict
 
 
 @router.get("/appointments", response_model=list[AppointmentOut])
-def my_appointments(user: Patient, session: SessionDep) -> list[dict[str, Any]]:
+def my_appointments(user: PatientApptRead, session: SessionDep) -> list[dict[str, Any]]:
     pid = _own_patient(session, user)
     user.audit("assistant.appointments", "Patient", pid, session=session)
     return [scheduling.appointment_dict(a) for a in scheduling.list_appointments(session, pid)]
 
 
 @router.post("/appointments", response_model=AppointmentOut, status_code=201)
-def book(body: BookIn, user: Patient, session: SessionDep) -> dict[str, Any]:
+def book(body: BookIn, user: PatientApptWrite, session: SessionDep) -> dict[str, Any]:
     """Book a free slot (409 when someone else got it first)."""
     pid = _own_patient(session, user)
     if body.exam_order_id is not None:
@@ -281,7 +295,7 @@ def book(body: BookIn, user: Patient, session: SessionDep) -> dict[str, Any]:
 
 
 @router.patch("/appointments/{appointment_id}", response_model=AppointmentOut)
-def move(appointment_id: int, body: MoveIn, user: Patient, session: SessionDep) -> dict[str, Any]:
+def move(appointment_id: int, body: MoveIn, user: PatientApptWrite, session: SessionDep) -> dict[str, Any]:
     """Move one of the caller's appointments to another free slot."""
     pid = _own_patient(session, user)
     appt = scheduling.reschedule(session, appointment_id, body.slot_id, by=user.username, patient_id=pid)
@@ -290,7 +304,7 @@ def move(appointment_id: int, body: MoveIn, user: Patient, session: SessionDep) 
 
 
 @router.delete("/appointments/{appointment_id}", response_model=AppointmentOut)
-def cancel(appointment_id: int, user: Patient, session: SessionDep) -> dict[str, Any]:
+def cancel(appointment_id: int, user: PatientApptWrite, session: SessionDep) -> dict[str, Any]:
     """Cancel one of the caller's appointments."""
     pid = _own_patient(session, user)
     appt = scheduling.cancel(session, appointment_id, by=user.username, patient_id=pid)
@@ -299,8 +313,9 @@ def cancel(appointment_id: int, user: Patient, session: SessionDep) -> dict[str,
 
 
 @router.post("/exam-orders", response_model=ExamOrderOut, status_code=201)
-def order_exam(body: ExamOrderIn, user: Clinician, session: SessionDep) -> dict[str, Any]:
-    """A clinician requests an examination; the patient books it through the assistant."""
+def order_exam(body: ExamOrderIn, user: ClinicianOrder, session: SessionDep) -> dict[str, Any]:
+    """A clinician requests an examination for a patient under their care; the patient books it."""
+    user.require_patient(session, body.patient_id)
     order = scheduling.order_exam(session, body.patient_id, body.exam, slot_kind=body.slot_kind,
                                   requested_by=user.username, note=body.note)
     user.audit("assistant.exam_order", "Patient", body.patient_id, session=session)
@@ -310,31 +325,46 @@ def order_exam(body: ExamOrderIn, user: Clinician, session: SessionDep) -> dict[
 
 # --- clinician side ----------------------------------------------------------------------------------
 @router.post("/links", response_model=LinkOut)
-def link(body: LinkIn, user: Clinician, session: SessionDep) -> dict[str, Any]:
-    """Link a patient account to its record (what makes personal answers and booking possible)."""
+def link(body: LinkIn, user: ClinicianLink, session: SessionDep) -> dict[str, Any]:
+    """Link a patient account to its record (what makes personal answers and booking possible);
+    the clinician must have the patient under their care."""
+    user.require_patient(session, body.patient_id)
     conversations.link_patient(session, body.username, body.patient_id, by=user.username)
     user.audit("assistant.link", "Patient", body.patient_id, session=session)
     return {"username": body.username, "patient_id": body.patient_id}
 
 
 @router.get("/inbox", response_model=list[HandoverOut])
-def inbox(user: Clinician, session: SessionDep, status: str = Query("open", pattern="^(open|claimed|closed|all)$")
-          ) -> list[dict[str, Any]]:
-    """Handovers waiting for a clinician: emergencies first."""
-    return conversations.inbox(session, status=None if status == "all" else status)
+def inbox(user: ClinicianCommRead, session: SessionDep,
+          status: str = Query("open", pattern="^(open|claimed|closed|all)$")) -> list[dict[str, Any]]:
+    """Handovers waiting for a clinician: emergencies first (patients outside the caller's care teams left out)."""
+    items = conversations.inbox(session, status=None if status == "all" else status)
+    visible = user.visible_patients(session)
+    return [h for h in items if visible is None or not h["patient_id"] or h["patient_id"] in visible]
+
+
+def _own_handover(session: Any, user: Principal, handover_id: int) -> None:
+    """Object-level check: a handover about a patient is open to those who may see the patient."""
+    from theralab.monitoring.assistant.tables import Handover
+
+    item = session.get(Handover, handover_id)
+    if item is not None and item.patient_id:
+        user.require_patient(session, item.patient_id)
 
 
 @router.get("/inbox/{handover_id}", response_model=list[TurnOut])
-def inbox_item(handover_id: int, user: Clinician, session: SessionDep) -> list[dict[str, Any]]:
+def inbox_item(handover_id: int, user: ClinicianCommRead, session: SessionDep) -> list[dict[str, Any]]:
     """The conversation behind a handover."""
+    _own_handover(session, user, handover_id)
     turns = conversations.handover_transcript(session, handover_id)
     user.audit("assistant.handover.read", "AssistantHandover", str(handover_id), session=session)
     return turns
 
 
 @router.post("/inbox/{handover_id}/reply", response_model=Done)
-def inbox_reply(handover_id: int, body: ReplyIn, user: Clinician, session: SessionDep) -> dict[str, Any]:
+def inbox_reply(handover_id: int, body: ReplyIn, user: ClinicianCommWrite, session: SessionDep) -> dict[str, Any]:
     """Answer the patient in the conversation (``close`` hands it back to the assistant)."""
+    _own_handover(session, user, handover_id)
     conversations.clinician_reply(session, handover_id, user.username, body.text, close=body.close)
     user.audit("assistant.handover.reply", "AssistantHandover", str(handover_id), session=session)
     return {"ok": True}

@@ -1,11 +1,15 @@
 """``/v1/ehr``: import FHIR, list patients, read one patient, export one patient as FHIR.
 
-Every route touches patient data, so each needs the clinician or researcher role and writes an
-audit record (identifiers only, never the payload).
+Every route touches patient data, so each needs the clinician or researcher role (a patient account
+reads its own record), the matching SMART scope (``Patient.read``/``Patient.write``), and writes an
+audit record (identifiers only, never the payload). Staff see the patients of their care teams
+only (:mod:`theralab.privacy.careteam`); an import may not touch an existing patient outside them.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -20,9 +24,10 @@ from theralab.errors import ForbiddenError, InputError, NotFoundError
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(prefix="/ehr", tags=["ehr"])
-Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+Importer = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Patient.write"))]
+Lister = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Patient.read"))]
 #: Staff, or a patient account reading its own record (object-level check in the route).
-Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient"))]
+Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient", scope="Patient.read"))]
 PatientId = Annotated[str, PathParam(min_length=1, max_length=120)]
 
 
@@ -36,16 +41,50 @@ class PatientPage(BaseModel):
 T = TypeVar("T")
 
 
-def _own_record_only(user: Principal, patient_id: str) -> None:
-    if not user.may_see_patient(patient_id):
-        raise ForbiddenError("a patient account may read only its own record", where="patient_id")
+def _referenced_patients(text: str) -> set[str]:
+    """Patient ids a FHIR Bundle or ndjson text names (Patient resources and Patient/x references)."""
+    found: set[str] = set(re.findall(r'"Patient/([A-Za-z0-9\-.]{1,64})"', text))
+    try:
+        docs = [json.loads(text)]
+    except ValueError:
+        docs = []
+        for line in text.splitlines():
+            try:
+                docs.append(json.loads(line))
+            except ValueError:
+                continue
+    for doc in docs:
+        bundle = isinstance(doc, dict) and isinstance(doc.get("entry"), list)
+        entries = doc["entry"] if bundle else [{"resource": doc}]
+        for entry in entries:
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict) and res.get("resourceType") == "Patient" and isinstance(res.get("id"), str):
+                found.add(res["id"])
+    return found
+
+
+def _may_import(user: Principal, session: Any, text: str) -> None:
+    """Refuse an import that would change an existing patient the caller may not see."""
+    visible = user.visible_patients(session)
+    if visible is None:
+        return
+    from sqlalchemy import select
+
+    from theralab.ehr.tables import PatientRow
+
+    named = _referenced_patients(text) - visible
+    if named and session.scalar(select(PatientRow.id).where(PatientRow.id.in_(named)).limit(1)) is not None:
+        raise ForbiddenError("the upload changes a patient who is not under your care", where="body",
+                             hint="ask an administrator to add the patient to your care team first")
+
+
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
 @router.post("/import", response_model=ImportReport)
 async def import_fhir(
     request: Request,
-    user: Clinical,
+    user: Importer,
     session: SessionDep,
     file: Annotated[UploadFile | None, File(description="a Bundle .json or an .ndjson file")] = None,
 ) -> ImportReport:
@@ -66,6 +105,7 @@ async def import_fhir(
         raise InputError("upload is not UTF-8 text", where=source) from exc
     if not text.strip():
         raise InputError("empty upload", where=source, hint="send a FHIR Bundle (JSON) or ndjson")
+    _may_import(user, session, text)
     report = import_text(text, session, source=source)
     # commit first: the audit record is written in its own transaction, and SQLite allows one writer
     session.commit()
@@ -75,20 +115,21 @@ async def import_fhir(
 
 @router.get("/patients", response_model=PatientPage)
 def patients(
-    user: Clinical,
+    user: Lister,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> dict[str, Any]:
-    """Patients (id, name, sex, birth date, counts), paged."""
-    rows: list[PatientSummary] = list_patients(session, limit=limit, offset=offset)
+    """Patients (id, name, sex, birth date, counts) under the caller's care, paged."""
+    only = user.visible_patients(session)
+    rows: list[PatientSummary] = list_patients(session, limit=limit, offset=offset, only=only)
     user.audit("ehr.list", "Patient", f"offset={offset},n={len(rows)}")
-    return {"total": count_patients(session), "items": [r.model_dump(mode="json") for r in rows]}
+    return {"total": count_patients(session, only=only), "items": [r.model_dump(mode="json") for r in rows]}
 
 
-def _read_own(user: Principal, action: str, patient_id: str, read: Callable[[], T]) -> T:
-    """Read one patient's data for ``user`` (a patient account: its own only), auditing found or not found."""
-    _own_record_only(user, patient_id)
+def _read_own(user: Principal, session: Any, action: str, patient_id: str, read: Callable[[], T]) -> T:
+    """Read one patient's data for ``user`` (care team or the patient themself), auditing found or not found."""
+    user.require_patient(session, patient_id)
     try:
         out = read()
     except NotFoundError:
@@ -102,10 +143,10 @@ def _read_own(user: Principal, action: str, patient_id: str, read: Callable[[], 
 def patient(patient_id: PatientId, user: Reader, session: SessionDep) -> PatientRecord:
     """One patient's full record (conditions, observations, medications, notes, genotypes); a patient account
     may read its own record only."""
-    return _read_own(user, "ehr.read", patient_id, lambda: load_patient(session, patient_id))
+    return _read_own(user, session, "ehr.read", patient_id, lambda: load_patient(session, patient_id))
 
 
 @router.get("/patients/{patient_id}/fhir", response_model=FhirBundle)
 def patient_fhir(patient_id: PatientId, user: Reader, session: SessionDep) -> dict[str, Any]:
     """One patient as a FHIR R4 Bundle (validated); a patient account may export its own record only."""
-    return _read_own(user, "ehr.export", patient_id, lambda: export_patient(session, patient_id))
+    return _read_own(user, session, "ehr.export", patient_id, lambda: export_patient(session, patient_id))

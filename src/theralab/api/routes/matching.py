@@ -23,6 +23,8 @@ from theralab.trials.matching.schemas import PatientMatch
 
 router = APIRouter(prefix="/trials", tags=["trials"])
 Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+#: Matching reads patient data: the SMART scope too, and the care-team check per patient.
+Matcher = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Patient.read"))]
 
 
 class TrialIn(BaseModel):
@@ -81,11 +83,12 @@ def add_trial(body: TrialIn, user: Clinical, session: SessionDep) -> TrialOut:
 
 
 @router.get("/for-patient/{patient_id}", response_model=list[TrialRank])
-def trials_for_patient(patient_id: str, user: Clinical, session: SessionDep,
+def trials_for_patient(patient_id: str, user: Matcher, session: SessionDep,
                        at: date | None = None) -> list[dict[str, Any]]:
     """Every stored trial ranked for one patient (eligible first), with pass/fail/unknown counts."""
     from theralab.trials.matching import rank_trials
 
+    user.require_patient(session, patient_id)
     consent.require(session, patient_id, "trial_contact")
     out = rank_trials(session, patient_id, at=at)
     user.audit("trials.match.patient_trials", "Patient", patient_id, session=session)
@@ -113,7 +116,7 @@ def correct_criteria(trial_id: str, correction: CriteriaCorrection, user: Clinic
 @router.get("/{trial_id}/match", response_model=MatchPage)
 def match(
     trial_id: str,
-    user: Clinical,
+    user: Matcher,
     session: SessionDep,
     at: date | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
@@ -127,6 +130,9 @@ def match(
     crit, version = current_criteria(session, trial_id)
     cohort = evaluate_cohort(session, crit, at=at, trial_id=trial_id, version=version)
     ranked = cohort.ranked(limit=None)
+    visible = user.visible_patients(session)  # care teams: only patients under the caller's care are listed
+    if visible is not None:
+        ranked = [r for r in ranked if r["patient_id"] in visible]
     # consent: a patient who withdrew trial contact is never listed (checked now, so a withdrawal is immediate)
     contactable = set(consent.filter_allowed(session, [r["patient_id"] for r in ranked], "trial_contact"))
     rows = [r for r in ranked if r["patient_id"] in contactable][offset:offset + limit]
@@ -138,7 +144,7 @@ def match(
 
 
 @router.get("/{trial_id}/funnel", response_model=OpenResult)
-def funnel(trial_id: str, user: Clinical, session: SessionDep, at: date | None = None) -> dict[str, Any]:
+def funnel(trial_id: str, user: Matcher, session: SessionDep, at: date | None = None) -> dict[str, Any]:
     """Feasibility funnel: how many patients each criterion removes, applied in order, and per-criterion counts."""
     from theralab.trials.matching import evaluate_cohort
     from theralab.trials.tables import current_criteria
@@ -153,7 +159,7 @@ def funnel(trial_id: str, user: Clinical, session: SessionDep, at: date | None =
 def explain(
     trial_id: str,
     patient_id: str,
-    user: Clinical,
+    user: Matcher,
     session: SessionDep,
     at: date | None = None,
     notes: bool = True,
@@ -163,6 +169,7 @@ def explain(
     from theralab.trials.matching import explain_patient
     from theralab.trials.tables import current_criteria
 
+    user.require_patient(session, patient_id)
     consent.require(session, patient_id, "trial_contact")
     crit, version = current_criteria(session, trial_id)
     judge = None

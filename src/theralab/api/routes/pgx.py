@@ -20,7 +20,7 @@ from theralab.privacy.deps import Principal, require_roles
 router = APIRouter(prefix="/pgx", tags=["pgx"])
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
-Clinician = Annotated[Principal, Depends(require_roles("clinician"))]
+Clinician = Annotated[Principal, Depends(require_roles("clinician", scope="Observation.read"))]
 
 
 class PgxCallOut(BaseModel):

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/precision", tags=["precision"])
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
-Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Observation.read"))]
 
 
 async def _read(upload: UploadFile, field: str, limit: int = MAX_UPLOAD_BYTES) -> bytes:

@@ -3,7 +3,8 @@
 Consent may be read by staff and by the patient themself, and recorded by a clinician or by the
 patient (a researcher cannot grant consent on a patient's behalf). A withdrawal is effective for the
 next request. The research export is de-identified (HIPAA Safe Harbor, keyed pseudonyms) and holds
-only patients whose research consent allows it.
+only patients whose research consent allows it. Care teams (who sees which patient) are assigned
+here by an admin.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.errors import ForbiddenError
-from theralab.privacy import audit, consent
+from theralab.privacy import audit, careteam, consent
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(prefix="/privacy", tags=["privacy"])
 PatientId = Annotated[str, PathParam(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._-]+$")]
-Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient"))]
-Recorder = Annotated[Principal, Depends(require_roles("clinician", "patient"))]
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
-Researcher = Annotated[Principal, Depends(require_roles("researcher"))]
+Reader = Annotated[Principal, Depends(require_roles("clinician", "researcher", "patient", scope="Consent.read"))]
+Recorder = Annotated[Principal, Depends(require_roles("clinician", "patient", scope="Consent.write"))]
+Admin = Annotated[Principal, Depends(require_roles("admin", scope="AuditEvent.read"))]
+TeamAdmin = Annotated[Principal, Depends(require_roles("admin", scope="CareTeam.write"))]
+Researcher = Annotated[Principal, Depends(require_roles("researcher", scope="Patient.read"))]
+TeamName = Annotated[str, PathParam(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9 ._@-]+$")]
+UserName = Annotated[str, PathParam(min_length=1, max_length=120)]
 
 
 class ConsentIn(BaseModel):
@@ -43,15 +46,35 @@ class ChainOut(BaseModel):
     reason: str
 
 
-def _self_or_staff(user: Principal, patient_id: str) -> None:
-    if not user.may_see_patient(patient_id):
-        raise ForbiddenError("a patient account may see only its own consent", where="patient_id")
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+class PatientsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    patient_ids: list[Annotated[str, Field(min_length=1, max_length=120, pattern=r"^([A-Za-z0-9._-]+|\*)$")]] = Field(
+        min_length=1, max_length=10_000, description="patient ids, or ['*'] for every patient")
+
+
+class TeamOut(BaseModel):
+    team: str
+    members: list[str]
+    patients: int | str = Field(description="how many patients, or '*' for every patient")
+
+
+class Changed(BaseModel):
+    changed: int
+
+
+def _self_or_staff(user: Principal, session: SessionDep, patient_id: str) -> None:
+    user.require_patient(session, patient_id)
 
 
 @router.get("/consent/{patient_id}", response_model=consent.ConsentState)
 def read_consent(patient_id: PatientId, user: Reader, session: SessionDep) -> consent.ConsentState:
     """The patient's current consent decisions and what they mean under the site's mode."""
-    _self_or_staff(user, patient_id)
+    _self_or_staff(user, session, patient_id)
     user.audit("consent.read", "Patient", patient_id, session=session)
     return consent.state(session, patient_id)
 
@@ -59,7 +82,7 @@ def read_consent(patient_id: PatientId, user: Reader, session: SessionDep) -> co
 @router.post("/consent/{patient_id}", response_model=consent.ConsentState, status_code=201)
 def record_consent(patient_id: PatientId, body: ConsentIn, user: Recorder, session: SessionDep) -> consent.ConsentState:
     """Record a grant or a withdrawal (effective for the next request)."""
-    _self_or_staff(user, patient_id)
+    _self_or_staff(user, session, patient_id)
     consent.record(session, patient_id, body.purpose, body.granted, user.username, body.note)
     user.audit(f"consent.{'grant' if body.granted else 'withdraw'}.{body.purpose}", "Patient", patient_id,
                session=session)
@@ -84,3 +107,42 @@ def research_export(user: Researcher, session: SessionDep,
     user.audit("research.export", "Export", f"patients={included},withheld={withheld}", session=session)
     return Response(body, media_type="application/x-ndjson",
                     headers={"X-Patients-Included": str(included), "X-Patients-Withheld": str(withheld)})
+
+
+@router.get("/care-teams", response_model=list[TeamOut])
+def list_care_teams(user: TeamAdmin, session: SessionDep) -> list[dict[str, object]]:
+    """Every care team: members and how many patients (admin)."""
+    user.audit("careteam.list", "CareTeam", "*", session=session)
+    return careteam.teams(session)
+
+
+@router.post("/care-teams/{team}/members", response_model=Changed, status_code=201)
+def add_care_team_member(team: TeamName, body: MemberIn, user: TeamAdmin, session: SessionDep) -> Changed:
+    """Put a user on a team: from the next request they see its patients (admin)."""
+    changed = careteam.add_member(session, team, body.username, by=user.username)
+    user.audit("careteam.member.add", "CareTeam", f"{team}:{body.username}", session=session)
+    return Changed(changed=int(changed))
+
+
+@router.delete("/care-teams/{team}/members/{username}", response_model=Changed)
+def remove_care_team_member(team: TeamName, username: UserName, user: TeamAdmin, session: SessionDep) -> Changed:
+    """Take a user off a team (effective for the next request)."""
+    changed = careteam.remove_member(session, team, username)
+    user.audit("careteam.member.remove", "CareTeam", f"{team}:{username}", session=session)
+    return Changed(changed=int(changed))
+
+
+@router.post("/care-teams/{team}/patients", response_model=Changed, status_code=201)
+def add_care_team_patients(team: TeamName, body: PatientsIn, user: TeamAdmin, session: SessionDep) -> Changed:
+    """Put patients under a team's care (``*``: every patient) (admin)."""
+    changed = careteam.add_patients(session, team, body.patient_ids, by=user.username)
+    user.audit("careteam.patients.add", "CareTeam", f"{team}:{len(body.patient_ids)}", session=session)
+    return Changed(changed=changed)
+
+
+@router.delete("/care-teams/{team}/patients/{patient_id}", response_model=Changed)
+def remove_care_team_patient(team: TeamName, patient_id: PatientId, user: TeamAdmin, session: SessionDep) -> Changed:
+    """Take a patient off a team's care."""
+    changed = careteam.remove_patient(session, team, patient_id)
+    user.audit("careteam.patient.remove", "CareTeam", team, patient_id=patient_id, session=session)
+    return Changed(changed=int(changed))

@@ -31,7 +31,8 @@ from theralab.privacy.deps import Principal, SessionDep, require_roles
 from theralab.runtime.db import session_scope
 
 router = APIRouter(tags=["monitoring streams"])
-Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher"))]
+Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Observation.read"))]
+DeviceAdmin = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Device.write"))]
 
 
 @lru_cache(maxsize=1)
@@ -49,8 +50,9 @@ class DeviceCreate(BaseModel):
 
 
 @router.post("/devices", status_code=201, response_model=DeviceOut)
-def add_device(body: DeviceCreate, user: Clinical, session: SessionDep) -> dict[str, str]:
-    """Register a device for a patient; the token is returned once."""
+def add_device(body: DeviceCreate, user: DeviceAdmin, session: SessionDep) -> dict[str, str]:
+    """Register a device for a patient under the caller's care; the token is returned once."""
+    user.require_patient(session, body.patient_id)
     token = register_device(session, body.device_id, body.patient_id, body.kind)
     user.audit("device.register", "Device", body.device_id, session=session)
     return {"device_id": body.device_id, "patient_id": body.patient_id, "token": token}
@@ -98,6 +100,7 @@ def get_observations(
     start: datetime | None = None, end: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """A patient's stored readings, optionally one code and a time range."""
+    user.require_patient(session, patient_id)
     user.audit("observations.read", "Patient", patient_id)
     return readings_frame(session, patient_id, code, start, end)
 
@@ -109,6 +112,7 @@ def news2_history(
     """Every value each streamed NEWS2 time point took, with when it was computed (what was known when)."""
     from theralab.monitoring.streams.rules import score_history
 
+    user.require_patient(session, patient_id)
     user.audit("observations.news2_history", "Patient", patient_id)
     return score_history(session, patient_id, start, end)
 

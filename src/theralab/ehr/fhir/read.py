@@ -24,16 +24,20 @@ class Origin:
 def bundle_entries(bundle: dict[str, Any], file: str | None) -> Iterator[tuple[Any, Origin]]:
     """Entries of a Bundle, Patients first (a transaction bundle may list them anywhere)."""
     entries = bundle.get("entry") or []
-    order = sorted(
-        range(len(entries)),
-        key=lambda i: (entries[i] or {}).get("resource", {}).get("resourceType") != "Patient",
-    )
+    if not isinstance(entries, list):  # malformed: reported downstream as one bad entry, never a crash
+        entries = [entries]
+
+    def rtype(entry: Any) -> Any:
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        return res.get("resourceType") if isinstance(res, dict) else None
+
+    order = sorted(range(len(entries)), key=lambda i: rtype(entries[i]) != "Patient")
     for i in order:
-        entry = entries[i] or {}
+        entry = entries[i] if isinstance(entries[i], dict) else {"resource": entries[i]}
         res = entry.get("resource")
         if isinstance(res, dict) and not res.get("id"):
             full = entry.get("fullUrl") or ""
-            if full.startswith("urn:uuid:"):
+            if isinstance(full, str) and full.startswith("urn:uuid:"):
                 res = {**res, "id": full[len("urn:uuid:") :]}
         yield res, Origin(file, None, f"entry[{i}].resource.")
 

@@ -62,8 +62,10 @@ class ImportReport(BaseModel):
 def issue_at(origin: Origin, rtype: str | None, rid: str | None, path: str | None, msg: str) -> ImportIssue:
     """An :class:`ImportIssue` for one resource, its path prefixed with where the resource sits."""
     full_path = (origin.prefix + path) if path else (origin.prefix.rstrip(".") or None)
+    # a malformed resource may carry a non-string type or id (``"id": 1``): report it as text
     return ImportIssue(
-        resource_type=rtype, resource_id=rid, file=origin.file, line=origin.line, path=full_path, message=msg
+        resource_type=None if rtype is None else str(rtype)[:80], resource_id=None if rid is None else str(rid)[:200],
+        file=origin.file, line=origin.line, path=full_path, message=msg,
     )
 
 

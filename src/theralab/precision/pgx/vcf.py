@@ -17,6 +17,7 @@ from pathlib import Path
 from theralab.errors import InputError
 from theralab.precision.pgx.caller import SampleAllele
 from theralab.precision.pgx.definitions import GeneDefinition, Position
+from theralab.precision.pgx.vcf_checks import check_records
 
 #: Unindexed files above this size are refused: a full scan of a genome would take minutes.
 MAX_UNINDEXED_BYTES = 200 * 1024 * 1024
@@ -200,12 +201,19 @@ def read_vcf(
     where = str(path)
     if not path.is_file():
         raise InputError("VCF file not found", where=where)
+    if not any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi")) \
+            and path.stat().st_size <= MAX_UNINDEXED_BYTES:
+        check_records(path)  # cyvcf2 segfaults on some malformed records: refuse them before it reads
     try:
         vcf = cyvcf2.VCF(str(path), gts012=False, strict_gt=False)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exceptions on malformed headers
         raise InputError(f"cannot read the VCF: {exc}", where=where, hint="is it a VCF (plain or bgzip)?") from exc
-    _detect_grch37(vcf.raw_header, where, next(iter(definitions.values())).build)
-    samples = list(vcf.samples)
+    try:
+        _detect_grch37(vcf.raw_header, where, next(iter(definitions.values())).build)
+        samples = list(vcf.samples)
+    except UnicodeDecodeError as exc:  # htslib hands back the header's bytes as they are
+        raise InputError(f"the VCF header is not UTF-8 text ({exc.reason} at byte {exc.start})", where=where,
+                         hint="sample names and header lines must be UTF-8") from exc
     if not samples:
         raise InputError("the VCF has no sample columns", where=where)
     if sample is not None:
@@ -297,40 +305,47 @@ def read_vcf(
                 )  # type: ignore[attr-defined]
 
     indexed = any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi"))
-    if indexed:
-        present = set(vcf.seqnames or [])
-        for d in definitions.values():
-            chrom, start, end = d.region
-            if present and vcf_chrom(chrom) not in present:
-                continue  # contig absent from the index: the gene's positions are all missing
-            for v in vcf(f"{vcf_chrom(chrom)}:{start}-{end}"):
-                take(v)
-    else:
-        if path.stat().st_size > MAX_UNINDEXED_BYTES:
-            raise InputError(
-                "large VCF without an index: a full scan would take minutes",
-                where=where,
-                hint=f"bgzip and index it: bgzip {path.name} && tabix -p vcf {path.name}.gz",
-            )
-        # An unindexed file is read whole, so record order cannot change a call; say so rather than fail
-        # (PharmCAT's own test VCFs have neighbours swapped), because region queries would need sorting.
-        last: tuple[str, int] | None = None
-        seen_chroms: set[str] = set()
-        for v in vcf:
-            if (
-                not file_warnings
-                and last is not None
-                and ((v.CHROM == last[0] and v.POS < last[1]) or (v.CHROM != last[0] and v.CHROM in seen_chroms))
-            ):
-                file_warnings.append(
-                    f"records are not sorted ({v.CHROM}:{v.POS} comes after {last[0]}:{last[1]}); "
-                    "the file was read whole so calls are unaffected, but it cannot be indexed: "
-                    "bcftools sort in.vcf -Oz -o out.vcf.gz && tabix -p vcf out.vcf.gz"
+    try:
+        if indexed:
+            present = set(vcf.seqnames or [])
+            for d in definitions.values():
+                chrom, start, end = d.region
+                if present and vcf_chrom(chrom) not in present:
+                    continue  # contig absent from the index: the gene's positions are all missing
+                for v in vcf(f"{vcf_chrom(chrom)}:{start}-{end}"):
+                    take(v)
+        else:
+            if path.stat().st_size > MAX_UNINDEXED_BYTES:
+                raise InputError(
+                    "large VCF without an index: a full scan would take minutes",
+                    where=where,
+                    hint=f"bgzip and index it: bgzip {path.name} && tabix -p vcf {path.name}.gz",
                 )
-            if last is not None and v.CHROM != last[0]:
-                seen_chroms.add(last[0])
-            last = (v.CHROM, v.POS)
-            take(v)
+            # An unindexed file is read whole, so record order cannot change a call; say so rather than fail
+            # (PharmCAT's own test VCFs have neighbours swapped), because region queries would need sorting.
+            last: tuple[str, int] | None = None
+            seen_chroms: set[str] = set()
+            for v in vcf:
+                if (
+                    not file_warnings
+                    and last is not None
+                    and ((v.CHROM == last[0] and v.POS < last[1]) or (v.CHROM != last[0] and v.CHROM in seen_chroms))
+                ):
+                    file_warnings.append(
+                        f"records are not sorted ({v.CHROM}:{v.POS} comes after {last[0]}:{last[1]}); "
+                        "the file was read whole so calls are unaffected, but it cannot be indexed: "
+                        "bcftools sort in.vcf -Oz -o out.vcf.gz && tabix -p vcf out.vcf.gz"
+                    )
+                if last is not None and v.CHROM != last[0]:
+                    seen_chroms.add(last[0])
+                last = (v.CHROM, v.POS)
+                take(v)
+    except InputError:
+        raise
+    except Exception as exc:  # cyvcf2/htslib raise bare Exceptions on malformed records and genotypes
+        raise InputError(f"malformed VCF record: {exc}", where=where,
+                         hint="check the file with 'bcftools view'; each record needs CHROM, POS, REF, ALT and "
+                         "one genotype per sample") from exc
     vcf.close()
     if ref_checked >= 5 and ref_bad * 2 > ref_checked:
         raise InputError(

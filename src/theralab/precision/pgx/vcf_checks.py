@@ -10,6 +10,7 @@ says, and the build is read from the variants themselves when the header is sile
 from __future__ import annotations
 
 import gzip
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -163,3 +164,51 @@ class CapturedStderr:
             if not line or "idx_find_and_load" in line or line in self.lines:
                 continue
             self.lines.append(line)
+
+
+_GT = re.compile(rb"^(?:\.|\d{1,4})(?:[/|](?:\.|\d{1,4}))*$")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_records(path: str | Path) -> None:
+    """Refuse records htslib would fail to parse *before* cyvcf2 reads them.
+
+    Why: cyvcf2 (0.35) dies with a segmentation fault, taking the whole server process with it,
+    when htslib cannot parse a genotype (``GT`` of ``x``, ``0/``, ``A``) or meets control bytes;
+    found by ``benchmarks/fuzz.py``. An unindexed upload is read whole anyway, so this scan costs
+    one more pass over a file already bounded in size.
+
+    Raises:
+        InputError: the line number and what is wrong with it.
+    """
+    path = Path(path)
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:  # type: ignore[operator]
+            for number, line in enumerate(fh, 1):
+                if line.startswith(b"#"):
+                    continue
+                line = line.rstrip(b"\r\n")
+                if not line:
+                    continue
+                where = f"{path.name}, line {number}"
+                if _CONTROL.search(line):
+                    raise InputError("control characters in a VCF record", where=where)
+                cols = line.split(b"\t")
+                if len(cols) < 8:
+                    raise InputError(f"a VCF record needs at least 8 tab-separated columns, found {len(cols)}",
+                                     where=where)
+                if len(cols) < 10:
+                    continue
+                keys = cols[8].split(b":")
+                if b"GT" not in keys:
+                    continue
+                at = keys.index(b"GT")
+                for k, sample in enumerate(cols[9:], 1):
+                    parts = sample.split(b":")
+                    if len(parts) > at and not _GT.match(parts[at]):
+                        bad = parts[at][:20].decode(errors="replace")
+                        raise InputError(f"sample {k} has an unreadable genotype {bad!r}", where=where,
+                                         hint="a genotype is allele numbers or '.', joined by '/' or '|'")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read the VCF: {exc}", where=str(path)) from exc

@@ -12,7 +12,8 @@ import json
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from theralab.errors import TheralabError
+from theralab.errors import NotFoundError, TheralabError
+from theralab.privacy import careteam
 from theralab.privacy.auth import require_role
 from theralab.runtime.db import session_scope
 from theralab.web.pages import WebUser
@@ -74,7 +75,9 @@ def inbox_page(request: Request, user: WebUser, h: int | None = None) -> HTMLRes
 
     require_role(set(user.roles), "clinician")
     with session_scope() as s:
-        items = conversations.inbox(s, status=None)
+        items = careteam.keep_visible(s, user, conversations.inbox(s, status=None))
+        if h and h not in {i["id"] for i in items}:
+            raise NotFoundError(f"no handover {h} for you", where="h")
         turns = conversations.handover_transcript(s, h) if h else []
         if h:
             user.audit("assistant.handover.read", "AssistantHandover", str(h), session=s)
@@ -87,6 +90,9 @@ def inbox_reply(h: int, user: WebUser, text: str = Form(...), close: str = Form(
 
     require_role(set(user.roles), "clinician")
     with session_scope() as s:
+        mine = careteam.keep_visible(s, user, conversations.inbox(s, status=None, limit=10_000))
+        if h not in {i["id"] for i in mine}:
+            raise NotFoundError(f"no handover {h} for you", where="h")
         conversations.clinician_reply(s, h, user.username, text, close=bool(close))
         user.audit("assistant.handover.reply", "AssistantHandover", str(h), session=s)
     return RedirectResponse(f"/assistant/inbox?h={h}", status_code=303)

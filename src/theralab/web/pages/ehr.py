@@ -20,8 +20,9 @@ def patients_page(request: Request, user: WebUser, offset: int = 0) -> HTMLRespo
 
     require_role(set(user.roles), "clinician", "researcher")
     with session_scope() as session:
-        rows = list_patients(session, limit=100, offset=max(0, offset))
-        total = count_patients(session)
+        only = user.visible_patients(session)  # care teams
+        rows = list_patients(session, limit=100, offset=max(0, offset), only=only)
+        total = count_patients(session, only=only)
     user.audit("ehr.patients.list", "Patient", "*")
     return render(request, "ehr_patients.html", {"rows": rows, "total": total, "offset": offset})
 
@@ -32,6 +33,7 @@ def patient_page(patient_id: str, request: Request, user: WebUser) -> HTMLRespon
 
     require_role(set(user.roles), "clinician", "researcher")
     with session_scope() as session:
+        user.require_patient(session, patient_id)
         record = load_patient(session, patient_id)
     user.audit("ehr.patient.read", "Patient", patient_id)
     latest = sorted(record.latest_values().values(), key=lambda o: (o.display or o.code or ""))

@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from theralab.monitoring.ward import timeline, ward
+from theralab.privacy import careteam
 from theralab.privacy.auth import require_role
 from theralab.runtime import alerts as alert_store
 from theralab.runtime.db import session_scope
@@ -25,9 +27,12 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
     """The ward and its alert inbox, one page of 25 at a time with filters (severity, status, patient)."""
     require_role(set(user.roles), "clinician", "researcher")
     with session_scope() as session:
-        rows = ward(session)
+        rows = careteam.keep_visible(session, user, ward(session))
+        visible = user.visible_patients(session)
         page = alert_store.page_alerts(session, domain="monitoring", severity=severity or None,
-                                       status=status or None, subject=patient or None, cursor=cursor, limit=25)
+                                       status=status or None, subject=patient or None, cursor=cursor, limit=25,
+                                       hidden_subjects=None if visible is None else select(alert_store.Alert.subject)
+                                       .where(alert_store.Alert.subject.not_in(list(visible))))
         inbox = [a.to_dict() for a in page["items"]]
     user.audit("monitoring.ward", "Ward", patient or "all")
     filters = {"severity": severity, "status": status, "patient": patient}
@@ -43,6 +48,7 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
 def patient_page(patient_id: str, request: Request, user: WebUser, hours: float = 24.0) -> HTMLResponse:
     require_role(set(user.roles), "clinician", "researcher")
     with session_scope() as session:
+        user.require_patient(session, patient_id)
         data = timeline(session, patient_id, hours)
     user.audit("monitoring.timeline", "Patient", patient_id)
     return render(request, "monitoring_patient.html", {"data": data, "data_json": json.dumps(data)})
@@ -53,6 +59,9 @@ def alert_action(alert_id: int, action: str, user: WebUser, next: str = Form("/m
                  note: str = Form("")) -> Response:
     require_role(set(user.roles), "clinician")
     with session_scope() as session:
+        alert = session.get(alert_store.Alert, alert_id)
+        if alert is not None and alert.domain == "monitoring":  # care teams: only alerts about own patients
+            user.require_patient(session, alert.subject)
         if action == "acknowledge":
             alert_store.acknowledge(session, alert_id, user.username, note)
         elif action == "resolve":

@@ -47,6 +47,7 @@ async def pgx_call(request: Request, user: WebUser, vcf: UploadFile | None = Fil
             from theralab.ehr.patients import load_patient
 
             with session_scope() as session:
+                user.require_patient(session, patient_id)
                 record = load_patient(session, patient_id)
             outside = {g.gene: g.diplotype for g in record.genotypes if g.diplotype}
             if not outside:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from theralab.ehr.patients import as_of
 from theralab.errors import InputError, TheralabError
-from theralab.privacy import consent
+from theralab.privacy import careteam, consent
 from theralab.privacy.auth import require_role
 from theralab.runtime.db import session_scope
 from theralab.web.pages import WebUser
@@ -83,7 +83,7 @@ def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", err
         hist = versions(s, trial_id)
         cohort = evaluate_cohort(s, crit, at=when, trial_id=trial_id, version=version)
         f = cohort.funnel()
-        every = cohort.ranked(limit=None)
+        every = careteam.keep_visible(s, user, cohort.ranked(limit=None))
         contactable = set(consent.filter_allowed(s, [r["patient_id"] for r in every], "trial_contact"))
         ranked = [r for r in every if r["patient_id"] in contactable][:50]  # withdrawn patients never listed
         counts = {c["criterion_id"]: c for c in cohort.counts()}
@@ -168,6 +168,7 @@ def patient_page(trial_id: str, patient_id: str, request: Request, user: WebUser
     when = as_of(at)
     with session_scope() as s:
         row = get_trial(s, trial_id)
+        user.require_patient(s, patient_id)
         consent.require(s, patient_id, "trial_contact")
         crit, version = current_criteria(s, trial_id)
         m = explain_patient(s, crit, patient_id, at=when, notes=notes, trial_id=trial_id, version=version)
