@@ -204,7 +204,6 @@
   function drawChart(el, spec) {
     spec = spec || readSpec(el);
     if (!spec) return Promise.resolve();
-    if (!el.getAttribute("role")) el.setAttribute("role", "img");
     if (!el.getAttribute("aria-label")) el.setAttribute("aria-label", spec.title || "chart");
     addDownload(el, spec);
     return loadPlotly().then((Plotly) => Plotly.react(el, spec.traces || [], layoutFor(spec, el),
