@@ -49,6 +49,10 @@
     const r = el.getBoundingClientRect();
     let box = { l: r.left, t: r.top, r: r.right, b: r.bottom };
     const style = getComputedStyle(el);
+    if (el.matches(".js-plotly-plot") && !clips(style)) {
+      const svg = el.querySelector(".main-svg");
+      if (svg) { const s = svg.getBoundingClientRect(); box = { l: Math.min(box.l, s.left), t: Math.min(box.t, s.top), r: Math.max(box.r, s.right), b: Math.max(box.b, s.bottom) }; }
+    }
     if (!clips(style) && !el.matches("svg, .js-plotly-plot, select, textarea, input, img, canvas")) {
       for (const child of el.children) {
         const cs = getComputedStyle(child);
@@ -80,6 +84,26 @@
           overlaps++;
         }
       }
+    }
+  }
+
+  // ---- charts: the drawing fits its box, and axes carry titles ---------------------------------
+  out.charts = [];
+  for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+    const box = gd.getBoundingClientRect();
+    const svg = gd.querySelector(".main-svg");
+    if (svg) {
+      const s = svg.getBoundingClientRect();
+      if (s.bottom > box.bottom + 4 || s.right > box.right + 4) out.charts.push(`${label(gd)}: the drawing (${Math.round(s.width)}×${Math.round(s.height)}px) is larger than its box (${Math.round(box.width)}×${Math.round(box.height)}px)`);
+      const parent = gd.parentElement;
+      if (parent) { const p = parent.getBoundingClientRect(); if (s.bottom > p.bottom + 4 && clips(getComputedStyle(parent))) out.charts.push(`${label(gd)}: cut off by its container`); }
+    }
+    const data = gd.data || [];
+    const axial = data.some((t) => !["pie", "table", "indicator", "sunburst", "treemap", "sankey", "parcoords"].includes(t.type || "scatter"));
+    if (axial && data.length) {
+      const xt = Array.from(gd.querySelectorAll("[class^='g-x'][class$='title'] text, .g-xtitle text")).some((t) => t.textContent.trim());
+      const yt = Array.from(gd.querySelectorAll("[class^='g-y'][class$='title'] text, .g-ytitle text")).some((t) => t.textContent.trim());
+      if (!xt || !yt) out.charts.push(`${label(gd)}: ${!xt && !yt ? "no axis titles" : !xt ? "no x-axis title" : "no y-axis title"}`);
     }
   }
 

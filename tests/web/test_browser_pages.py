@@ -8,6 +8,7 @@ Each page is visited as a user whose role may use it, and fails on:
 * console errors and uncaught exceptions (a CSP violation shows up here too);
 * horizontal overflow of the window, and in-flow siblings whose boxes (extended by what overflows out
   of them) overlap, e.g. a chart drawn over the table below it;
+* a chart whose drawing is larger than its box, or without axis titles;
 * raw Python reprs in the visible text (``['``, ``{'``, ``None`` as a value, ``105.57141600000001``,
   double-escaped ``&gt;``);
 * a top bar that wraps or is cut off;
@@ -195,7 +196,7 @@ def _check(page, errors: list[str], axe: str | None) -> list[str]:
     found = list(errors)
     errors.clear()
     result = page.evaluate(CHECKS_JS)
-    for kind in ("overflow", "overlap", "reprs", "nav", "csp"):
+    for kind in ("overflow", "overlap", "charts", "reprs", "nav", "csp"):
         found += [f"{kind}: {item}" for item in result[kind]]
     if axe is not None:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -256,15 +257,19 @@ def _main_action(session: Session, path: str, user: str) -> list[str]:
 
 
 def _report(failures: dict[str, list[str]], unreached: list[str]) -> str:
-    by_page: dict[str, list[str]] = defaultdict(list)
+    """One readable message: page → where (user, widths) → findings; a finding seen at both widths once."""
+    by_page: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for key, found in failures.items():
-        by_page[key.split(" [")[0]].append(key.split(" ", 1)[1] + "\n      " + "\n      ".join(found))
+        page, where = key.split(" [")[0], key.split(" [", 1)[1].rstrip("]") if " [" in key else ""
+        for finding in found:
+            by_page[page].setdefault(" ".join(finding.split()), []).append(where.split("@")[-1])
     lines = [f"{len(by_page)} page(s) fail the browser checks (screenshots in {SCREENSHOTS}):"]
     for page in sorted(by_page):
-        lines.append(f"  {page}")
-        lines += [f"    {entry}" for entry in by_page[page]]
+        user = next((k.split(" [")[1].split(" @")[0] for k in failures if k.startswith(page + " [")), "")
+        lines.append(f"  {page} (as {user})")
+        lines += [f"    - {finding} [{', '.join(widths)}]" for finding, widths in by_page[page].items()]
     for template in unreached:
-        lines.append(f"  {template}\n    not reached: no visited page links to it (demo data or a link is missing)")
+        lines.append(f"  {template}\n    - not reached: no visited page links to it (demo data or a link is missing)")
     return "\n".join(lines)
 
 
