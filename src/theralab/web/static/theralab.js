@@ -4,7 +4,7 @@
 //   time[datetime]                     shown in the reader's local time, UTC kept in the title
 //   [data-chart="ID"]                  drawn with plotly.js from <script type="application/json" id="ID">
 //   [data-live-sse="/v1/..."]          an EventSource; each message is dispatched as "theralab:sse" on the element
-//   tr[data-job]                       live job progress (server-sent events)
+//   [data-job]                         live job progress (server-sent events)
 //   nav details                        one menu open at a time; Escape / outside click closes
 // Pages that add content later call theralab.enhance(root) on it.
 (function () {
@@ -232,7 +232,7 @@
   }
 
   function watchJobs(root) {
-    (root || document).querySelectorAll("tr[data-job]").forEach((row) => {
+    (root || document).querySelectorAll("[data-job]").forEach((row) => {
       if (row.dataset.watching || ["succeeded", "failed", "cancelled"].includes(row.dataset.status)) return;
       row.dataset.watching = "1";
       const source = new EventSource(`/v1/jobs/${row.dataset.job}/events`);
