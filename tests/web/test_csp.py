@@ -66,3 +66,15 @@ def test_no_rendered_page_has_an_inline_executable_script(api):
         if found := inline_scripts(response.text):
             offenders[path] = found
     assert not offenders, "\n".join(f"  {path}: {'; '.join(found)}" for path, found in offenders.items())
+
+
+def _script_src(policy: str) -> str:
+    return next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+
+
+def test_pages_are_served_with_a_policy_that_forbids_inline_scripts(api):
+    policy = api.get("/login").headers["content-security-policy"]
+    assert "'unsafe-inline'" not in _script_src(policy) and "'unsafe-eval'" not in _script_src(policy)
+    docs = api.get("/docs")
+    if "swagger-ui-bundle.js" in docs.text:  # FastAPI's Swagger page starts itself with an inline script
+        assert "'unsafe-inline'" in _script_src(docs.headers["content-security-policy"])
