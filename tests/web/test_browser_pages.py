@@ -71,19 +71,34 @@ def _axe_source() -> str | None:
 
 
 def _page_routes() -> list[str]:
-    """Every GET path template of every page module the app mounts (``theralab.web.app.PAGES``)."""
+    """Every GET path template of every page module the app mounts (``theralab.web.app.PAGES``).
+
+    A route with required query parameters is listed as ``path?`` and reached like a parameterised one,
+    through a link carrying them. Downloads (a file extension in the last segment) are not pages.
+    """
     from fastapi.routing import APIRoute
 
     from theralab.web.app import PAGES
 
-    paths = {route.path for module in PAGES for route in module.router.routes
-             if isinstance(route, APIRoute) and "GET" in route.methods and route.path not in SKIP}
-    return sorted(paths, key=lambda p: (p.count("{"), p))
+    paths = set()
+    for module in PAGES:
+        for route in module.router.routes:
+            if not isinstance(route, APIRoute) or "GET" not in route.methods or route.path in SKIP:
+                continue
+            if re.search(r"\.[a-z0-9]{2,5}$", route.path.rsplit("/", 1)[-1]):
+                continue
+            required = any(getattr(q, "required", False) or getattr(getattr(q, "field_info", None), "is_required",
+                                                                     lambda: False)()
+                           for q in route.dependant.query_params)
+            paths.add(route.path + ("?" if required else ""))
+    return sorted(paths, key=lambda p: (p.count("{") + p.count("?"), p))
 
 
 def _pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("^" + "".join("[^/?#]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+    query = template.endswith("?")
+    parts = re.split(r"(\{[^}]+\})", template.rstrip("?"))
+    body = "".join("[^/?#]+" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile("^" + body + (r"\?.+" if query else r"(\?.*)?") + "$")
 
 
 def _user_for(path: str) -> str:
@@ -214,6 +229,10 @@ def _slug(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
 
 
+#: Routes answered with something other than a full page (fragments for live refresh, downloads).
+skipped: dict[str, str] = {}
+
+
 def _visit(session: Session, path: str, user: str, axe: str | None, failures: dict, seen_links: set[str],
            main_action: bool = True) -> None:
     page = session.page
@@ -225,12 +244,17 @@ def _visit(session: Session, path: str, user: str, axe: str | None, failures: di
             response = page.goto(session.base + path)
             _settle(page)
             status = response.status if response else 0
+            kind = (response.headers.get("content-type", "") if response else "").split(";")[0]
+            if status < 400 and (kind != "text/html" or "<html" not in response.text()[:500].lower()):
+                what = "an HTML fragment" if kind == "text/html" else kind or "no content type"
+                skipped[path] = f"not a page ({what})"
+                return
             found = [f"HTTP {status}"] if status >= 400 else []
             found += _check(page, session.errors, axe if width == SIZES[0][0] else None)
             page.screenshot(path=str(SCREENSHOTS / f"{user}-{_slug(path)}-{width}.png"), full_page=True)
             for href in page.eval_on_selector_all("a[href]", "els => els.map(a => a.getAttribute('href'))"):
-                if href and href.startswith("/"):
-                    seen_links.add(href.split("#")[0].split("?")[0])
+                if href and href.startswith("/") and not href.startswith("//"):
+                    seen_links.add(href.split("#")[0])
             if main_action and width == SIZES[0][0]:
                 found += _main_action(session, path, user)
         except Exception as exc:  # noqa: BLE001 - a page that breaks the harness is a finding, not a crash
@@ -291,6 +315,7 @@ def test_every_page_passes_the_browser_checks(demo_server, browser):
     anonymous.close()
     for user in ("pat", "res"):  # what a patient and a researcher are offered
         _visit(session(user), "/", user, axe, failures, seen, main_action=False)
+    _visit(session("root"), "/jobs", "root", axe, failures, seen, main_action=False)  # every user's jobs, linked
 
     pending = [t for t in templates if t != "/login"]
     visited: set[str] = set()
@@ -298,7 +323,7 @@ def test_every_page_passes_the_browser_checks(demo_server, browser):
     while pending and progress:
         progress = False
         for template in list(pending):
-            if "{" not in template:
+            if "{" not in template and not template.endswith("?"):
                 path = template
             else:
                 pattern = _pattern(template)
@@ -317,7 +342,7 @@ def test_every_page_passes_the_browser_checks(demo_server, browser):
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({"failures": failures, "unreached": pending, "visited": sorted(visited),
-                                  "axe": axe is not None}, indent=2))
+                                  "skipped": skipped, "axe": axe is not None}, indent=2))
     if axe is None:
         failures.setdefault("(harness)", []).append("axe-core could not be installed (npm unavailable): "
                                                      "accessibility was not checked")
