@@ -198,12 +198,21 @@ class Session:
         self.context.close()
 
 
+CHARTS_DRAWN = """() => document.readyState === 'complete' && Array.from(document.querySelectorAll('[data-chart]'))
+    .every(el => el.querySelector('.main-svg') || el.classList.contains('chart-error'))"""
+
+
 def _settle(page) -> None:
+    """Wait for the page's requests (a live stream never idles: at most 3 s) and for its charts to be drawn."""
     try:
-        page.wait_for_load_state("networkidle", timeout=8000)
-    except Exception:  # noqa: BLE001 - a page with a live stream never idles; give it a moment instead
-        page.wait_for_timeout(1500)
-    page.wait_for_timeout(300)
+        page.wait_for_load_state("networkidle", timeout=3000)
+    except Exception:  # noqa: BLE001 - streaming pages are expected here
+        pass
+    for _ in range(25):
+        if page.evaluate(CHARTS_DRAWN):
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(250)
 
 
 def _check(page, errors: list[str], axe: str | None) -> list[str]:
