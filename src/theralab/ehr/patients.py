@@ -319,9 +319,26 @@ def iter_patients(session: Session, *, batch: int = 500, ids: Iterable[str] | No
         yield from load_patients(session, all_ids[i : i + batch])
 
 
-def list_patients(session: Session, *, limit: int = 100, offset: int = 0) -> list[PatientSummary]:
-    """Patients with counts of conditions, observations and medications (for lists and tables)."""
-    rows = list(session.scalars(select(store.PatientRow).order_by(store.PatientRow.id).limit(limit).offset(offset)))
+def _search(query: Any, q: str | None) -> Any:
+    """Patients whose name, MRN or id contains every word of ``q`` (case-insensitive)."""
+    from sqlalchemy import or_
+
+    for word in (q or "").split()[:5]:
+        pattern = f"%{word.lower()[:100]}%"
+        query = query.where(or_(func.lower(store.PatientRow.given).like(pattern),
+                                func.lower(store.PatientRow.family).like(pattern),
+                                func.lower(store.PatientRow.mrn).like(pattern),
+                                func.lower(store.PatientRow.id).like(pattern)))
+    return query
+
+
+def list_patients(session: Session, *, limit: int = 100, offset: int = 0, q: str | None = None) -> list[PatientSummary]:
+    """Patients with counts of conditions, observations and medications (for lists and tables).
+
+    ``q`` narrows the list to patients whose name, MRN or id contains each of its words.
+    """
+    query = _search(select(store.PatientRow), q).order_by(store.PatientRow.id)
+    rows = list(session.scalars(query.limit(limit).offset(offset)))
     ids = [r.id for r in rows]
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for name, model in (
@@ -346,8 +363,9 @@ def list_patients(session: Session, *, limit: int = 100, offset: int = 0) -> lis
     ]
 
 
-def count_patients(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(store.PatientRow)) or 0)
+def count_patients(session: Session, q: str | None = None) -> int:
+    """How many patients there are (matching ``q`` as in :func:`list_patients` when given)."""
+    return int(session.scalar(_search(select(func.count()).select_from(store.PatientRow), q)) or 0)
 
 
 def save_genotype(
