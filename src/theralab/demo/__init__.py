@@ -142,6 +142,8 @@ def load_clinical(folder: Path, seed: int = 7) -> dict[str, Any]:
     with session_scope() as session:
         beds = ward_patients(session)
         report["allergies"] = _part("allergies", lambda: f"{clinical.add_allergies(session, beds)} on record")
+        report["medications"] = _part("medications", lambda: (
+            f"{clinical.add_medications(session, beds)} prescriptions with a PGx guideline"))
     with session_scope() as session:
         pgx = _part("pgx", lambda: clinical.add_pgx_results(session, beds, folder))
     report["pgx"] = pgx if isinstance(pgx, str) else (

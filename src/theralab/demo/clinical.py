@@ -31,6 +31,10 @@ ALLERGIES = [  # ward bed index -> (SNOMED code, substance, criticality, categor
     (2, "91935009", "Peanut", "high", "food"),
     (5, "111088007", "Latex", "low", "environment"),
 ]
+MEDICATIONS = [  # ward bed index -> (RxNorm, drug, dosage): drugs with a CPIC guideline, for the PGx review
+    (0, "32968", "clopidogrel 75 MG Oral Tablet", "75 mg once daily"),
+    (1, "2670", "codeine phosphate 30 MG Oral Tablet", "30 mg every 6 hours as needed for pain"),
+]
 TRIALS = [
     ("DEMO-T2D-01", "Add-on therapy in type 2 diabetes with suboptimal control", """Inclusion Criteria:
 - Adults aged 40 to 80 years
@@ -87,6 +91,32 @@ def add_allergies(session: Any, ward: list[str]) -> int:
         })
     if resources:
         import_resources(resources, session, source="demo:allergies")
+    return len(resources)
+
+
+def add_medications(session: Any, ward: list[str], when: str = "2026-01-01T09:00:00Z") -> int:
+    """Active prescriptions with a pharmacogenomic guideline (FHIR MedicationRequest), for the PGx review.
+
+    Codeine goes to a patient without a CYP2D6 result on purpose: the PGx page must say "no result -
+    cannot advise", never "no change needed".
+    """
+    from theralab.ehr.fhir.ingest import import_resources
+
+    resources = []
+    for bed, rxcui, name, dosage in MEDICATIONS:
+        if bed >= len(ward):
+            continue
+        resources.append({
+            "resourceType": "MedicationRequest",
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"theralab:demo:medication:{ward[bed]}:{rxcui}")),
+            "status": "active", "intent": "order", "authoredOn": when,
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                      "code": rxcui, "display": name}], "text": name},
+            "subject": {"reference": f"Patient/{ward[bed]}"},
+            "dosageInstruction": [{"text": dosage}],
+        })
+    if resources:
+        import_resources(resources, session, source="demo:medications")
     return len(resources)
 
 

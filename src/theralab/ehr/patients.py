@@ -235,6 +235,7 @@ class PatientSummary(BaseModel):
     """One line of the patient list."""
 
     id: str
+    mrn: str | None = None
     given: str | None = None
     family: str | None = None
     gender: str | None = None
@@ -352,6 +353,7 @@ def list_patients(session: Session, *, limit: int = 100, offset: int = 0, q: str
     return [
         PatientSummary(
             id=r.id,
+            mrn=r.mrn,
             given=r.given,
             family=r.family,
             gender=r.gender,

@@ -24,6 +24,19 @@ from sqlalchemy.orm import Session
 from theralab.ehr.header import PatientHeader, patient_header
 
 BP_PANEL, SYSTOLIC, DIASTOLIC = "85354-9", "8480-6", "8462-4"
+#: genotype results (LOINC 84413-4 and its components) are shown with the PGx phenotypes, not as observations
+GENOTYPE_CODES = {"84413-4", "48018-6", "53040-2"}
+#: UCUM codes as a reader writes them
+UNIT_LABELS = {"mm[Hg]": "mmHg", "Cel": "°C", "[degF]": "°F", "{score}": "points", "{steps}": "steps",
+               "mL/min/{1.73_m2}": "mL/min/1.73 m²", "10*3/uL": "×10³/µL", "10*6/uL": "×10⁶/µL", "ug/L": "µg/L",
+               "kg/m2": "kg/m²", "[lb_av]": "lb", "{beats}/min": "/min", "{breaths}/min": "/min"}
+
+
+def unit_label(unit: str | None) -> str:
+    """A UCUM unit code as it reads on a page (``mm[Hg]`` -> ``mmHg``, ``Cel`` -> ``°C``)."""
+    if not unit:
+        return ""
+    return UNIT_LABELS.get(unit, unit)
 #: streamed vital name -> the LOINC code the record uses for the same quantity
 STREAMED_AS = {"spo2": "59408-5"}
 STREAM_WINDOW = timedelta(days=30)
@@ -42,6 +55,10 @@ class ObservationRow:
     source: str
     unit_note: str | None = None
 
+    @property
+    def unit_text(self) -> str:
+        return unit_label(self.unit)
+
 
 def header(session: Session, patient_id: str) -> PatientHeader:
     """The patient header (NotFoundError for an unknown id)."""
@@ -57,7 +74,7 @@ def _bp_text(systolic: float | None, diastolic: float | None) -> str | None:
 def latest_observations(session: Session, record: Any, now: datetime | None = None) -> list[ObservationRow]:
     """The newest value per observation, record and streamed vitals together, alphabetically."""
     from theralab.monitoring.streams import latest_vitals
-    from theralab.monitoring.streams.vitals import NAME_TO_CODE
+    from theralab.monitoring.streams.vitals import NAME_TO_CODE, VITALS
 
     now = now or datetime.now(UTC)
     latest = record.latest_values(now)
@@ -67,6 +84,8 @@ def latest_observations(session: Session, record: Any, now: datetime | None = No
             children.setdefault(o.parent_id, {})[o.code or ""] = o.value
     rows: dict[str, ObservationRow] = {}
     for code, o in latest.items():
+        if code in GENOTYPE_CODES:
+            continue
         if o.parent_id and code in (SYSTOLIC, DIASTOLIC) and BP_PANEL in latest:
             continue  # shown in the panel's row
         if code == BP_PANEL:
@@ -85,8 +104,6 @@ def latest_observations(session: Session, record: Any, now: datetime | None = No
         code = STREAMED_AS.get(name, NAME_TO_CODE.get(name, name))
         current = rows.get(code)
         if current is None or current.at is None or at >= current.at:
-            from theralab.monitoring.streams.vitals import VITALS
-
             unit = VITALS[NAME_TO_CODE[name]].unit if name in NAME_TO_CODE else None
             label = current.name if current else name.replace("_", " ").capitalize()
             rows[code] = ObservationRow(code, label, value, unit, None, at, "streamed (device)")
