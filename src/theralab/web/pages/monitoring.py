@@ -140,7 +140,7 @@ def timeline_figure(data: dict[str, Any]) -> dict[str, Any]:
                                   "automargin": True}
         layout[f"xaxis{axis}"] = {"matches": "x" if i else None, "anchor": f"y{axis}", "type": "date",
                                   "range": [data["start"], data["end"]], "showticklabels": i == rows - 1,
-                                  **({"title": {"text": "time (UTC shown in your local time)"}} if i == rows - 1 else {})}
+                                  **({"title": {"text": "time (UTC)"}} if i == rows - 1 else {})}
         if i == 0:
             layout["xaxis"].pop("matches")
         s = series[name]

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 
 from theralab.errors import InputError, TheralabError
 from theralab.privacy import consent
@@ -77,6 +78,25 @@ def _funnel_figure(f: dict[str, Any]) -> dict[str, Any]:
                       "customdata": removed, "hovertemplate": "%{y}<br>remaining %{x}<br>removed %{customdata}"
                                                                "<extra></extra>"}],
             "layout": {"margin": {"l": 300, "r": 20, "t": 10, "b": 30}, "height": 60 + 34 * len(labels)}}
+
+
+@router.get(BASE + "/patients/{patient_id}", response_class=HTMLResponse)
+def trials_for_patient(patient_id: str, request: Request, user: WebUser, at: str = "") -> HTMLResponse:
+    """Every stored trial for one patient, best first, each with what passed, failed and is unknown."""
+    from theralab.trials.matching.engine import rank_trials
+    from theralab.trials.tables import TrialRow
+    from theralab.web.pages.patient_view import header
+
+    _clinical(user)
+    when = _date(at)
+    with session_scope() as s:
+        head = header(s, patient_id)
+        consent.require(s, patient_id, "trial_contact")
+        matches = rank_trials(s, patient_id, at=when)
+        titles = {r.id: r.title for r in s.scalars(select(TrialRow))}
+        user.audit("trials.match.patient", "Patient", patient_id, session=s)
+    return render(request, "trials_match_for_patient.html", {"patient": head, "matches": matches, "titles": titles,
+                                                              "at": when.isoformat()})
 
 
 @router.get(BASE + "/{trial_id}", response_class=HTMLResponse)
