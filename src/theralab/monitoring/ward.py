@@ -55,12 +55,23 @@ def _single_three(inputs: dict[str, Any] | None) -> bool:
     return any(v == 3 for v in result.parameters.values())
 
 
-def _alert_note(alert: Alert, news2: float | None, news2_at: datetime | None) -> dict[str, Any] | None:
-    """What the open NEWS2 alert was raised at, and a sentence when that differs from the score shown."""
+def raised_at(alert: Alert) -> dict[str, Any] | None:
+    """The evidence of the trigger that gave a NEWS2 alert its present severity (its title's score).
+
+    An alert keeps its first score in its title while later triggers add evidence; when it was
+    raised to a worse severity, the title changed to that trigger's score.
+    """
     evidence = [e for e in alert.evidence or [] if isinstance(e, dict) and e.get("news2") is not None]
     if alert.rule != "news2" or not evidence:
         return None
-    raised = next((e for e in evidence if _severity_of(float(e["news2"])) == alert.severity), evidence[0])
+    return next((e for e in evidence if _severity_of(float(e["news2"])) == alert.severity), evidence[0])
+
+
+def _alert_note(alert: Alert, news2: float | None, news2_at: datetime | None) -> dict[str, Any] | None:
+    """What the open NEWS2 alert was raised at, and a sentence when that differs from the score shown."""
+    raised = raised_at(alert)
+    if raised is None:
+        return None
     score, at = int(raised["news2"]), raised.get("at")
     note = {"alert_id": alert.id, "severity": alert.severity, "raised_news2": score, "raised_at": at,
             "text": None}
@@ -71,6 +82,16 @@ def _alert_note(alert: Alert, news2: float | None, news2_at: datetime | None) ->
                         + (" - the alert keeps its first score; the board shows the newest"
                            if int(news2) < score else ""))
     return note
+
+
+def _bed_key(location: str | None) -> tuple[str, int, str]:
+    """Beds in natural order ("bed 2" before "bed 10"); patients without a location last."""
+    import re
+
+    if not location:
+        return ("~", 0, "")
+    match = re.search(r"(\d+)\s*$", location)
+    return (location[: match.start()] if match else location, int(match.group(1)) if match else 0, location)
 
 
 def ward(session: Session, now: datetime | None = None, trend_hours: float = TREND_HOURS) -> list[dict[str, Any]]:
@@ -149,7 +170,7 @@ def ward(session: Session, now: datetime | None = None, trend_hours: float = TRE
                                      if patient in last_seen else None),
         })
     rows.sort(key=lambda r: (-(SEVERITY_RANK.get(r["worst_severity"] or "", -1)), -(r["news2"] or -1),
-                             r["name"] or "", r["patient_id"]))
+                             _bed_key(r["location"]), r["name"] or "", r["patient_id"]))
     return rows
 
 

@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 
-from theralab.monitoring.ward import NEWS2_BAND_LIMITS, SEVERITY_RANK, timeline, ward
+from theralab.monitoring.ward import NEWS2_BAND_LIMITS, SEVERITY_RANK, raised_at, timeline, ward
 from theralab.privacy.auth import require_role
 from theralab.runtime import alerts as alert_store
 from theralab.runtime.db import session_scope
@@ -68,7 +69,7 @@ def inbox_groups(alerts: list[Any], names: dict[str, str]) -> list[dict[str, Any
     for a in alerts:
         evidence = [e for e in (a.evidence or []) if isinstance(e, dict)]
         last = evidence[-1] if evidence else {}
-        first = next((e for e in evidence if e.get("news2") is not None), {})
+        first = raised_at(a) or {}
         vitals = [(VITAL_LABELS[k][0], v, VITAL_LABELS[k][1], VITAL_LABELS[k][2])
                   for k, v in (last.get("vitals") or {}).items() if k in VITAL_LABELS and v is not None]
         item = {"id": a.id, "severity": a.severity, "status": a.status, "count": a.count, "title": a.title,
@@ -99,6 +100,7 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
                                        limit=INBOX_PAGE)
         names = {pid: h.name for pid, h in patient_headers(session, list({a.subject for a in page["items"]})).items()}
         groups = inbox_groups(page["items"], names)
+        last_event = session.scalar(select(func.max(alert_store.AlertEvent.id))) or 0
     user.audit("monitoring.ward", "Ward", patient or "all")
     filters = {"severity": severity, "status": status, "patient": patient}
     next_url = None
@@ -107,7 +109,7 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
     return render(request, "monitoring_ward.html", {
         "rows": rows, "groups": groups, "shown": len(page["items"]), "total": page["total"], "filters": filters,
         "next_url": next_url, "first_url": "/monitoring?" + urlencode(filters) if cursor else None,
-        "severities": alert_store.SEVERITIES, "here": str(request.url.path) + ("?" + request.url.query
+        "severities": alert_store.SEVERITIES, "last_event": last_event, "here": str(request.url.path) + ("?" + request.url.query
                                                                                  if request.url.query else "")})
 
 
