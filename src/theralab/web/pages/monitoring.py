@@ -109,8 +109,8 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
     return render(request, "monitoring_ward.html", {
         "rows": rows, "groups": groups, "shown": len(page["items"]), "total": page["total"], "filters": filters,
         "next_url": next_url, "first_url": "/monitoring?" + urlencode(filters) if cursor else None,
-        "severities": alert_store.SEVERITIES, "last_event": last_event, "here": str(request.url.path) + ("?" + request.url.query
-                                                                                 if request.url.query else "")})
+        "severities": alert_store.SEVERITIES, "last_event": last_event,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else "")})
 
 
 @router.get("/monitoring/board", response_class=HTMLResponse)
