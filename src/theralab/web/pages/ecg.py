@@ -20,7 +20,8 @@ RHYTHM_LABELS = {"N": "Normal sinus rhythm", "A": "Atrial fibrillation", "O": "O
 HRV_LABELS = {"mean_nn_ms": ("Mean NN interval", "ms"), "sdnn_ms": ("SDNN", "ms"), "rmssd_ms": ("RMSSD", "ms"),
               "pnn50_pct": ("pNN50", "%"), "lf_ms2": ("LF power", "ms²"), "hf_ms2": ("HF power", "ms²"),
               "lf_hf": ("LF/HF ratio", None), "lf_nu": ("LF power, normalised", "n.u."),
-              "mean_bpm": ("Mean heart rate", "/min"), "min_bpm": ("Lowest heart rate", "/min"), "max_bpm": ("Highest heart rate", "/min")}
+              "mean_bpm": ("Mean heart rate", "/min"), "min_bpm": ("Lowest heart rate", "/min"),
+              "max_bpm": ("Highest heart rate", "/min")}
 
 
 def rhythm_label(code: str | None) -> str:
