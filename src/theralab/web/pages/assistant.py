@@ -7,8 +7,6 @@ resources appear in the very response that detected the risk. Thin over
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -33,8 +31,19 @@ def _page(request: Request, username: str, cid: str | None, reply: dict | None =
         trends = {key: trend(list_scores(s, pid, key)) for key in ("phq9", "gad7")} if pid else {}
     trends = {k: v for k, v in trends.items() if v}
     return render(request, "assistant.html", {"turns": turns, "cid": cid, "reply": reply, "past": past,
-                                              "trends": trends, "trends_json": json.dumps(trends)},
+                                              "trends": trends, "trend_chart": _trend_chart(trends) if trends else None},
                   status_code=status)
+
+
+def _trend_chart(trends: dict[str, list[dict]]) -> dict:
+    """PHQ-9 and GAD-7 totals over time as a house chart spec, the moderate threshold (10) drawn."""
+    from theralab.web.charts import chart_spec
+
+    names = {"phq9": "PHQ-9 (0–27)", "gad7": "GAD-7 (0–21)"}
+    traces = [{"x": [r["authored"] for r in rows], "y": [r["total"] for r in rows], "name": names.get(k, k.upper()),
+               "mode": "lines+markers"} for k, rows in trends.items()]
+    return chart_spec("Your questionnaire scores", ("Date answered", None, "date"), ("Total score", "points"), traces,
+                      bands=[{"y0": 10, "y1": 27, "color": "#ffe2c7", "label": "10 or more: moderate or worse"}])
 
 
 @router.get("/assistant", response_class=HTMLResponse)
