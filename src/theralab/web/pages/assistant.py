@@ -30,9 +30,9 @@ def _page(request: Request, username: str, cid: str | None, reply: dict | None =
         pid = conversations.patient_for(s, username)
         trends = {key: trend(list_scores(s, pid, key)) for key in ("phq9", "gad7")} if pid else {}
     trends = {k: v for k, v in trends.items() if v}
+    chart = _trend_chart(trends) if trends else None
     return render(request, "assistant.html", {"turns": turns, "cid": cid, "reply": reply, "past": past,
-                                              "trends": trends, "trend_chart": _trend_chart(trends) if trends else None},
-                  status_code=status)
+                                              "trends": trends, "trend_chart": chart}, status_code=status)
 
 
 def _trend_chart(trends: dict[str, list[dict]]) -> dict:
