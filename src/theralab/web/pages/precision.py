@@ -101,8 +101,8 @@ async def risk_panel(request: Request, user: WebUser, scorefile: UploadFile | No
     user.audit("precision.prs", "genotypes", f"{len(sums)} samples; score {col}")
     from theralab.web.charts import chart_spec
 
-    chart = chart_spec(f"{col}: uploaded samples",
-                       ("Polygenic score (sum of weight × effect-allele dosage)", None), ("Samples", "count"),
+    x_axis = ("Polygenic score (sum of weight × effect-allele dosage)", None)
+    chart = chart_spec(f"{col}: uploaded samples", x_axis, ("Samples", "count"),
                        [{"type": "histogram", "x": sums.round(6).tolist(), "name": "uploaded samples"}],
                        shapes=[{"type": "line", "x0": float(sums[pick]), "x1": float(sums[pick]), "yref": "paper",
                                 "y0": 0, "y1": 1, "line": {"color": "#b42318", "width": 3}}],
