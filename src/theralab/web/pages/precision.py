@@ -107,8 +107,9 @@ async def risk_panel(request: Request, user: WebUser, scorefile: UploadFile | No
                        shapes=[{"type": "line", "x0": float(sums[pick]), "x1": float(sums[pick]), "yref": "paper",
                                 "y0": 0, "y1": 1, "line": {"color": "#b42318", "width": 3}}],
                        download=f"{col}_scores.csv")
-    return _page(request, prs_chart=chart, prs={"name": col, "counts": result.match.counts, "match_rate": result.match.match_rate,
-                               "notes": result.notes, "person": person, "scores": sums.round(6).tolist()}, tab="risk")
+    return _page(request, prs_chart=chart, tab="risk",
+                 prs={"name": col, "counts": result.match.counts, "match_rate": result.match.match_rate,
+                      "notes": result.notes, "person": person, "scores": sums.round(6).tolist()})
 
 
 @router.post("/precision/image", response_class=HTMLResponse)
