@@ -30,6 +30,21 @@ STATUS = {
 }
 
 
+def _on_record(limit: int = 12) -> list[Any]:
+    """Patients whose genotypes were called from a VCF, newest first (links for the empty form)."""
+    from sqlalchemy import func, select
+
+    from theralab.ehr.header import patient_headers
+    from theralab.ehr.tables import GenotypeRow
+
+    with session_scope() as session:
+        ids = [pid for (pid,) in session.execute(
+            select(GenotypeRow.patient_id).where(GenotypeRow.source == "vcf").group_by(GenotypeRow.patient_id)
+            .order_by(func.max(GenotypeRow.effective).desc()).limit(limit))]
+        heads = patient_headers(session, ids)
+    return sorted(heads.values(), key=lambda h: h.mrn or h.name)
+
+
 def _record_result(patient_id: str, meds: list[str] | None) -> tuple[Any, Any]:
     """The PGx result from the genotypes on record (newest call per gene) and the patient header."""
     from theralab.precision.pgx.report import build_result
@@ -64,7 +79,7 @@ def pgx_page(request: Request, user: WebUser, patient: str = Query("", max_lengt
     """The upload form; with ``?patient=ID`` the patient's genotypes on record against their medications."""
     require_role(set(user.roles), "clinician")
     if not patient:
-        return render(request, "pgx.html", {"result": None})
+        return render(request, "pgx.html", {"result": None, "on_record": _on_record()})
     try:
         result, head = _record_result(patient, None)
     except InputError as exc:
