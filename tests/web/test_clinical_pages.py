@@ -68,7 +68,7 @@ def test_ward_board_names_beds_bands_trend_and_explains_the_alert_score(demo):
     assert note and int(note.group(2)) == score and int(note.group(1)) != score
     assert "data-sortable" in page and 'data-live-sse="/v1/alerts/stream?domain=monitoring' in page
     _no_inline_script(page)
-    fragment = demo.get("/monitoring/board").text  # what the live page swaps in
+    fragment = demo.get("/monitoring/board", headers={"X-Fragment": "board"}).text  # what the live page swaps in
     assert "Ward 7A, bed 1" in fragment and "<html" not in fragment
 
 

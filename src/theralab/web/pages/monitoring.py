@@ -114,9 +114,12 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
 
 
 @router.get("/monitoring/board", response_class=HTMLResponse)
-def board_fragment(request: Request, user: WebUser) -> HTMLResponse:
-    """The ward board's table body alone (the live page swaps it in)."""
+def board_fragment(request: Request, user: WebUser) -> Response:
+    """The ward board's table body alone (the live page fetches it with ``X-Fragment: board``); a browser
+    opening the address is sent to the whole page."""
     require_role(set(user.roles), "clinician", "researcher")
+    if request.headers.get("x-fragment") != "board":
+        return RedirectResponse("/monitoring", status_code=303)
     with session_scope() as session:
         rows = _board_rows(session)
     user.audit("monitoring.ward", "Ward", "board")

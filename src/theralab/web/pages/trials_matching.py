@@ -77,11 +77,14 @@ def _funnel_figure(f: dict[str, Any]) -> dict[str, Any]:
     labels = ["Alive at date"] + [f"{s['criterion_id']}: {s['text'][:40]}" for s in f["steps"]]
     values = [f["start"]] + [s["remaining"] for s in f["steps"]]
     removed = [0] + [s["removed"] for s in f["steps"]]
-    trace = {"type": "funnel", "y": labels, "x": values, "textinfo": "value", "name": "patients remaining",
-             "customdata": removed,
+    # plotly draws the first category at the bottom: reversed, the funnel reads top to bottom
+    labels, values, removed = labels[::-1], values[::-1], removed[::-1]
+    trace = {"type": "bar", "orientation": "h", "y": labels, "x": values, "text": values, "textposition": "auto",
+             "name": "patients remaining", "customdata": removed,
              "hovertemplate": "%{y}<br>remaining %{x}<br>removed %{customdata}<extra></extra>"}
-    return chart_spec("Patients remaining after each criterion", ("Patients remaining", None),
-                      ("Criterion", None, "category"), [trace], download="feasibility_funnel.csv")
+    return chart_spec("Patients remaining after each criterion", ("Patients remaining", "count"),
+                      ("Criterion (applied top to bottom)", None, "category"), [trace],
+                      download="feasibility_funnel.csv")
 
 
 def logic_text(logic: Any, entities: list[Any]) -> str:

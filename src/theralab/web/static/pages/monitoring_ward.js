@@ -19,7 +19,7 @@
   }
 
   function refresh(reason) {
-    fetch("/monitoring/board", { headers: { Accept: "text/html" }, credentials: "same-origin" })
+    fetch("/monitoring/board", { headers: { Accept: "text/html", "X-Fragment": "board" }, credentials: "same-origin" })
       .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
       .then((html) => {
         body.innerHTML = html;
