@@ -85,9 +85,19 @@ def inbox_page(request: Request, user: WebUser, h: int | None = None) -> HTMLRes
     with session_scope() as s:
         items = conversations.inbox(s, status=None)
         turns = conversations.handover_transcript(s, h) if h else []
+        head = None
         if h:
             user.audit("assistant.handover.read", "AssistantHandover", str(h), session=s)
-    return render(request, "assistant_inbox.html", {"items": items, "h": h, "turns": turns})
+            pid = next((i.get("patient_id") for i in items if i.get("id") == h), None)
+            if pid:
+                from theralab.errors import NotFoundError
+                from theralab.web.pages.patient_view import header
+
+                try:
+                    head = header(s, pid)
+                except NotFoundError:
+                    head = None
+    return render(request, "assistant_inbox.html", {"items": items, "h": h, "turns": turns, "patient": head})
 
 
 @router.post("/assistant/inbox/{h}/reply")
