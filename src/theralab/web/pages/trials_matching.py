@@ -138,11 +138,14 @@ def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", err
         contactable = set(consent.filter_allowed(s, [r["patient_id"] for r in every], "trial_contact"))
         ranked = [r for r in every if r["patient_id"] in contactable][:50]  # withdrawn patients never listed
         counts = {c["criterion_id"]: c for c in cohort.counts()}
+        from theralab.ehr.header import patient_headers
+
+        names = {pid: h.name for pid, h in patient_headers(s, [r["patient_id"] for r in ranked]).items()}
         user.audit("trials.match.cohort", "Trial", trial_id, session=s)
     return render(request, "trials_match_trial.html", {
         "trial": row, "crit": crit, "version": version, "versions": hist, "funnel": f, "ranked": ranked,
         "counts": counts, "at": when.isoformat(), "error": error, "figure": _funnel_figure(f),
-        "logic": {c.id: logic_text(c.logic, c.entities) for c in crit.criteria}})
+        "logic": {c.id: logic_text(c.logic, c.entities) for c in crit.criteria}, "names": names})
 
 
 def _codes(text: str) -> list[dict[str, str]]:
