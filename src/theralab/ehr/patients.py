@@ -333,12 +333,16 @@ def _search(query: Any, q: str | None) -> Any:
     return query
 
 
-def list_patients(session: Session, *, limit: int = 100, offset: int = 0, q: str | None = None) -> list[PatientSummary]:
+def list_patients(session: Session, *, limit: int = 100, offset: int = 0, q: str | None = None,
+                  by_name: bool = False) -> list[PatientSummary]:
     """Patients with counts of conditions, observations and medications (for lists and tables).
 
-    ``q`` narrows the list to patients whose name, MRN or id contains each of its words.
+    ``q`` narrows the list to patients whose name, MRN or id contains each of its words; ``by_name``
+    orders by family and given name (id order otherwise, stable for exports).
     """
-    query = _search(select(store.PatientRow), q).order_by(store.PatientRow.id)
+    row = store.PatientRow
+    order = (row.family, row.given, row.id) if by_name else (row.id,)
+    query = _search(select(store.PatientRow), q).order_by(*order)
     rows = list(session.scalars(query.limit(limit).offset(offset)))
     ids = [r.id for r in rows]
     counts: dict[str, dict[str, int]] = defaultdict(dict)

@@ -24,7 +24,7 @@ def patients_page(request: Request, user: WebUser, offset: int = Query(0, ge=0, 
     require_role(set(user.roles), "clinician", "researcher")
     query = q.strip()
     with session_scope() as session:
-        rows = list_patients(session, limit=PAGE_SIZE, offset=offset, q=query or None)
+        rows = list_patients(session, limit=PAGE_SIZE, offset=offset, q=query or None, by_name=True)
         total = count_patients(session, q=query or None)
     user.audit("ehr.patients.list", "Patient", f"search:{query[:40]}" if query else "*")
     return render(request, "ehr_patients.html", {"rows": rows, "total": total, "offset": offset, "q": query,
