@@ -34,7 +34,8 @@ def test_board_explains_an_alert_raised_at_another_score(tl_env):
     for minutes, vitals in ((20, (21, 94, 105, 112, 38.4)), (5, (26, 91, 95, 125, 38.9))):
         at = (now - timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
         codes = ("9279-1", "2708-6", "8480-6", "8867-4", "8310-5")
-        payload = {"device_id": "bed-3", "readings": [{"code": c, "value": v, "at": at} for c, v in zip(codes, vitals, strict=True)]}
+        readings = [{"code": c, "value": v, "at": at} for c, v in zip(codes, vitals, strict=True)]
+        payload = {"device_id": "bed-3", "readings": readings}
         ingestor.ingest(parse_payload(payload, "bed-3"), device=device, now=now - timedelta(minutes=minutes - 1))
     with session_scope() as s:
         (row,) = ward(s)
