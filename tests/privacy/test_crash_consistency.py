@@ -21,8 +21,8 @@ def test_sigkill_mid_write_leaves_a_consistent_database(tl_env, live_server):
     from sqlalchemy import select, text
 
     from theralab.ehr.fhir import import_text
+    from theralab.ehr.tables import ObservationRow as VitalReading
     from theralab.monitoring.streams import register_device
-    from theralab.monitoring.streams.tables import VitalReading
     from theralab.privacy import audit, careteam
     from theralab.privacy.auth import create_user
     from theralab.privacy.tables import AuditEvent, ConsentRecord
@@ -90,14 +90,14 @@ def test_sigkill_mid_write_leaves_a_consistent_database(tl_env, live_server):
     reset_engine()
     with session_scope() as session:
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
-        rows = list(session.scalars(select(VitalReading).where(VitalReading.device_id == "dev-crash")))
+        rows = list(session.scalars(select(VitalReading).where(VitalReading.device_id == "dev-crash")))  # the one store
         notes = [c.note for c in session.scalars(select(ConsentRecord).where(ConsentRecord.patient_id == "p-crash"))]
         events = int(session.query(AuditEvent).count())
     by_batch: dict[int, list[VitalReading]] = {}
     for row in rows:  # no partial rows: every field there and one of the values sent
         assert row.patient_id == "p-crash" and row.code == "8867-4" and row.unit == "/min"
-        assert row.at is not None and row.received_at is not None
-        offset = int((row.at - start).total_seconds())
+        assert row.effective is not None and row.received_at is not None
+        offset = int((row.effective - start).total_seconds())
         assert row.value == 60 + offset % BATCH
         by_batch.setdefault(offset // BATCH, []).append(row)
     assert set(acked_batches) <= set(by_batch)  # every acknowledged write survived

@@ -45,5 +45,6 @@ def test_trend_chart_for_linked_patient(api):
         submit_questionnaire(s, "p-7", "phq9", [1] * 8 + [0])
     _login(api, "pat")
     html = api.get("/assistant").text
-    assert 'id="trend"' in html and "total score (points)" in html and "plotly.min.js" in html
+    assert 'data-chart="trend"' in html and '"title": "Total score", "type": "linear", "unit": "points"' in html
+    assert "<script>" not in html  # issue 22: charts are JSON specs, no inline script
     assert "16" in html and "8" in html and "-8 (better)" in html

@@ -32,7 +32,8 @@ def test_risk_panel(api, shared_data):
                            "vcf": ("g.vcf.gz", (d / "cineca_synthetic_subset.vcf.gz").read_bytes())})
     assert page.status_code == 200, page.text[:400]
     assert "HG00097_HG00097" in page.text and "0.6744" in page.text  # plink2's SUM for HG00097: 0.674401
-    assert "matched 782" in page.text and 'xaxis: {title: "polygenic score' in page.text
+    assert "matched 782" in page.text and '"title": "Polygenic score (sum of weight' in page.text
+    assert "<script>" not in page.text  # the chart is a JSON spec drawn by theralab.js (CSP: no inline script)
     missing = api.post("/precision/prs", data={})
     assert missing.status_code == 422
 

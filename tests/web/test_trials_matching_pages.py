@@ -40,7 +40,8 @@ def test_trial_pages_and_editing(api):
     page = api.get(f"/trials/matching/SYN-WEB?at={AT}")
     assert page.status_code == 200, page.text
     html = page.text
-    assert "Feasibility funnel" in html and '"type": "funnel"' in html and "/static-vendor/plotly.min.js" in html
+    assert "Feasibility funnel" in html and '"orientation": "h"' in html and 'data-chart="funnel"' in html
+    assert "model_dump" not in html and "<script>" not in html and "Logic: {" not in html  # issue 22: no reprs
     assert "25 patients" in html and "criteria version 1" in html
     first = html.split("/trials/matching/SYN-WEB/patients/")[1].split("?")[0]
 

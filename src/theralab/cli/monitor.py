@@ -20,13 +20,15 @@ app.add_typer(device_app, name="device")
 
 @device_app.command("add")
 @friendly_errors
-def device_add(device_id: str, patient_id: str, kind: str = typer.Option("wearable", help="device kind")) -> None:
+def device_add(device_id: str, patient_id: str, kind: str = typer.Option("wearable", help="device kind"),
+               location: str = typer.Option("", help="where it is, e.g. 'Ward 7A, bed 3' (shown on the ward board)"),
+               ) -> None:
     """Register a device for a patient and print its token (shown once; the device sends it)."""
     from theralab.monitoring.streams import register_device
     from theralab.runtime.db import session_scope
 
     with session_scope() as session:
-        token = register_device(session, device_id, patient_id, kind)
+        token = register_device(session, device_id, patient_id, kind, location or None)
     console.print(f"device [bold]{device_id}[/bold] -> patient {patient_id}\ntoken: [bold]{token}[/bold]")
 
 

@@ -253,6 +253,7 @@ class PatientSummary(BaseModel):
     """One line of the patient list."""
 
     id: str
+    mrn: str | None = None
     given: str | None = None
     family: str | None = None
     gender: str | None = None
@@ -405,16 +406,36 @@ def iter_patients(session: Session, *, batch: int = 500, ids: Iterable[str] | No
         yield from load_patients(session, all_ids[i : i + batch])
 
 
-def list_patients(session: Session, *, limit: int = 100, offset: int = 0,
-                  only: Collection[str] | None = None) -> list[PatientSummary]:
+def _only(query: Any, only: Collection[str] | None) -> Any:
+    """Restrict a patient query to ``only`` (None: no restriction)."""
+    return query if only is None else query.where(store.PatientRow.id.in_(list(only)))
+
+
+def _search(query: Any, q: str | None) -> Any:
+    """Patients whose name, MRN or id contains every word of ``q`` (case-insensitive)."""
+    from sqlalchemy import or_
+
+    for word in (q or "").split()[:5]:
+        pattern = f"%{word.lower()[:100]}%"
+        query = query.where(or_(func.lower(store.PatientRow.given).like(pattern),
+                                func.lower(store.PatientRow.family).like(pattern),
+                                func.lower(store.PatientRow.mrn).like(pattern),
+                                func.lower(store.PatientRow.id).like(pattern)))
+    return query
+
+
+def list_patients(session: Session, *, limit: int = 100, offset: int = 0, q: str | None = None,
+                  by_name: bool = False, only: Collection[str] | None = None) -> list[PatientSummary]:
     """Patients with counts of conditions, observations and medications (for lists and tables).
 
-    ``only`` restricts the list to those ids (a caller's care teams); None lists everyone.
+    ``q`` narrows the list to patients whose name, MRN or id contains each of its words; ``by_name``
+    orders by family and given name (id order otherwise, stable for exports); ``only`` restricts
+    the list to those ids (a caller's care teams), None lists everyone.
     """
-    query = select(store.PatientRow)
-    if only is not None:
-        query = query.where(store.PatientRow.id.in_(list(only)))
-    rows = list(session.scalars(query.order_by(store.PatientRow.id).limit(limit).offset(offset)))
+    row = store.PatientRow
+    order = (row.family, row.given, row.id) if by_name else (row.id,)
+    query = _search(_only(select(store.PatientRow), only), q).order_by(*order)
+    rows = list(session.scalars(query.limit(limit).offset(offset)))
     ids = [r.id for r in rows]
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for name, model in (
@@ -428,6 +449,7 @@ def list_patients(session: Session, *, limit: int = 100, offset: int = 0,
     return [
         PatientSummary(
             id=r.id,
+            mrn=r.mrn,
             given=r.given,
             family=r.family,
             gender=r.gender,
@@ -439,12 +461,10 @@ def list_patients(session: Session, *, limit: int = 100, offset: int = 0,
     ]
 
 
-def count_patients(session: Session, *, only: Collection[str] | None = None) -> int:
-    """How many patients (of ``only`` when given) are stored."""
-    query = select(func.count()).select_from(store.PatientRow)
-    if only is not None:
-        query = query.where(store.PatientRow.id.in_(list(only)))
-    return int(session.scalar(query) or 0)
+def count_patients(session: Session, q: str | None = None, *, only: Collection[str] | None = None) -> int:
+    """How many patients there are (of ``only`` when given, matching ``q`` as in :func:`list_patients`)."""
+    query = _only(select(func.count()).select_from(store.PatientRow), only)
+    return int(session.scalar(_search(query, q)) or 0)
 
 
 def save_genotype(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.schemas import DeviceOut, OpenResult, ReadingOut
 from theralab.errors import AuthError, InputError
@@ -47,13 +47,15 @@ class DeviceCreate(BaseModel):
     device_id: str
     patient_id: str
     kind: str = "wearable"
+    location: str | None = Field(None, max_length=120, description="where it is, e.g. 'Ward 7A, bed 3'")
 
 
 @router.post("/devices", status_code=201, response_model=DeviceOut)
 def add_device(body: DeviceCreate, user: DeviceAdmin, session: SessionDep) -> dict[str, str]:
-    """Register a device for a patient under the caller's care; the token is returned once."""
+    """Register a device (with its bed or location) for a patient under the caller's care; the token is
+    returned once."""
     user.require_patient(session, body.patient_id)
-    token = register_device(session, body.device_id, body.patient_id, body.kind)
+    token = register_device(session, body.device_id, body.patient_id, body.kind, body.location)
     user.audit("device.register", "Device", body.device_id, session=session)
     return {"device_id": body.device_id, "patient_id": body.patient_id, "token": token}
 

@@ -84,7 +84,8 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register_device(session: Session, device_id: str, patient_id: str, kind: str = "wearable") -> str:
+def register_device(session: Session, device_id: str, patient_id: str, kind: str = "wearable",
+                    location: str | None = None) -> str:
     """Register a device for an existing patient and return its secret token (shown once).
 
     Why the patient must exist: a device bound to a mistyped id would stream readings, scores and
@@ -99,7 +100,8 @@ def register_device(session: Session, device_id: str, patient_id: str, kind: str
                          where="patient_id",
                          hint="import the patient first ('theralab ehr import' or POST /v1/ehr/...), then register")
     token = secrets.token_urlsafe(24)
-    session.add(Device(id=device_id, patient_id=patient_id, token_sha256=_sha(token), kind=kind))
+    session.add(Device(id=device_id, patient_id=patient_id, token_sha256=_sha(token), kind=kind,
+                       location=(location or "").strip()[:120] or None))
     return token
 
 

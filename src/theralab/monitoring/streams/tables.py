@@ -25,6 +25,8 @@ class Device(Base):
                                             nullable=False, index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     kind: Mapped[str] = mapped_column(String(80), nullable=False, default="wearable")
+    # where the device (and so its patient) is, e.g. "Ward 7A, bed 3": the ward board shows it
+    location: Mapped[str | None] = mapped_column(String(120), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 

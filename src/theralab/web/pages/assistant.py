@@ -7,8 +7,6 @@ resources appear in the very response that detected the risk. Thin over
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -33,9 +31,20 @@ def _page(request: Request, username: str, cid: str | None, reply: dict | None =
         pid = conversations.patient_for(s, username)
         trends = {key: trend(list_scores(s, pid, key)) for key in ("phq9", "gad7")} if pid else {}
     trends = {k: v for k, v in trends.items() if v}
+    chart = _trend_chart(trends) if trends else None
     return render(request, "assistant.html", {"turns": turns, "cid": cid, "reply": reply, "past": past,
-                                              "trends": trends, "trends_json": json.dumps(trends)},
-                  status_code=status)
+                                              "trends": trends, "trend_chart": chart}, status_code=status)
+
+
+def _trend_chart(trends: dict[str, list[dict]]) -> dict:
+    """PHQ-9 and GAD-7 totals over time as a house chart spec, the moderate threshold (10) drawn."""
+    from theralab.web.charts import chart_spec
+
+    names = {"phq9": "PHQ-9 (0–27)", "gad7": "GAD-7 (0–21)"}
+    traces = [{"x": [r["authored"] for r in rows], "y": [r["total"] for r in rows], "name": names.get(k, k.upper()),
+               "mode": "lines+markers"} for k, rows in trends.items()]
+    return chart_spec("Your questionnaire scores", ("Date answered", None, "date"), ("Total score", "points"), traces,
+                      bands=[{"y0": 10, "y1": 27, "color": "#ffe2c7", "label": "10 or more: moderate or worse"}])
 
 
 @router.get("/assistant", response_class=HTMLResponse)
@@ -79,9 +88,19 @@ def inbox_page(request: Request, user: WebUser, h: int | None = None) -> HTMLRes
         if h and h not in {i["id"] for i in items}:
             raise NotFoundError(f"no handover {h} for you", where="h")
         turns = conversations.handover_transcript(s, h) if h else []
+        head = None
         if h:
             user.audit("assistant.handover.read", "AssistantHandover", str(h), session=s)
-    return render(request, "assistant_inbox.html", {"items": items, "h": h, "turns": turns})
+            pid = next((i.get("patient_id") for i in items if i.get("id") == h), None)
+            if pid:
+                from theralab.errors import ForbiddenError
+                from theralab.web.pages.patient_view import header
+
+                try:
+                    head = header(s, pid, user)
+                except (NotFoundError, ForbiddenError):
+                    head = None  # the handover stays readable; the header needs the care team
+    return render(request, "assistant_inbox.html", {"items": items, "h": h, "turns": turns, "patient": head})
 
 
 @router.post("/assistant/inbox/{h}/reply")

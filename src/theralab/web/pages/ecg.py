@@ -3,9 +3,6 @@ signal quality and rhythm windows; plotted with plotly (first 60 s by default, r
 
 from __future__ import annotations
 
-import io
-import json
-
 import numpy as np
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
@@ -16,6 +13,22 @@ from theralab.web.templating import render
 
 router = APIRouter()
 MAX_SECONDS_PLOTTED = 60
+#: CinC 2017 rhythm classes as a clinician reads them (the model's labels are N, A, O and ~)
+RHYTHM_LABELS = {"N": "Normal sinus rhythm", "A": "Atrial fibrillation", "O": "Other rhythm",
+                 "~": "Too noisy to classify"}
+#: HRV and heart-rate keys -> (label, unit)
+HRV_LABELS = {"mean_nn_ms": ("Mean NN interval", "ms"), "sdnn_ms": ("SDNN", "ms"), "rmssd_ms": ("RMSSD", "ms"),
+              "pnn50_pct": ("pNN50", "%"), "lf_ms2": ("LF power", "ms²"), "hf_ms2": ("HF power", "ms²"),
+              "lf_hf": ("LF/HF ratio", None), "lf_nu": ("LF power, normalised", "n.u."),
+              "mean_bpm": ("Mean heart rate", "/min"), "min_bpm": ("Lowest heart rate", "/min"),
+              "max_bpm": ("Highest heart rate", "/min")}
+
+
+def rhythm_label(code: str | None) -> str:
+    """The spelled-out rhythm of a CinC class code (``O`` -> "Other rhythm"); unknown codes as given."""
+    if code is None:
+        return "not classified (recording shorter than 9 s)"
+    return RHYTHM_LABELS.get(code, code)
 
 
 @router.get("/monitoring/ecg", response_class=HTMLResponse)
@@ -60,10 +73,13 @@ async def ecg_analyze(request: Request, user: WebUser, upload: UploadFile | None
                   "line": {"width": 1}},
                  {"x": (peaks / rate).round(4).tolist(), "y": signal[peaks].round(4).tolist(), "mode": "markers",
                   "name": "detected R peaks", "marker": {"color": "#b42318", "size": 7}}],
-        "layout": {"xaxis": {"title": "s", "rangeslider": {}, "range": [0, min(10, n / rate)]},
-                   "yaxis": {"title": "mV"}, "margin": {"t": 20}},
+        "layout": {"xaxis": {"title": {"text": "time (s)"}, "rangeslider": {}, "range": [0, min(10, n / rate)]},
+                   "yaxis": {"title": {"text": "ECG (mV)"}}, "margin": {"t": 20}},
     }
     out = result.to_dict(with_peaks=False)
-    buffer = io.StringIO()
-    json.dump(figure, buffer)
-    return render(request, "ecg.html", {"result": out, "name": name, "figure": buffer.getvalue()})
+    rhythm = out["rhythm"]
+    rhythm["overall_text"] = rhythm_label(rhythm.get("overall_label")) if rhythm.get("overall_label") else None
+    for w in rhythm["windows"]:
+        w["text"] = rhythm_label(w.get("label"))
+    hrv = [(HRV_LABELS.get(k, (k.replace("_", " "), None)), v) for k, v in {**out["heart_rate"], **out["hrv"]}.items()]
+    return render(request, "ecg.html", {"result": out, "name": name, "figure": figure, "hrv": hrv})

@@ -92,8 +92,17 @@ async def risk_panel(request: Request, user: WebUser, scorefile: UploadFile | No
     except (InputError, ValueError) as exc:
         return _page(request, 422, problem=str(exc), tab="risk")
     user.audit("precision.prs", "genotypes", f"{len(sums)} samples; score {col}")
-    return _page(request, prs={"name": col, "counts": result.match.counts, "match_rate": result.match.match_rate,
-                               "notes": result.notes, "person": person, "scores": sums.round(6).tolist()}, tab="risk")
+    from theralab.web.charts import chart_spec
+
+    x_axis = ("Polygenic score (sum of weight × effect-allele dosage)", None)
+    chart = chart_spec(f"{col}: uploaded samples", x_axis, ("Samples", "count"),
+                       [{"type": "histogram", "x": sums.round(6).tolist(), "name": "uploaded samples"}],
+                       shapes=[{"type": "line", "x0": float(sums[pick]), "x1": float(sums[pick]), "yref": "paper",
+                                "y0": 0, "y1": 1, "line": {"color": "#b42318", "width": 3}}],
+                       download=f"{col}_scores.csv")
+    return _page(request, prs_chart=chart, tab="risk",
+                 prs={"name": col, "counts": result.match.counts, "match_rate": result.match.match_rate,
+                      "notes": result.notes, "person": person, "scores": sums.round(6).tolist()})
 
 
 @router.post("/precision/image", response_class=HTMLResponse)

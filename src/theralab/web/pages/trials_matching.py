@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 
 from theralab.ehr.patients import as_of
 from theralab.errors import InputError, TheralabError
@@ -61,13 +62,54 @@ def add_trial_form(request: Request, user: WebUser, trial_id: str = Form(...), t
 
 
 def _funnel_figure(f: dict[str, Any]) -> dict[str, Any]:
+    """The feasibility funnel as a chart spec (drawn by theralab.js with the house layout)."""
+    from theralab.web.charts import chart_spec
+
     labels = ["Alive at date"] + [f"{s['criterion_id']}: {s['text'][:40]}" for s in f["steps"]]
     values = [f["start"]] + [s["remaining"] for s in f["steps"]]
     removed = [0] + [s["removed"] for s in f["steps"]]
-    return {"data": [{"type": "funnel", "y": labels, "x": values, "textinfo": "value",
-                      "customdata": removed, "hovertemplate": "%{y}<br>remaining %{x}<br>removed %{customdata}"
-                                                               "<extra></extra>"}],
-            "layout": {"margin": {"l": 300, "r": 20, "t": 10, "b": 30}, "height": 60 + 34 * len(labels)}}
+    # plotly draws the first category at the bottom: reversed, the funnel reads top to bottom
+    labels, values, removed = labels[::-1], values[::-1], removed[::-1]
+    trace = {"type": "bar", "orientation": "h", "y": labels, "x": values, "text": values, "textposition": "auto",
+             "name": "patients remaining", "customdata": removed,
+             "hovertemplate": "%{y}<br>remaining %{x}<br>removed %{customdata}<extra></extra>"}
+    return chart_spec("Patients remaining after each criterion", ("Patients remaining", "count"),
+                      ("Criterion (applied top to bottom)", None, "category"), [trace],
+                      download="feasibility_funnel.csv")
+
+
+def logic_text(logic: Any, entities: list[Any]) -> str:
+    """A criterion's AND/OR logic in words, entities by their text: "(type 2 diabetes OR prediabetes) AND metformin"."""
+    if logic is None:
+        return ""
+    names = {e.id: e.text for e in entities}
+
+    def walk(node: Any, top: bool) -> str:
+        if isinstance(node, str):
+            return names.get(node, node)
+        inner = f" {node.op} ".join(walk(a, False) for a in node.args)
+        return inner if top else f"({inner})"
+
+    return walk(logic, True)
+
+
+@router.get(BASE + "/patients/{patient_id}", response_class=HTMLResponse)
+def trials_for_patient(patient_id: str, request: Request, user: WebUser, at: str = "") -> HTMLResponse:
+    """Every stored trial for one patient, best first, each with what passed, failed and is unknown."""
+    from theralab.trials.matching.engine import rank_trials
+    from theralab.trials.tables import TrialRow
+    from theralab.web.pages.patient_view import header
+
+    _clinical(user)
+    when = as_of(at)
+    with session_scope() as s:
+        head = header(s, patient_id, user)
+        consent.require(s, patient_id, "trial_contact")
+        matches = rank_trials(s, patient_id, at=when)
+        titles = {r.id: r.title for r in s.scalars(select(TrialRow))}
+        user.audit("trials.match.patient", "Patient", patient_id, session=s)
+    return render(request, "trials_match_for_patient.html", {"patient": head, "matches": matches, "titles": titles,
+                                                              "at": when.isoformat()})
 
 
 @router.get(BASE + "/{trial_id}", response_class=HTMLResponse)
@@ -87,11 +129,14 @@ def trial_page(trial_id: str, request: Request, user: WebUser, at: str = "", err
         contactable = set(consent.filter_allowed(s, [r["patient_id"] for r in every], "trial_contact"))
         ranked = [r for r in every if r["patient_id"] in contactable][:50]  # withdrawn patients never listed
         counts = {c["criterion_id"]: c for c in cohort.counts()}
+        from theralab.ehr.header import patient_headers
+
+        names = {pid: h.name for pid, h in patient_headers(s, [r["patient_id"] for r in ranked]).items()}
         user.audit("trials.match.cohort", "Trial", trial_id, session=s)
     return render(request, "trials_match_trial.html", {
         "trial": row, "crit": crit, "version": version, "versions": hist, "funnel": f, "ranked": ranked,
-        "counts": counts, "at": when.isoformat(), "error": error,
-        "figure": json.dumps(_funnel_figure(f))})
+        "counts": counts, "at": when.isoformat(), "error": error, "figure": _funnel_figure(f),
+        "logic": {c.id: logic_text(c.logic, c.entities) for c in crit.criteria}, "names": names})
 
 
 def _codes(text: str) -> list[dict[str, str]]:
@@ -173,5 +218,17 @@ def patient_page(trial_id: str, patient_id: str, request: Request, user: WebUser
         crit, version = current_criteria(s, trial_id)
         m = explain_patient(s, crit, patient_id, at=when, notes=notes, trial_id=trial_id, version=version)
         user.audit("trials.match.patient", "Patient", patient_id, session=s)
+        head = _header_or_none(s, patient_id, user)
     return render(request, "trials_match_patient.html", {"trial": row, "m": m, "at": when.isoformat(),
-                                                          "notes": notes})
+                                                          "notes": notes, "patient": head})
+
+
+def _header_or_none(session: Any, patient_id: str, user: Any) -> Any:
+    """The patient header, or None for a free-text patient that is not in the record."""
+    from theralab.errors import NotFoundError
+    from theralab.web.pages.patient_view import header
+
+    try:
+        return header(session, patient_id, user)
+    except NotFoundError:
+        return None

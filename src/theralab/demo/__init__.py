@@ -3,12 +3,21 @@
 * A compound library: a few well-known approved drugs plus a combinatorial set built by joining
   drug-like scaffolds and substituents at attachment points with RDKit's ``molzip``.
 * Synthetic patients from :mod:`theralab.ehr.synthetic.cohort` (when that package is installed).
-* An ``admin`` account with a one-time password printed once.
+* A ward (:mod:`theralab.demo.ward`): bedside devices on eight of them streaming vitals through the
+  ingest path, one deteriorating into the high NEWS2 band with its alerts.
+* Clinical extras (:mod:`theralab.demo.clinical`): allergies, PGx calls from a VCF for the ward
+  patients, trials with parsed eligibility criteria, adverse-event reports screened for signals.
+* The screening library and a finished screening run (``theralab.demo_science``).
+* An ``admin`` account with a one-time password printed once (by ``theralab demo load``).
+
+Why a demo that fills every page: a first visit should show each page doing its job on data that
+looks like a ward's, not an empty table.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,4 +113,57 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
         loaded = getattr(imported, "loaded", {}) or {}
         report["patients"] = (f"{getattr(imported, 'patients', patients)} synthetic patients "
                               f"({sum(loaded.values())} FHIR resources, seed {seed})")
+        report.update(load_clinical(Path(settings.data_dir) / "demo", seed))
+    report["science"] = load_science(seed)
     return report
+
+
+def _part(name: str, run: Callable[[], Any]) -> Any:
+    """Run one part of the demo; a part that cannot run (missing model, bad state) says why, the rest go on."""
+    from theralab.errors import TheralabError
+
+    try:
+        return run()
+    except TheralabError as exc:
+        return f"skipped {name}: {exc}"
+
+
+def load_clinical(folder: Path, seed: int = 7) -> dict[str, Any]:
+    """The ward, allergies, PGx calls, trials and adverse-event signals (after the patients are loaded)."""
+    from theralab.demo import clinical
+    from theralab.demo.ward import load_ward, ward_patients
+    from theralab.runtime.db import session_scope
+
+    report: dict[str, Any] = {}
+    ward = _part("ward", load_ward)
+    report["ward"] = ward if isinstance(ward, str) else (
+        f"{ward['devices']} bedside devices, {ward['readings']} new readings "
+        f"({ward['duplicates']} already stored), {ward['alerts']} alerts raised or updated")
+    with session_scope() as session:
+        beds = ward_patients(session)
+        report["allergies"] = _part("allergies", lambda: f"{clinical.add_allergies(session, beds)} on record")
+        report["medications"] = _part("medications", lambda: (
+            f"{clinical.add_medications(session, beds)} prescriptions with a PGx guideline"))
+    with session_scope() as session:
+        pgx = _part("pgx", lambda: clinical.add_pgx_results(session, beds, folder))
+    report["pgx"] = pgx if isinstance(pgx, str) else (
+        f"{pgx.get('calls', 0)} gene calls for {pgx['samples']} ward patients from {pgx.get('vcf', 'no VCF')}")
+    with session_scope() as session:
+        added = _part("trials", lambda: clinical.add_trials(session))
+    report["trials"] = added if isinstance(added, str) else (
+        f"{len(clinical.TRIALS)} trials with parsed criteria ({len(added)} new)")
+    with session_scope() as session:
+        safety = _part("adverse events", lambda: clinical.add_safety_signals(session, folder, seed))
+    report["adverse_events"] = safety if isinstance(safety, str) else (
+        f"{safety['reports']} reports for {clinical.SAFETY_TRIAL} ({safety['csv']}); signals: {safety['signals']}")
+    return report
+
+
+def load_science(seed: int = 7) -> Any:
+    """The screening library and a finished screening run, from ``theralab.demo_science``."""
+    try:
+        from theralab import demo_science
+    except ImportError as exc:
+        return (f"skipped: theralab.demo_science is not installed ({exc}); the screening pages start empty "
+                "until it is")
+    return _part("science", lambda: demo_science.load(seed=seed))

@@ -1,0 +1,29 @@
+"""monitoring: where a device is (bed or location), for the ward board
+
+Revision ID: 0008_webclin
+Revises: 0007_monitoring
+Create Date: 2026-12-06 16:30:00
+
+Why: a ward board lists patients by bed; the bedside device knows where it is, so the location is
+kept with the device (``monitoring_devices.location``, e.g. "Ward 7A, bed 3"), optional for wearables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_webclin"
+down_revision = "0007_monitoring"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("monitoring_devices") as batch:
+        batch.add_column(sa.Column("location", sa.String(length=120), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("monitoring_devices") as batch:
+        batch.drop_column("location")
