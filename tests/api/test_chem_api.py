@@ -30,7 +30,8 @@ def test_profile_smiles_list(client: TestClient) -> None:
     assert aspirin["lipinski_pass"] is True and aspirin["inchikey"] == "BSYNRYMUTXBXSQ-UHFFFAOYSA-N"
     assert {"catalog": "PAINS_A", "description": "ene_rhod_A(235)"} in rhodanine["alerts"]
     assert body["invalid"] == [
-        {"row": 2, "id": "2", "input": "C1CC(", "reason": "malformed SMILES (syntax error): C1CC( (RDKit: check for mistakes around position 5)"}
+        {"row": 2, "id": "2", "input": "C1CC(",
+         "reason": "malformed SMILES (syntax error): C1CC( (RDKit: check for mistakes around position 5)"}
     ]
 
 
