@@ -20,7 +20,9 @@ table.hits{width:100%;max-width:100%;table-layout:auto}td.id code{word-break:bre
 td.id{max-width:16em}td.why{max-width:24em;font-size:12px;white-space:normal;overflow-wrap:anywhere}
 td.why ul{margin:0;padding-left:1.1em}.query{background:#fff4d6}
 .badge{display:inline-block;background:#b35c00;color:#fff;border-radius:3px;padding:0 .3em;font-size:11px}
+nav.back{margin-bottom:1rem}
 </style></head><body>
+<nav class="back" aria-label="Back"><a href="/screening">← Virtual screening</a> · <a href="/jobs">Jobs</a></nav>
 <h1>{{ name }}</h1>
 <p class="muted">Library {{ library }} · {{ funnel['input rows'] }} rows · {{ hits|length }} hits selected by
 {{ method }}</p>

@@ -19,7 +19,10 @@ from theralab.web.templating import mark_built, render
 router = APIRouter()
 mark_built("chem")
 
-SHOWN = ["mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "fraction_sp3", "qed", "sa_score"]
+#: Shown descriptors: (column, header, unit).
+SHOWN = [("mw", "MW", "Da"), ("clogp", "cLogP", ""), ("tpsa", "TPSA", "Å²"), ("hbd", "HBD", ""), ("hba", "HBA", ""),
+         ("rotatable_bonds", "Rotatable bonds", ""), ("fraction_sp3", "Fsp³", ""), ("qed", "QED", ""),
+         ("sa_score", "SA score", "1 easy – 10 hard")]
 RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
 
 
