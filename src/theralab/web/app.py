@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from theralab.errors import AuthError, TheralabError
 from theralab.privacy.deps import PasswordChangeRequired
+from theralab.web.errors import install_error_pages
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -62,6 +63,10 @@ def mount_web(app: FastAPI) -> None:
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="application/javascript")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     for module in PAGES:
         app.include_router(module.router, include_in_schema=False)
 
@@ -81,3 +86,4 @@ def mount_web(app: FastAPI) -> None:
 
     app.add_exception_handler(AuthError, _auth_redirect)
     app.add_exception_handler(PasswordChangeRequired, _auth_redirect)
+    install_error_pages(app)
