@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -107,7 +107,7 @@ def _as_datetime(dt: Any) -> datetime | None:
     elif isinstance(dt, date):
         value = datetime(dt.year, dt.month, dt.day)
     elif isinstance(dt, (int, float)):
-        value = datetime.fromtimestamp(float(dt), tz=timezone.utc)
+        value = datetime.fromtimestamp(float(dt), tz=UTC)
     else:
         text = str(dt).strip()
         if text.endswith("Z"):
@@ -117,8 +117,8 @@ def _as_datetime(dt: Any) -> datetime | None:
         except ValueError:
             return None
     if value.tzinfo is None:  # the platform stores UTC everywhere; a naive time is UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def when(dt: Any, missing: str = MISSING) -> Markup:

@@ -41,8 +41,9 @@ def endpoint_meta() -> dict[str, dict[str, Any]]:
         kind = str(rec.get("task_type", ""))
         raw = str(rec.get("units", "") or "")
         unit = "probability" if kind == "classification" else UNIT_SPELLING.get(raw, raw)
-        meta[str(rec["id"])] = {"name": str(rec.get("name", rec["id"])), "unit": UNIT_CORRECTIONS.get(str(rec["id"]), unit),
-                                "kind": kind, "category": str(rec.get("category", ""))}
+        key = str(rec["id"])
+        meta[key] = {"name": str(rec.get("name", key)), "unit": UNIT_CORRECTIONS.get(key, unit),
+                     "kind": kind, "category": str(rec.get("category", ""))}
     return meta
 
 

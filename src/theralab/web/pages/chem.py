@@ -19,10 +19,10 @@ from theralab.web.templating import mark_built, render
 router = APIRouter()
 mark_built("chem")
 
-#: Shown descriptors: (column, header, unit).
-SHOWN = [("mw", "MW", "Da"), ("clogp", "cLogP", ""), ("tpsa", "TPSA", "Å²"), ("hbd", "HBD", ""), ("hba", "HBA", ""),
-         ("rotatable_bonds", "Rotatable bonds", ""), ("fraction_sp3", "Fsp³", ""), ("qed", "QED", ""),
-         ("sa_score", "SA score", "1 easy – 10 hard")]
+#: Shown descriptors: (column, header, unit, significant figures).
+SHOWN = [("mw", "MW", "Da", 5), ("clogp", "cLogP", "", 3), ("tpsa", "TPSA", "Å²", 4), ("hbd", "HBD", "", 3),
+         ("hba", "HBA", "", 3), ("rotatable_bonds", "Rotatable bonds", "", 3), ("fraction_sp3", "Fsp³", "", 2),
+         ("qed", "QED", "", 2), ("sa_score", "SA score", "1 easy – 10 hard", 3)]
 RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
 
 

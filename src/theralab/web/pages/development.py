@@ -80,7 +80,14 @@ def simulate(form: PKForm) -> dict[str, Any]:
     """Concentration curve, population band, steady state and the chart spec for ``form``."""
     import numpy as np
 
-    from theralab.development.pk import PatientFactors, PKParams, concentrations, dosing_schedule, steady_state, time_grid
+    from theralab.development.pk import (
+        PatientFactors,
+        PKParams,
+        concentrations,
+        dosing_schedule,
+        steady_state,
+        time_grid,
+    )
     from theralab.development.pk_fit import population_summary, simulate_population
     from theralab.web.charts import axis, chart_spec
 
@@ -116,7 +123,8 @@ def simulate(form: PKForm) -> dict[str, Any]:
 
 def _rows(text: str, where: str) -> list[list[float]]:
     try:
-        return [[float(v) for v in line.replace(",", " ").split()] for line in text.strip().splitlines() if line.strip()]
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return [[float(v) for v in line.replace(",", " ").split()] for line in lines]
     except ValueError as exc:
         raise InputError(f"{where} has a value that is not a number: {exc}", where=where,
                          hint="one unit per line, values separated by commas") from None

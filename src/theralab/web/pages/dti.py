@@ -65,7 +65,8 @@ def _chart(rows: list[dict[str, Any]], unit: str) -> dict[str, Any]:
             traces.append({"type": "scatter", "mode": "markers", "name": name, "marker": {"color": colour, "size": 9},
                            "x": [r["drug_similarity"] for r in part], "y": [r["affinity"] for r in part],
                            "text": [str(r["id"]) for r in part],
-                           "error_y": {"type": "data", "array": [r["affinity_std"] or 0 for r in part], "visible": True},
+                           "error_y": {"type": "data", "visible": True,
+                                       "array": [r["affinity_std"] or 0 for r in part]},
                            "hovertemplate": "%{text}: %{y:.2f} ± %{error_y.array:.2f}<extra></extra>"})
     return chart_spec("Predicted affinity vs similarity to the nearest training drug",
                       axis("Tanimoto similarity to nearest training drug (0–1)"), axis("Predicted affinity", unit),
@@ -117,6 +118,6 @@ async def dti_rank(request: Request, user: WebUser, model: str = Form(""), seque
     chart = _chart(rows, dti.unit)
     csv_uri = "data:text/csv;base64," + base64.b64encode(table.to_csv(index=False).encode()).decode()
     context.update(rows=rows, target_name=target_name, target_length=len(seq), unit=dti.unit,
-                   chart=chart, csv_uri=csv_uri, members=len(dti.members),
+                   affinity_chart=chart, csv_uri=csv_uri, members=len(dti.members),
                    thresholds=(dti.domain.drug_threshold, dti.domain.target_threshold))
     return render(request, "dti.html", context)

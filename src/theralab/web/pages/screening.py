@@ -146,8 +146,9 @@ def _panel_filters(config: dict, herg_max: str, ames_max: str, sol_min: str, sol
 
 
 #: Hit-table columns besides id, structure and score: (column, header, unit).
-HIT_COLUMNS = [("similarity", "Similarity to nearest active", "Tanimoto"), ("d_similarity", "Desirability: similarity", ""),
-               ("d_qed", "Desirability: QED", ""), ("mw", "MW", "Da"), ("clogp", "cLogP", ""), ("qed", "QED", ""),
+HIT_COLUMNS = [("similarity", "Similarity to nearest active", "Tanimoto"),
+               ("d_similarity", "Desirability: similarity", ""), ("d_qed", "Desirability: QED", ""),
+               ("mw", "MW", "Da"), ("clogp", "cLogP", ""), ("qed", "QED", ""),
                ("tpsa", "TPSA", "Å²")]
 
 

@@ -56,7 +56,7 @@ def heterogeneity(res: Any) -> list[dict[str, Any]]:
         {"name": "Cochran's Q", "value": res.q, "meaning": "weighted squared deviations from the pooled estimate"},
         {"name": "Degrees of freedom", "value": res.q_df, "meaning": "studies − 1"},
         {"name": "p (Q test)", "value": res.q_p, "meaning": "small p: more variation than chance alone"},
-        {"name": "I²", "value": res.i2, "lo": i2_ci[0], "hi": i2_ci[1], "unit": "%",
+        {"name": "I² (%)", "value": res.i2, "lo": i2_ci[0], "hi": i2_ci[1],
          "meaning": "share of the variation due to heterogeneity rather than chance"},
         {"name": "τ²", "value": res.tau2, "lo": tau2_ci[0], "hi": tau2_ci[1], "unit": "",
          "meaning": "between-study variance of the true effects"},
@@ -92,7 +92,8 @@ def forest_spec(res: Any, level: float = 0.95) -> dict[str, Any]:
         "marker": {"symbol": "diamond", "size": 16, "color": "#b42318"},
         "error_x": {"type": "data", "symmetric": False, "array": [p["hi"] - p["estimate"]],
                     "arrayminus": [p["estimate"] - p["lo"]], "thickness": 2},
-        "hovertemplate": f"{label_pooled}: %{{x:.3g}} ({int(level * 100)}% CI {p['lo']:.3g}–{p['hi']:.3g})<extra></extra>",
+        "hovertemplate": f"{label_pooled}: %{{x:.3g}} ({int(level * 100)}% CI "
+                         f"{p['lo']:.3g}–{p['hi']:.3g})<extra></extra>",
     }]
     if "pi_lo" in p and res.method != "FE":
         traces.append({"type": "scatter", "mode": "lines", "name": "Prediction interval",
@@ -173,7 +174,8 @@ def disproportionality_spec(rows: list[dict[str, Any]], limit: int = 30) -> dict
     top = sorted(usable, key=lambda r: (r["signal"], r["ROR_lo"]), reverse=True)[:limit]
     top = list(reversed(top))  # strongest on top of the category axis
     traces = []
-    for flag, name, colour in ((True, "Signal (Evans: PRR ≥ 2, χ² ≥ 4, n ≥ 3)", "#b42318"), (False, "No signal", "#1d5fbf")):
+    kinds = ((True, "Signal (Evans: PRR ≥ 2, χ² ≥ 4, n ≥ 3)", "#b42318"), (False, "No signal", "#1d5fbf"))
+    for flag, name, colour in kinds:
         part = [r for r in top if r["signal"] is flag]
         if not part:
             continue
