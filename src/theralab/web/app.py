@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -29,6 +29,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     auth,
     chem,
     development,
+    domain_guard,  # noqa: E402
     dti,
     ecg,
     ehr,
@@ -68,7 +69,7 @@ def mount_web(app: FastAPI) -> None:
         return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     for module in PAGES:
-        app.include_router(module.router, include_in_schema=False)
+        app.include_router(module.router, include_in_schema=False, dependencies=[Depends(domain_guard)])
 
     api_handler = app.exception_handlers[TheralabError]
 

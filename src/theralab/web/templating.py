@@ -67,6 +67,7 @@ DOMAINS = [
     {"key": "assistant", "title": "Health assistant", "href": "/assistant", "built": False, "group": "Clinical",
      "roles": ("patient", "clinician"),
      "text": "Patients ask questions and report symptoms; clinicians answer the hand-offs in their inbox.",
+     "patient_text": "Ask a question about your health or your medicines, or tell your care team how you feel.",
      "pages": [{"title": "Chat", "href": "/assistant", "roles": ("patient",)},
                {"title": "Clinician inbox", "href": "/assistant/inbox", "roles": ("clinician",)}]},
 ]
@@ -76,6 +77,17 @@ def may_use(roles: Any, allowed: Any) -> bool:
     """True when a user holding ``roles`` may use something open to ``allowed`` (admin may use everything)."""
     held = set(roles or ())
     return "admin" in held or not allowed or bool(held & set(allowed))
+
+
+def roles_for_path(path: str) -> tuple[str, ...] | None:
+    """The roles that may open ``path`` by the domain list (longest matching page or domain), None if unlisted."""
+    best: tuple[int, tuple[str, ...]] | None = None
+    for domain in DOMAINS:
+        for entry in [domain, *domain.get("pages", [])]:
+            href = entry["href"]
+            if _active(path, href) and (best is None or len(href) >= best[0]):  # a page beats its domain
+                best = (len(href), tuple(entry.get("roles", domain["roles"])))
+    return best[1] if best else None
 
 
 def visible_domains(user: Any) -> list[dict[str, Any]]:
@@ -93,7 +105,8 @@ def visible_domains(user: Any) -> list[dict[str, Any]]:
             continue
         pages = [p for p in domain.get("pages", []) if may_use(roles, p.get("roles", domain["roles"]))]
         href = pages[0]["href"] if pages and not any(p["href"] == domain["href"] for p in pages) else domain["href"]
-        shown.append({**domain, "href": href, "pages": pages})
+        text = domain.get("patient_text", domain["text"]) if set(roles) == {"patient"} else domain["text"]
+        shown.append({**domain, "href": href, "pages": pages, "text": text})
     return shown
 
 

@@ -171,7 +171,7 @@
     const axis = (a) => ({ title: { text: axisTitle(a), standoff: 8 }, type: (a && a.type) || "linear", automargin: true,
                            gridcolor: "#e8ecf2", zerolinecolor: "#d8dee8", linecolor: "#b9c2d0", ticks: "outside" });
     return {
-      title: { text: spec.title || "", x: 0, xanchor: "left", font: { size: 15, color: "#1b2433" } },
+      title: { text: spec.title || "", x: 0.015, xref: "container", xanchor: "left", font: { size: 15, color: "#1b2433" } },
       xaxis: axis(spec.x), yaxis: axis(spec.y), shapes, annotations,
       margin: { l: 64, r: 24, t: spec.title ? 48 : 16, b: 56 }, autosize: true, height: el.clientHeight || undefined,
       hovermode: "closest", paper_bgcolor: "#ffffff", plot_bgcolor: "#ffffff",
@@ -204,7 +204,6 @@
   function drawChart(el, spec) {
     spec = spec || readSpec(el);
     if (!spec) return Promise.resolve();
-    if (!el.getAttribute("role")) el.setAttribute("role", "img");
     if (!el.getAttribute("aria-label")) el.setAttribute("aria-label", spec.title || "chart");
     addDownload(el, spec);
     return loadPlotly().then((Plotly) => Plotly.react(el, spec.traces || [], layoutFor(spec, el),
