@@ -6,7 +6,9 @@ So the screening page and its report show something real on first visit, ``load(
   what the project already has: the demo's approved drugs and seeded combinatorial compounds
   (:func:`theralab.demo.demo_library`) plus the first NCI compounds of the sample file RDKit ships
   (``rdkit/Data/NCI/first_5K.smi``, public-domain NCI open set), a few hundred molecules in all;
-* one ``screen.run`` job, finished, owned by the demo admin: Lipinski and structural-alert filters,
+* one ``screen.run`` job, finished, owned by the shared example owner
+  (:data:`theralab.runtime.jobs.SHARED_OWNER`, so every staff user sees it on the screening page
+  and may open its results, and none may change it): Lipinski and structural-alert filters,
   similarity to two query actives (imatinib, paracetamol; both are in the library, so the report
   shows how query actives are marked), drug-likeness (QED) and a Butina-diverse top 20.
 
@@ -129,12 +131,15 @@ def ensure_run(owner: str) -> dict[str, Any]:
     return run_job(job_id, InProcessExecutor())
 
 
-def load(seed: int = 7, owner: str = "admin") -> dict[str, str]:
+def load(seed: int = 7, owner: str | None = None) -> dict[str, str]:
     """Load the science demo (idempotent) into the configured installation; report what was done.
 
-    ``owner`` is the account that will own the finished run (the demo's admin), so it appears on
-    that user's screening and jobs pages.
+    ``owner`` owns the finished run; by default the shared example owner, so the run is on every
+    staff user's screening page from the first visit (whoever logs in first).
     """
+    from theralab.runtime.jobs import SHARED_OWNER
+
+    owner = owner or SHARED_OWNER
     manifest = ensure_library(seed)
     job = ensure_run(owner)
     return {

@@ -76,3 +76,19 @@ def test_demo_run_page_marks_query_actives_and_navigates_back(api, tl_env):
     csv = api.get(f"/screening/runs/{run_id}/hits.csv")
     assert csv.status_code == 200 and csv.text.startswith("id,")
     assert api.get("/screening/runs/not-a-job").status_code == 404
+
+
+def test_the_demo_run_is_a_shared_example_every_staff_user_can_open(api, tl_env):
+    from theralab import demo_science
+    from theralab.runtime.jobs import SHARED_OWNER, list_jobs
+
+    demo_science.load()
+    (job,) = [j for j in list_jobs(owner=SHARED_OWNER) if j["kind"] == "screen.run"]
+    _login(api, "doc")
+    page = api.get("/screening").text
+    assert f'href="/screening/runs/{job["id"]}"' in page and "example" in page
+    run = api.get(f"/screening/runs/{job['id']}")
+    assert run.status_code == 200 and "shared with every user" in run.text
+    assert f'href="/jobs/{job["id"]}"' not in run.text  # not the user's job: no job controls offered
+    assert api.get(f"/screening/runs/{job['id']}/report").status_code == 200
+    assert api.post(f"/v1/jobs/{job['id']}/cancel", headers=api.login("doc")).status_code in (403, 404, 405)

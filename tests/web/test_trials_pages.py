@@ -132,3 +132,13 @@ def test_safety_signals_are_a_sortable_paged_table_with_a_disproportionality_plo
     assert 'id="signals"' in again and 'data-chart="ror-chart"' in again
     empty = api.post("/trials/safety", data={"trial": "NCT-P"}, files={"upload": ("e.csv", b"", "text/csv")})
     assert empty.status_code == 422
+
+
+def test_outcome_page_draws_no_inline_script(api):
+    """The outcome page's charts go through the chart contract; without a model it says how to train one."""
+    _login(api)
+    page = api.get("/trials/outcome").text
+    assert_clean(page)
+    assert "theralab trials outcome train" in page and 'aria-current="page"' in page  # the trial tabs mark the page
+    bad = api.post("/trials/outcome", data={"model": "", "protocol": "{not json"})
+    assert bad.status_code == 422 and "not JSON" in bad.text

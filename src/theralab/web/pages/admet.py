@@ -53,8 +53,12 @@ THRESHOLDS: list[dict[str, Any]] = [
     {"col": "QED", "label": "QED", "bad": "low", "amber": 0.5, "red": 0.3,
      "why": "quantitative estimate of drug-likeness (0-1); approved oral drugs are mostly above 0.5"},
 ]
+#: Filled in on a first visit (one molecule: the panel and its heatmap take seconds per molecule).
+EXAMPLE = "CC(=O)Nc1ccc(O)cc1 paracetamol"
 RADAR = ["molecular_weight", "logP", "hydrogen_bond_acceptors", "hydrogen_bond_donors", "tpsa", "QED",
          "Solubility_AqSolDB", "Caco2_Wang", "hERG", "ClinTox"]
+SHORT = {"molecular_weight": "MW", "hydrogen_bond_acceptors": "HBA", "hydrogen_bond_donors": "HBD", "tpsa": "TPSA",
+         "Solubility_AqSolDB": "log S", "Caco2_Wang": "Caco-2"}
 PERCENTILE_TRACES = 10  # molecules drawn on the percentile chart (the legend toggles them)
 
 
@@ -70,7 +74,7 @@ def _num(v: Any) -> float | None:
 
 @router.get("/admet", response_class=HTMLResponse)
 def admet_page(request: Request, user: WebUser) -> HTMLResponse:
-    return render(request, "admet.html", {"text": "", "rows": None, "problem": None, "models": _models(),
+    return render(request, "admet.html", {"text": EXAMPLE, "rows": None, "problem": None, "models": _models(),
                                           "model": "panel", "thresholds": thresholds()})
 
 
@@ -141,7 +145,7 @@ def _result_context(table: Any, model: str) -> dict[str, Any]:
             row["detail"] = [{"col": c, "name": name_of(c), "unit": unit_of(c), "value": _num(rec.get(c)),
                               "percentile": _num(rec.get(f"{c}_drugbank_approved_percentile"))} for c in names]
             if len(traces) < PERCENTILE_TRACES:
-                traces.append({"type": "bar", "name": str(rec["id"]), "x": [name_of(c) for c in RADAR],
+                traces.append({"type": "bar", "name": str(rec["id"]), "x": [SHORT.get(c, c) for c in RADAR],
                                "y": [_num(rec.get(f"{c}_drugbank_approved_percentile")) for c in RADAR]})
         rows.append(row)
     percentiles = chart_spec(

@@ -39,11 +39,25 @@ def _libraries() -> list[dict[str, str]]:
 
 
 def _runs(user: WebUser) -> list[dict]:
-    """The user's screening runs, latest first (an admin sees everyone's)."""
-    from theralab.runtime.jobs import list_jobs
+    """The user's screening runs, latest first (an admin sees everyone's), then the shared example runs."""
+    from theralab.runtime.jobs import SHARED_OWNER, list_jobs
 
     jobs = list_jobs(owner=None if "admin" in user.roles else user.username, limit=200)
-    return [j for j in jobs if j["kind"] == "screen.run"][:20]
+    own = [j for j in jobs if j["kind"] == "screen.run"][:20]
+    shared = [j for j in list_jobs(owner=SHARED_OWNER, limit=20) if j["kind"] == "screen.run"]
+    return own + [j for j in shared if j["id"] not in {o["id"] for o in own}]
+
+
+def _may_run(user: WebUser) -> bool:
+    """Whether the user may start a screening run (the job-kind table of privacy.confine decides)."""
+    from theralab.errors import ForbiddenError
+    from theralab.privacy.confine import check_kind_allowed
+
+    try:
+        check_kind_allowed("screen.run", set(user.roles))
+    except ForbiddenError:
+        return False
+    return True
 
 
 def _page(request: Request, user: WebUser, problem: str | None = None, selected: str = "",
@@ -51,8 +65,9 @@ def _page(request: Request, user: WebUser, problem: str | None = None, selected:
     libraries = _libraries()
     values = [lib["value"] for lib in libraries]
     chosen = selected if selected in values else (values[0] if values else "")
+    may_run = _may_run(user)
     return render(request, "screening.html", {"libraries": libraries, "selected": chosen, "problem": problem,
-                                              "runs": _runs(user)}, status_code=status_code)
+                                              "runs": _runs(user), "may_run": may_run}, status_code=status_code)
 
 
 @router.get("/screening", response_class=HTMLResponse)
@@ -147,7 +162,6 @@ def _panel_filters(config: dict, herg_max: str, ames_max: str, sol_min: str, sol
 
 #: Hit-table columns besides id, structure and score: (column, header, unit).
 HIT_COLUMNS = [("similarity", "Similarity to nearest active", "Tanimoto"),
-               ("d_similarity", "Desirability: similarity", ""), ("d_qed", "Desirability: QED", ""),
                ("mw", "MW", "Da"), ("clogp", "cLogP", ""), ("qed", "QED", ""),
                ("tpsa", "TPSA", "Å²")]
 
@@ -171,9 +185,9 @@ def screening_run_page(job_id: str, request: Request, user: WebUser) -> HTMLResp
     import pandas as pd
 
     from theralab.chem.depict import mol_to_svg
-    from theralab.runtime.jobs import get_owned_job
+    from theralab.runtime.jobs import get_readable_job
 
-    job = get_owned_job(job_id, user.username, "admin" in user.roles)
+    job = get_readable_job(job_id, user.username, "admin" in user.roles)
     if job["kind"] == "screen.run" and job["status"] != "succeeded":
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)  # still running: its live progress page
     hits_path, funnel = _run_result(job)
@@ -195,7 +209,8 @@ def screening_run_page(job_id: str, request: Request, user: WebUser) -> HTMLResp
         "name": config.get("run", {}).get("name", f"run {job_id[:8]}"),
         "library": Path(str(config.get("run", {}).get("library", ""))).name,
         "actives": (config.get("similarity") or {}).get("actives", []),
-        "n_query": sum(1 for h in hits if h["query_active"])})
+        "n_query": sum(1 for h in hits if h["query_active"]),
+        "own": job["owner"] == user.username or "admin" in user.roles})
 
 
 @router.get("/screening/runs/{job_id}/hits.csv")
@@ -203,7 +218,22 @@ def screening_run_hits(job_id: str, user: WebUser) -> Response:
     """The run's hits as CSV (the same file the API's job result gives)."""
     from fastapi.responses import FileResponse
 
-    from theralab.runtime.jobs import get_owned_job
+    from theralab.runtime.jobs import get_readable_job
 
-    hits_path, _ = _run_result(get_owned_job(job_id, user.username, "admin" in user.roles))
+    hits_path, _ = _run_result(get_readable_job(job_id, user.username, "admin" in user.roles))
     return FileResponse(hits_path, media_type="text/csv", filename=f"hits-{job_id[:8]}.csv")
+
+
+@router.get("/screening/runs/{job_id}/report", response_class=HTMLResponse)
+def screening_run_report(job_id: str, user: WebUser) -> Response:
+    """The run's standalone HTML report (the file its output folder holds; it links back here)."""
+    from fastapi.responses import FileResponse
+
+    from theralab.errors import NotFoundError
+    from theralab.runtime.jobs import get_readable_job
+
+    hits_path, _ = _run_result(get_readable_job(job_id, user.username, "admin" in user.roles))
+    report = hits_path.parent / "report.html"
+    if not report.is_file():
+        raise NotFoundError(f"screening run {job_id[:8]} has no report")
+    return FileResponse(report, media_type="text/html")
