@@ -73,7 +73,7 @@ def test_demo_run_page_marks_query_actives_and_navigates_back(api, tl_env):
     assert '<div class="table-wrap">' in run and 'data-page-size="25"' in run
     sizes = set(re.findall(r'<td class="mol"><svg[^>]*?width=.(\d+)px.[^>]*?height=.(\d+)px', run))
     assert sizes == {("180", "140")}  # every structure drawn the same size
-    csv = api.get(f"/screening/runs/{run_id}/hits.csv")
+    csv = api.get(f"/screening/runs/{run_id}?download=hits.csv")
     assert csv.status_code == 200 and csv.text.startswith("id,")
     assert api.get("/screening/runs/not-a-job").status_code == 404
 
@@ -87,6 +87,7 @@ def test_the_demo_run_is_a_shared_example_every_staff_user_can_open(api, tl_env)
     _login(api, "doc")
     page = api.get("/screening").text
     assert f'href="/screening/runs/{job["id"]}"' in page and "example" in page
+    assert 'id="run-button" disabled' in page  # a clinician may open runs but not start one (privacy.confine)
     run = api.get(f"/screening/runs/{job['id']}")
     assert run.status_code == 200 and "shared with every user" in run.text
     assert f'href="/jobs/{job["id"]}"' not in run.text  # not the user's job: no job controls offered

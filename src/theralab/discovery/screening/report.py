@@ -12,7 +12,7 @@ from jinja2 import Environment
 
 from theralab.discovery.screening.config import RunConfig
 
-REPORT = """<!doctype html><html><head><meta charset="utf-8"><title>{{ name }}: screening report</title>
+REPORT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ name }}: screening report</title>
 <style>body{font:14px system-ui,sans-serif;margin:1.5rem;color:#1d2330}table{border-collapse:collapse}
 td,th{border-bottom:1px solid #d9dee7;padding:.3rem .5rem;text-align:left;vertical-align:middle}
 th{background:#eef1f6}.mol svg{width:170px;height:130px}.muted{color:#5d6678}

@@ -21,6 +21,12 @@ from theralab.web.templating import mark_built, render
 router = APIRouter()
 mark_built("dti")
 UPLOAD_LIMIT = 2000
+#: Filled in on a first visit: three ABL1 inhibitors and a non-binder against ABL1 (a Davis kinase target).
+EXAMPLE_TARGET = "ABL1"
+EXAMPLE_MOLECULES = ("Cc1ccc(NC(=O)c2ccc(CN3CCN(C)CC3)cc2)cc1Nc1nccc(-c2cccnc2)n1 imatinib\n"
+                     "Cc1nc(Nc2ncc(C(=O)Nc3c(C)cccc3Cl)s2)cc(N2CCN(CCO)CC2)n1 dasatinib\n"
+                     "Cc1ccc(C(=O)Nc2ccc(CN3CCN(C)CC3)c(C(F)(F)F)c2)cc1C#Cc1cnc2cccnn12 ponatinib\n"
+                     "CC(=O)Oc1ccccc1C(=O)O aspirin")
 
 
 def _models() -> list[dict[str, Any]]:
@@ -78,7 +84,8 @@ def dti_page(request: Request, user: WebUser) -> HTMLResponse:
     require_role(set(user.roles), "researcher", "clinician")
     models = _models()
     return render(request, "dti.html", {"models": models, "model": models[0]["name"] if models else "",
-                                        "sequence": "", "target_id": "", "text": "", "rows": None, "problem": None})
+                                        "sequence": "", "target_id": EXAMPLE_TARGET, "text": EXAMPLE_MOLECULES,
+                                        "rows": None, "problem": None})
 
 
 @router.post("/dti", response_class=HTMLResponse)

@@ -180,9 +180,13 @@ def _run_result(job: dict) -> tuple[Path, dict]:
 
 
 @router.get("/screening/runs/{job_id}", response_class=HTMLResponse)
-def screening_run_page(job_id: str, request: Request, user: WebUser) -> HTMLResponse:
-    """A finished run: its funnel, the diverse hits with structures, query actives and why each passed."""
+def screening_run_page(job_id: str, request: Request, user: WebUser, download: str = "") -> Response:
+    """A finished run: its funnel, the diverse hits with structures, query actives and why each passed.
+
+    ``?download=hits.csv`` gives the hits as CSV (the file the API's job result gives).
+    """
     import pandas as pd
+    from fastapi.responses import FileResponse
 
     from theralab.chem.depict import mol_to_svg
     from theralab.runtime.jobs import get_readable_job
@@ -191,6 +195,10 @@ def screening_run_page(job_id: str, request: Request, user: WebUser) -> HTMLResp
     if job["kind"] == "screen.run" and job["status"] != "succeeded":
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)  # still running: its live progress page
     hits_path, funnel = _run_result(job)
+    if download == "hits.csv":
+        return FileResponse(hits_path, media_type="text/csv", filename=f"hits-{job_id[:8]}.csv")
+    if download:
+        raise InputError(f"unknown download {download!r}", where="download", hint="hits.csv")
     frame = pd.read_csv(hits_path)
     columns = [(c, h, u) for c, h, u in HIT_COLUMNS if c in frame.columns]
     hits = []
@@ -211,17 +219,6 @@ def screening_run_page(job_id: str, request: Request, user: WebUser) -> HTMLResp
         "actives": (config.get("similarity") or {}).get("actives", []),
         "n_query": sum(1 for h in hits if h["query_active"]),
         "own": job["owner"] == user.username or "admin" in user.roles})
-
-
-@router.get("/screening/runs/{job_id}/hits.csv")
-def screening_run_hits(job_id: str, user: WebUser) -> Response:
-    """The run's hits as CSV (the same file the API's job result gives)."""
-    from fastapi.responses import FileResponse
-
-    from theralab.runtime.jobs import get_readable_job
-
-    hits_path, _ = _run_result(get_readable_job(job_id, user.username, "admin" in user.roles))
-    return FileResponse(hits_path, media_type="text/csv", filename=f"hits-{job_id[:8]}.csv")
 
 
 @router.get("/screening/runs/{job_id}/report", response_class=HTMLResponse)
