@@ -126,7 +126,7 @@ def test_safety_signals_are_a_sortable_paged_table_with_a_disproportionality_plo
     assert "(95% CI " in table.group(2)  # PRR and ROR as "x (95% CI a–b)"
     spec = charts(page)["ror-chart"]
     assert spec["x"]["type"] == "log" and spec["x"]["title"].startswith("Reporting odds ratio")
-    assert sum(len(t["y"]) for t in spec["traces"]) == 30  # the strongest pairs, not all 240
+    assert sum(len(t["y"]) for t in spec["traces"]) == 20  # the strongest pairs (every label readable), not all 240
     # the screen is kept: the dashboard shows it again on a later visit
     again = api.get("/trials/safety?trial=NCT-P").text
     assert 'id="signals"' in again and 'data-chart="ror-chart"' in again

@@ -164,7 +164,7 @@ def signal_rows(table: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def disproportionality_spec(rows: list[dict[str, Any]], limit: int = 30) -> dict[str, Any] | None:
+def disproportionality_spec(rows: list[dict[str, Any]], limit: int = 20) -> dict[str, Any] | None:
     """ROR with 95% CI for the strongest pairs (log axis, null line at 1), signals in red."""
     from theralab.web.charts import axis, chart_spec
 
