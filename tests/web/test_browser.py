@@ -84,12 +84,15 @@ def test_pk_simulator_and_dissolution_pages_plot(live_server, tmp_path):
         # locator waits, not wait_for_function: the app's CSP forbids eval, which string predicates need
         sync_api.expect(page.locator("#pk-summary")).to_contain_text("Cmax", timeout=30_000)
         summary = page.inner_text("#pk-summary")
-        assert "steady state" in summary and "accumulation" in summary
-        assert page.locator("#pk-plot .main-svg").count() >= 1
+        assert "steady state" in summary and "Accumulation ratio" in summary and "mg/L" in summary
+        sync_api.expect(page.locator('[data-chart="pk-chart"] .main-svg').first).to_be_visible(timeout=30_000)
+        assert "Plasma concentration (mg/L)" in page.inner_text('[data-chart="pk-chart"]')  # axis title with unit
+        assert page.locator("text=Download data (CSV)").count() >= 2  # PK and dissolution data
         page.click("#compare")
         sync_api.expect(page.locator("#diss-summary")).to_contain_text("f2", timeout=30_000)
-        assert "f1" in page.inner_text("#diss-summary")
-        page.fill("input[name=cl]", "-1")
+        assert "f1" in page.inner_text("#diss-summary") and "90% CI" in page.inner_text("#diss-summary")
+        page.fill("input[name=pk_cl]", "-1")
         page.click("#simulate")
         sync_api.expect(page.locator("#pk-error")).to_have_text(re.compile(r".+"), timeout=30_000)
+        page.screenshot(path=str(tmp_path / "development.png"), full_page=True)
         browser.close()

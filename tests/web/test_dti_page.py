@@ -39,6 +39,14 @@ def test_rank_page(page_api):
     html = page.text
     assert "dti-table" in html and "in domain" in html and "outside" in html and "broken" in html
     assert "Tanimoto similarity to nearest training drug" in html and "Download CSV" in html
+    import json
+    import re
+
+    spec = json.loads(re.search(r'<script type="application/json" id="dti-chart">(.*?)</script>', html, re.S).group(1))
+    assert spec["y"] == {"title": "Predicted affinity", "unit": "pKd", "type": "linear"}  # a unit on the axis
+    assert {t["name"] for t in spec["traces"]} <= {"in domain", "outside domain"} and spec["download"]
+    assert "<script>" not in html  # the chart is drawn by theralab.js from the JSON block (CSP-safe)
+    assert '<div class="table-wrap">' in html
     by_id = page_api.post("/dti", data={"model": "dti-page-test", "target_id": "T2", "text": "CCO e"})
     assert by_id.status_code == 200 and "<strong>T2</strong>" in by_id.text
     upload = page_api.post("/dti", data={"model": "dti-page-test", "target_id": "T0"},

@@ -137,6 +137,22 @@ def get_owned_job(job_id: str, username: str, is_admin: bool = False) -> dict[st
     return job
 
 
+#: Owner of shared example jobs (the demo's finished screening run): every user may read them, none may change them.
+SHARED_OWNER = "demo"
+
+
+def get_readable_job(job_id: str, username: str, is_admin: bool = False) -> dict[str, Any]:
+    """The job when ``username`` may read it: their own, a shared example (:data:`SHARED_OWNER`), or any for an admin.
+
+    For read-only views (result pages, reports); changing a job (cancel, resume) still needs
+    :func:`get_owned_job`.
+    """
+    job = get_job(job_id)
+    if job["owner"] not in (username, SHARED_OWNER) and not is_admin:
+        raise ForbiddenError("this job belongs to another user")
+    return job
+
+
 def list_jobs(owner: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Latest jobs first, optionally one owner's."""
     with session_scope() as session:

@@ -8,6 +8,7 @@ Modules: :mod:`.panel` (pretrained panel), :mod:`.feed` (its RDKit half), :mod:`
 
 from __future__ import annotations
 
+from theralab.discovery.admet.endpoints import endpoint_meta, name_of, unit_of
 from theralab.discovery.admet.panel import (
     ADMET_AI_BATCH,
     ADMET_AI_VERSION,
@@ -42,12 +43,15 @@ __all__ = [
     "Prepared",
     "admet_ai_resources",
     "endpoint_info",
+    "endpoint_meta",
     "evaluate",
     "get_panel",
+    "name_of",
     "predict_frame",
     "prepare",
     "read_table",
     "resolve_model",
     "smiles_column",
     "train",
+    "unit_of",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from rdkit import Chem
 
-WIDTH, MOL_HEIGHT, BAR = 420, 280, 78
+WIDTH, MOL_HEIGHT, BAR = 560, 380, 78
 
 
 def heatmap_svg(mol: Chem.Mol, weights: Sequence[float], *, title: str, note: str, units: str) -> str:

@@ -98,11 +98,6 @@ def explain_endpoint(panel: Any, mol: Chem.Mol, target: str, steps: int = STEPS)
 
 
 def _units(target: str) -> str:
-    try:
-        from theralab.discovery.admet.panel import endpoint_info
+    from theralab.discovery.admet.endpoints import unit_of
 
-        frame = endpoint_info()
-        units = frame.loc[frame["id"] == target, "units"]
-        return str(units.iloc[0]) if len(units) else ""
-    except Exception:  # noqa: BLE001 - units are a label; a missing table must not stop an explanation
-        return ""
+    return unit_of(target)

@@ -12,7 +12,7 @@ from jinja2 import Environment
 
 from theralab.discovery.screening.config import RunConfig
 
-REPORT = """<!doctype html><html><head><meta charset="utf-8"><title>{{ name }}: screening report</title>
+REPORT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ name }}: screening report</title>
 <style>body{font:14px system-ui,sans-serif;margin:1.5rem;color:#1d2330}table{border-collapse:collapse}
 td,th{border-bottom:1px solid #d9dee7;padding:.3rem .5rem;text-align:left;vertical-align:middle}
 th{background:#eef1f6}.mol svg{width:170px;height:130px}.muted{color:#5d6678}
@@ -20,7 +20,9 @@ table.hits{width:100%;max-width:100%;table-layout:auto}td.id code{word-break:bre
 td.id{max-width:16em}td.why{max-width:24em;font-size:12px;white-space:normal;overflow-wrap:anywhere}
 td.why ul{margin:0;padding-left:1.1em}.query{background:#fff4d6}
 .badge{display:inline-block;background:#b35c00;color:#fff;border-radius:3px;padding:0 .3em;font-size:11px}
+nav.back{margin-bottom:1rem}
 </style></head><body>
+<nav class="back" aria-label="Back"><a href="/screening">← Virtual screening</a> · <a href="/jobs">Jobs</a></nav>
 <h1>{{ name }}</h1>
 <p class="muted">Library {{ library }} · {{ funnel['input rows'] }} rows · {{ hits|length }} hits selected by
 {{ method }}</p>

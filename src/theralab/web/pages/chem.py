@@ -19,13 +19,18 @@ from theralab.web.templating import mark_built, render
 router = APIRouter()
 mark_built("chem")
 
-SHOWN = ["mw", "clogp", "tpsa", "hbd", "hba", "rotatable_bonds", "fraction_sp3", "qed", "sa_score"]
+#: Shown descriptors: (column, header, unit, significant figures).
+SHOWN = [("mw", "MW", "Da", 5), ("clogp", "cLogP", "", 3), ("tpsa", "TPSA", "Å²", 4), ("hbd", "HBD", "", 3),
+         ("hba", "HBA", "", 3), ("rotatable_bonds", "Rotatable bonds", "", 3), ("fraction_sp3", "Fsp³", "", 2),
+         ("qed", "QED", "", 2), ("sa_score", "SA score", "1 easy – 10 hard", 3)]
+#: Filled in on a first visit, so pressing Profile shows what the page does.
+EXAMPLE = "CC(=O)Oc1ccccc1C(=O)O aspirin\nCn1cnc2c1c(=O)n(C)c(=O)n2C caffeine\nCC(=O)Nc1ccc(O)cc1 paracetamol"
 RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
 
 
 @router.get("/chem", response_class=HTMLResponse)
 def chem_page(request: Request, user: WebUser) -> HTMLResponse:
-    return render(request, "chem.html", {"text": "", "rows": None, "errors": [], "problem": None})
+    return render(request, "chem.html", {"text": EXAMPLE, "rows": None, "errors": [], "problem": None})
 
 
 @router.post("/chem", response_class=HTMLResponse)

@@ -5,7 +5,6 @@ flag, a chart of affinity against nearest-training-drug similarity, and a CSV do
 from __future__ import annotations
 
 import base64
-import json
 import math
 import tempfile
 from pathlib import Path
@@ -22,6 +21,12 @@ from theralab.web.templating import mark_built, render
 router = APIRouter()
 mark_built("dti")
 UPLOAD_LIMIT = 2000
+#: Filled in on a first visit: three ABL1 inhibitors and a non-binder against ABL1 (a Davis kinase target).
+EXAMPLE_TARGET = "ABL1"
+EXAMPLE_MOLECULES = ("Cc1ccc(NC(=O)c2ccc(CN3CCN(C)CC3)cc2)cc1Nc1nccc(-c2cccnc2)n1 imatinib\n"
+                     "Cc1nc(Nc2ncc(C(=O)Nc3c(C)cccc3Cl)s2)cc(N2CCN(CCO)CC2)n1 dasatinib\n"
+                     "Cc1ccc(C(=O)Nc2ccc(CN3CCN(C)CC3)c(C(F)(F)F)c2)cc1C#Cc1cnc2cccnn12 ponatinib\n"
+                     "CC(=O)Oc1ccccc1C(=O)O aspirin")
 
 
 def _models() -> list[dict[str, Any]]:
@@ -54,12 +59,33 @@ async def _molecules(text: str, upload: UploadFile | None) -> tuple[list[str], l
     return [r.smiles for r in records], [r.id for r in records]
 
 
+def _chart(rows: list[dict[str, Any]], unit: str) -> dict[str, Any]:
+    """Predicted affinity (± ensemble spread) against similarity to the nearest training drug, by domain."""
+    from theralab.web.charts import axis, chart_spec
+
+    ok = [r for r in rows if r["affinity"] is not None]
+    traces = []
+    for flag, name, colour in ((True, "in domain", "#2e8b57"), (False, "outside domain", "#d9730d")):
+        part = [r for r in ok if bool(r["in_domain"]) is flag]
+        if part:
+            traces.append({"type": "scatter", "mode": "markers", "name": name, "marker": {"color": colour, "size": 9},
+                           "x": [r["drug_similarity"] for r in part], "y": [r["affinity"] for r in part],
+                           "text": [str(r["id"]) for r in part],
+                           "error_y": {"type": "data", "visible": True,
+                                       "array": [r["affinity_std"] or 0 for r in part]},
+                           "hovertemplate": "%{text}: %{y:.2f} ± %{error_y.array:.2f}<extra></extra>"})
+    return chart_spec("Predicted affinity vs similarity to the nearest training drug",
+                      axis("Tanimoto similarity to nearest training drug (0–1)"), axis("Predicted affinity", unit),
+                      traces, download="dti_affinity.csv")
+
+
 @router.get("/dti", response_class=HTMLResponse)
 def dti_page(request: Request, user: WebUser) -> HTMLResponse:
     require_role(set(user.roles), "researcher", "clinician")
     models = _models()
     return render(request, "dti.html", {"models": models, "model": models[0]["name"] if models else "",
-                                        "sequence": "", "target_id": "", "text": "", "rows": None, "problem": None})
+                                        "sequence": "", "target_id": EXAMPLE_TARGET, "text": EXAMPLE_MOLECULES,
+                                        "rows": None, "problem": None})
 
 
 @router.post("/dti", response_class=HTMLResponse)
@@ -96,12 +122,9 @@ async def dti_rank(request: Request, user: WebUser, model: str = Form(""), seque
     rows = [{**rec, "affinity": _num(rec["affinity"]), "affinity_std": _num(rec["affinity_std"]),
              "drug_similarity": _num(rec["drug_similarity"]), "target_similarity": _num(rec["target_similarity"])}
             for rec in table.to_dict(orient="records")]
-    ok = [r for r in rows if r["affinity"] is not None]
-    chart = {"x": [r["drug_similarity"] for r in ok], "y": [r["affinity"] for r in ok],
-             "err": [r["affinity_std"] for r in ok], "text": [str(r["id"]) for r in ok],
-             "in_domain": [bool(r["in_domain"]) for r in ok], "unit": dti.unit}
+    chart = _chart(rows, dti.unit)
     csv_uri = "data:text/csv;base64," + base64.b64encode(table.to_csv(index=False).encode()).decode()
     context.update(rows=rows, target_name=target_name, target_length=len(seq), unit=dti.unit,
-                   chart=json.dumps(chart), csv_uri=csv_uri, members=len(dti.members),
+                   affinity_chart=chart, csv_uri=csv_uri, members=len(dti.members),
                    thresholds=(dti.domain.drug_threshold, dti.domain.target_threshold))
     return render(request, "dti.html", context)

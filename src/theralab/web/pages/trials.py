@@ -4,7 +4,7 @@ funnel plots, and a safety dashboard with the trial alert inbox."""
 from __future__ import annotations
 
 import io
-import json
+from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -38,17 +38,20 @@ Comstock et al,27,16886,29,17825
 
 
 def _boundary_figure(design: object) -> dict:
+    """Efficacy (and futility) boundaries on the z scale against the information fraction."""
+    from theralab.web.charts import axis, chart_spec
+
     t = list(design.information_rates)  # type: ignore[attr-defined]
-    traces = [{"x": t, "y": list(design.efficacy_z), "name": "efficacy (reject H0 above)",  # type: ignore[attr-defined]
+    traces = [{"x": t, "y": list(design.efficacy_z), "name": "efficacy: reject H0 above",  # type: ignore[attr-defined]
                "mode": "lines+markers"}]
     if design.sided == 2:  # type: ignore[attr-defined]
-        traces.append({"x": t, "y": [-z for z in design.efficacy_z], "name": "efficacy (lower)",  # type: ignore
+        traces.append({"x": t, "y": [-z for z in design.efficacy_z], "name": "efficacy: reject H0 below",  # type: ignore
                        "mode": "lines+markers"})
     if design.futility_z is not None:  # type: ignore[attr-defined]
         traces.append({"x": t, "y": list(design.futility_z), "name": "futility (non-binding)",  # type: ignore
                        "mode": "lines+markers", "line": {"dash": "dash"}})
-    return {"data": traces, "layout": {"xaxis": {"title": "information fraction"},
-                                       "yaxis": {"title": "z boundary"}, "margin": {"t": 20}}}
+    return chart_spec("Stopping boundaries at each look", axis("Information fraction"), axis("Boundary", "z"),
+                      traces, download="boundaries.csv")
 
 
 @router.get("/trials", response_class=HTMLResponse)
@@ -71,12 +74,13 @@ def design_submit(request: Request, user: WebUser, k: int = Form(3), kind: str =
         return render(request, "trials_design.html", {"form": form, "design": None, "problem": str(exc)},
                       status_code=422)
     return render(request, "trials_design.html", {"form": form, "design": design, "rows": design.table(),
-                                                  "figure": json.dumps(_boundary_figure(design))})
+                                                  "figure": _boundary_figure(design)})
 
 
 @router.get("/trials/meta", response_class=HTMLResponse)
 def meta_page(request: Request, user: WebUser) -> HTMLResponse:
-    return render(request, "trials_meta.html", {"text": BCG_EXAMPLE, "measure": "RR", "method": "REML", "res": None})
+    return render(request, "trials_meta.html", {"text": BCG_EXAMPLE, "measure": "RR", "method": "REML", "test": "z",
+                                                "res": None})
 
 
 @router.post("/trials/meta", response_class=HTMLResponse)
@@ -85,8 +89,9 @@ async def meta_submit(request: Request, user: WebUser, text: str = Form(""), mea
                       upload: UploadFile | None = File(None)) -> HTMLResponse:
     from theralab.trials import meta as m
     from theralab.trials.meta import analyse_table
+    from theralab.web.pages import trials_figures as figures
 
-    context = {"text": text, "measure": measure, "method": method, "res": None}
+    context = {"text": text, "measure": measure, "method": method, "test": test, "res": None}
     try:
         raw = (await upload.read()).decode("utf-8-sig") if upload is not None and upload.filename else text
         df = pd.read_csv(io.StringIO(raw))
@@ -99,17 +104,41 @@ async def meta_submit(request: Request, user: WebUser, text: str = Form(""), mea
         egger = m.egger_test(es.yi, es.vi) if res.k >= 3 else None
     except (InputError, ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         return render(request, "trials_meta.html", {**context, "problem": str(exc)}, status_code=422)
-    context.update(res=res, egger=egger, forest=json.dumps(m.forest_plot(res)),
-                   funnel=json.dumps(m.funnel_plot(res)), correction=es.correction if es.corrected else "")
+    context.update(res=res, pooled=figures.pooled(res), studies=figures.study_rows(res),
+                   heterogeneity=figures.heterogeneity(res), egger=figures.egger_rows(egger) if egger else None,
+                   forest=figures.forest_spec(res), funnel=figures.funnel_spec(res),
+                   correction=es.correction if es.corrected else "")
     return render(request, "trials_meta.html", context)
+
+
+def _safety_context(trial: str) -> dict[str, Any]:
+    """The trial list, the chosen trial's alert inbox and its latest screen (table and plot)."""
+    from theralab.trials.safety.monitor import last_screen, screened_trials
+    from theralab.web.pages import trials_figures as figures
+
+    screened = screened_trials()
+    with session_scope() as session:
+        subjects = sorted({a.subject for a in alert_store.list_alerts(session, domain="trials")})
+        trials = sorted(set(subjects) | set(screened))
+        trial = trial or (trials[0] if trials else "")
+        inbox = [a.to_dict() for a in alert_store.list_alerts(session, domain="trials", subject=trial or None)] \
+            if trial else []
+    table = last_screen(trial) if trial else None
+    rows = figures.signal_rows(table) if table is not None else None
+    return {"trial": trial, "trials": trials, "alerts": inbox, "table": rows, "screened": screened.get(trial),
+            "plot": figures.disproportionality_spec(rows) if rows else None,
+            "n_signals": sum(1 for r in rows if r["signal"]) if rows else 0}
 
 
 @router.get("/trials/safety", response_class=HTMLResponse)
 def safety_page(request: Request, user: WebUser, trial: str = "") -> HTMLResponse:
     require_role(set(user.roles), "clinician", "researcher")
-    with session_scope() as session:
-        inbox = [a.to_dict() for a in alert_store.list_alerts(session, domain="trials", subject=trial or None)]
-    return render(request, "trials_safety.html", {"alerts": inbox, "trial": trial, "table": None})
+    return render(request, "trials_safety.html", {**_safety_context(trial), "may_ack": _may_ack(user)})
+
+
+def _may_ack(user: WebUser) -> bool:
+    """Acknowledging an alert is a clinician's act (the monitoring route checks it again)."""
+    return bool({"clinician", "admin"} & set(user.roles))
 
 
 @router.post("/trials/safety", response_class=HTMLResponse)
@@ -119,14 +148,14 @@ async def safety_submit(request: Request, user: WebUser, trial: str = Form(...),
 
     require_role(set(user.roles), "clinician", "researcher")
     try:
+        if not trial.strip():
+            raise InputError("give the trial id the reports belong to", where="trial")
         reports = pd.read_csv(io.BytesIO(await upload.read()))
         with session_scope() as session:
-            table = screen_reports(session, reports, trial)
-    except (InputError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        return render(request, "trials_safety.html", {"alerts": [], "trial": trial, "table": None,
-                                                      "problem": str(exc)}, status_code=422)
-    user.audit("trials.safety.screen", "Trial", trial)
-    with session_scope() as session:
-        inbox = [a.to_dict() for a in alert_store.list_alerts(session, domain="trials", subject=trial)]
-    return render(request, "trials_safety.html", {"alerts": inbox, "trial": trial,
-                                                  "table": table.head(200).to_dict("records")})
+            screen_reports(session, reports, trial.strip())
+    except (InputError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return render(request, "trials_safety.html", {**_safety_context(""), "problem": str(exc), "new_trial": trial,
+                                                       "may_ack": _may_ack(user)},
+                      status_code=422)
+    user.audit("trials.safety.screen", "Trial", trial.strip())
+    return render(request, "trials_safety.html", {**_safety_context(trial.strip()), "may_ack": _may_ack(user)})

@@ -38,20 +38,28 @@ def _models() -> list[str]:
 
 
 def _drivers_figure(res: dict[str, Any]) -> dict[str, Any]:
+    """The features that lower and raise the predicted log-odds most (TreeSHAP), as a bar chart."""
+    from theralab.web.charts import axis, chart_spec
+
     rows = list(reversed(res["drivers"]["lowering"])) + res["drivers"]["raising"][::-1][-5:]
-    return {"data": [{"type": "bar", "orientation": "h", "x": [r["contribution"] for r in rows],
-                      "y": [r["label"] for r in rows],
-                      "marker": {"color": ["#b2182b" if r["contribution"] < 0 else "#2166ac" for r in rows]}}],
-            "layout": {"xaxis": {"title": "contribution to the log-odds of success (TreeSHAP, log-odds units)"},
-                       "yaxis": {"title": "feature", "automargin": True}, "margin": {"t": 20}}}
+    return chart_spec("What drives the prediction", axis("Contribution to the log-odds of success", "log-odds"),
+                      axis("Feature", None, "category"),
+                      [{"type": "bar", "orientation": "h", "name": "contribution",
+                        "x": [r["contribution"] for r in rows], "y": [r["label"] for r in rows],
+                        "marker": {"color": ["#b42318" if r["contribution"] < 0 else "#1d5fbf" for r in rows]}}],
+                      download="drivers.csv")
 
 
 def _whatif_figure(res: dict[str, Any]) -> dict[str, Any]:
+    """How much each suggested protocol edit changes the probability of success."""
+    from theralab.web.charts import axis, chart_spec
+
     rows = res["whatifs"]
-    return {"data": [{"type": "bar", "orientation": "h", "x": [100 * w["change"] for w in rows],
-                      "y": [w["description"][:60] for w in rows]}],
-            "layout": {"xaxis": {"title": "change in probability of success (percentage points)"},
-                       "yaxis": {"title": "edit", "automargin": True}, "margin": {"t": 20}}}
+    return chart_spec("What-if edits", axis("Change in probability of success", "percentage points"),
+                      axis("Edit", None, "category"),
+                      [{"type": "bar", "orientation": "h", "name": "change",
+                        "x": [100 * w["change"] for w in rows], "y": [w["description"] for w in rows]}],
+                      download="whatifs.csv")
 
 
 @router.get(BASE, response_class=HTMLResponse)
@@ -86,5 +94,5 @@ def outcome_submit(request: Request, user: WebUser, model: str = Form(""), proto
             res = explain_protocol(m, draft)
     except TheralabError as exc:
         return render(request, "trials_outcome.html", {**ctx, "problem": str(exc)}, status_code=422)
-    return render(request, "trials_outcome.html", {**ctx, "res": res, "drivers": json.dumps(_drivers_figure(res)),
-                                                   "whatif": json.dumps(_whatif_figure(res))})
+    return render(request, "trials_outcome.html", {**ctx, "res": res, "drivers": _drivers_figure(res),
+                                                   "whatif": _whatif_figure(res) if res["whatifs"] else None})

@@ -1,0 +1,60 @@
+"""What each ADMET panel endpoint measures and in which unit: the one place pages, reports and
+explanations read a unit from.
+
+ADMET-AI's endpoint table (``endpoint_info``) is the source; this module turns its unit strings
+into what a reader expects (``Å^2`` → ``Å²``, ``hr`` → ``h``, classification ``-`` → ``probability``)
+and corrects one entry: Caco-2 (``Caco2_Wang``) values are log10 of the apparent permeability in
+cm/s (TDC's data, e.g. −5.15 = 7.1 × 10⁻⁶ cm/s), not log(10⁻⁶ cm/s) as the table says.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+#: Readable spelling of ADMET-AI's unit strings.
+UNIT_SPELLING = {
+    "Dalton": "Da", "Å^2": "Å²", "hr": "h", "#": "count", "# of 4": "of 4 rules", "-": "",
+    "uL/min/10^6 cells": "µL/min/10⁶ cells", "uL/min/mg": "µL/min/mg", "log-ratio": "log units",
+    "log(1/(mol/kg))": "log(1/(mol/kg))", "log(mol/L)": "log(mol/L)", "L/kg": "L/kg", "%": "%",
+    "kcal/mol": "kcal/mol",
+}
+#: Entries whose table unit disagrees with the data the model was trained on.
+UNIT_CORRECTIONS = {"Caco2_Wang": "log(cm/s)"}
+
+
+@lru_cache(maxsize=1)
+def endpoint_meta() -> dict[str, dict[str, Any]]:
+    """Per endpoint id: ``name``, ``unit`` (readable; ``probability`` for a classifier), ``kind``, ``category``.
+
+    Empty when ADMET-AI's resources are not installed (a page then shows values without units
+    rather than failing).
+    """
+    try:
+        from theralab.discovery.admet.panel import endpoint_info
+
+        frame = endpoint_info()
+    except Exception:  # noqa: BLE001 - units are labels; a missing table must not stop a page
+        return {}
+    meta: dict[str, dict[str, Any]] = {}
+    for rec in frame.to_dict("records"):
+        kind = str(rec.get("task_type", ""))
+        raw = str(rec.get("units", "") or "")
+        unit = "probability" if kind == "classification" else UNIT_SPELLING.get(raw, raw)
+        key = str(rec["id"])
+        meta[key] = {"name": str(rec.get("name", key)), "unit": UNIT_CORRECTIONS.get(key, unit),
+                     "kind": kind, "category": str(rec.get("category", ""))}
+    return meta
+
+
+def unit_of(endpoint: str) -> str:
+    """The readable unit of ``endpoint`` ('' when it has none or is unknown)."""
+    return endpoint_meta().get(endpoint, {}).get("unit", "")
+
+
+def name_of(endpoint: str) -> str:
+    """The endpoint's full name (its id when unknown)."""
+    return endpoint_meta().get(endpoint, {}).get("name", endpoint)
+
+
+__all__ = ["UNIT_CORRECTIONS", "UNIT_SPELLING", "endpoint_meta", "name_of", "unit_of"]
