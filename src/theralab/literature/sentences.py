@@ -24,13 +24,11 @@ __all__ = ["ABBREVIATIONS", "document_sentences", "sentences"]
 
 #: Words that end in a full stop without ending the sentence (compared lower-cased, stop included).
 ABBREVIATIONS = frozenset(
-    {
-        "al.", "e.g.", "i.e.", "etc.", "vs.", "viz.", "cf.", "approx.", "ca.", "fig.", "figs.", "ref.", "refs.",
-        "eq.", "eqs.", "no.", "nos.", "vol.", "dr.", "prof.", "mr.", "mrs.", "ms.", "st.", "sp.", "spp.",
-        "subsp.", "var.", "resp.", "inc.", "ltd.", "co.", "corp.", "dept.", "univ.", "jan.", "feb.", "mar.",
-        "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec.", "min.", "max.", "avg.",
-        "wt.", "temp.", "conc.", "p.", "pp.", "ed.", "eds.", "tab.", "suppl.", "chap.", "sec.",
-    }
+    """
+    al. e.g. i.e. etc. vs. viz. cf. approx. ca. fig. figs. ref. refs. eq. eqs. no. nos. vol. dr. prof. mr.
+    mrs. ms. st. sp. spp. subsp. var. resp. inc. ltd. co. corp. dept. univ. jan. feb. mar. apr. jun. jul. aug.
+    sep. sept. oct. nov. dec. min. max. avg. wt. temp. conc. p. pp. ed. eds. tab. suppl. chap. sec.
+    """.split()
 )
 
 # A candidate boundary: terminal punctuation, optional closers, whitespace, then what follows.
