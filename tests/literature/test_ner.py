@@ -87,4 +87,4 @@ def test_the_shipped_model_tags_an_abstract() -> None:
         assert text[m.start : m.end] == m.text
     nsclc = [m for m in out.mentions if m.text == "NSCLC"]
     assert len(nsclc) == 2 and all(m.type == "Disease" for m in nsclc)
-    assert out.sentences == [(0, 84), (85, 124), (125, 165)]
+    assert out.sentences == [(0, 85), (86, 125), (126, 167)]

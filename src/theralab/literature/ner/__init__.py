@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DEFAULT_MODEL", "load_model", "propagate_abbreviations", "tag"]
+__all__ = ["DEFAULT_MODEL", "annotate", "load_model", "propagate_abbreviations", "tag"]
 
 DEFAULT_MODEL = "bc5cdr-minilm-bilstm"
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("tag", "load_model", "propagate_abbreviations"):
+    if name in ("tag", "annotate", "load_model", "propagate_abbreviations"):
         from theralab.literature.ner import pipeline
 
         return getattr(pipeline, name)

@@ -53,6 +53,18 @@ def propagate_abbreviations(doc: Document) -> Document:
     return doc
 
 
+def annotate(doc: Document, spans: list[tuple[int, int, str, float]], *, normalise: bool = True) -> Document:
+    """The steps after the network for one document: mentions from spans, abbreviations, identifiers, negation."""
+    if not doc.sentences:
+        doc.sentences = doc_sentences(doc)
+    doc.mentions = as_mentions(doc, spans)
+    propagate_abbreviations(doc)
+    if normalise:
+        normalise_document(doc, _normaliser())
+    mark_negated(doc)
+    return doc
+
+
 def tag(docs: list[Document], *, model: NERModel | None = None, normalise: bool = True,
         batch_size: int = 32) -> list[Document]:
     """Fill each document's ``mentions`` (replacing what it had) and ``sentences`` (if empty).
@@ -74,11 +86,7 @@ def tag(docs: list[Document], *, model: NERModel | None = None, normalise: bool 
     live = [d for d in docs if d.text.strip()]
     spans = model.predict(live, batch_size=batch_size) if live else []
     for d, found in zip(live, spans, strict=True):
-        d.mentions = as_mentions(d, found)
-        propagate_abbreviations(d)
-        if normalise:
-            normalise_document(d, _normaliser())
-        mark_negated(d)
+        annotate(d, found, normalise=normalise)
     for d in docs:
         if not d.text.strip():
             d.mentions = []

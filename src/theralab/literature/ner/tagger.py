@@ -32,31 +32,43 @@ Span = tuple[int, int, str, float]
 
 
 class NERModel:
-    """Frozen encoder + trained network + tables: :meth:`predict` gives raw spans per document."""
+    """Frozen encoder + trained network(s) + tables: :meth:`predict` gives raw spans per document.
 
-    def __init__(self, encoder: FrozenEncoder, net: HybridTagger, vocab: Vocab, gazetteer: Gazetteer) -> None:
-        self.encoder, self.net, self.vocab, self.gazetteer = encoder, net, vocab, gazetteer
+    Several networks (seeds) form an ensemble: their emission and transition scores are averaged
+    before decoding (they share the vocabulary and dictionary, built from the same training text).
+    """
+
+    def __init__(self, encoder: FrozenEncoder, net: HybridTagger | list[HybridTagger], vocab: Vocab,
+                 gazetteer: Gazetteer) -> None:
+        self.nets = list(net) if isinstance(net, list) else [net]
+        self.net = self.nets[0]
+        self.encoder, self.vocab, self.gazetteer = encoder, vocab, gazetteer
 
     @classmethod
-    def load(cls, model_dir: Path | None = None, encoder: FrozenEncoder | None = None) -> NERModel:
-        """The model of ``model_dir`` (default: the shipped one); checksums verified by the registry."""
+    def load(cls, model_dir: Path | None = None, encoder: FrozenEncoder | None = None, *,
+             verify: bool = True) -> NERModel:
+        """The model of ``model_dir`` (default: the shipped one); checksums verified by the registry card
+        (``verify=False`` only while training writes a folder whose card comes last)."""
         from safetensors.torch import load_file
 
         from theralab.models.registry import load_card
 
         model_dir = Path(model_dir) if model_dir else WEIGHTS_ROOT / DEFAULT_MODEL
-        load_card(model_dir)
+        if verify:
+            load_card(model_dir)
         config = model_dir / CONFIG_FILE
         if not config.is_file():
             raise ModelError(f"{model_dir} has no {CONFIG_FILE}",
                              hint=f"retrain: theralab models retrain {DEFAULT_MODEL}")
         cfg = json.loads(config.read_text())
         encoder = encoder or FrozenEncoder()
-        net = HybridTagger(cfg["sizes"], cfg["hp"], encoder.hidden)
-        state = load_file(str(model_dir / WEIGHTS_FILE))
-        net.load_state_dict({k: v.float() for k, v in state.items()})
-        net.eval()
-        return cls(encoder, net, Vocab.load(model_dir / VOCAB_FILE), Gazetteer.load(model_dir / GAZETTEER_FILE))
+        nets = []
+        for name in cfg.get("members", [WEIGHTS_FILE]):
+            net = HybridTagger(cfg["sizes"], cfg["hp"], encoder.hidden)
+            net.load_state_dict({k: v.float() for k, v in load_file(str(model_dir / name)).items()})
+            net.eval()
+            nets.append(net)
+        return cls(encoder, nets, Vocab.load(model_dir / VOCAB_FILE), Gazetteer.load(model_dir / GAZETTEER_FILE))
 
     def items(self, wins: list[Window], gazetteers: list[Gazetteer] | None = None,
               feats: list[torch.Tensor] | None = None) -> list[dict[str, Any]]:
@@ -81,14 +93,19 @@ class NERModel:
     def decode_items(self, items: list[dict[str, Any]], n_docs: int, batch_size: int = 64,
                      heads: tuple[str, ...] = tuple(HEADS)) -> list[list[Span]]:
         """Spans per document from encoded items (Viterbi path, marginal probabilities as confidence)."""
-        self.net.eval()
+        for net in self.nets:
+            net.eval()
         found: list[list[Span]] = [[] for _ in range(n_docs)]
         order = sorted(range(len(items)), key=lambda i: len(items[i]["words"]))
+        crfs = {h: [torch.stack(x).mean(0) for x in zip(*(n.crf(h) for n in self.nets), strict=True)]
+                for h in heads}
         for lo in range(0, len(order), batch_size):
             idx = order[lo : lo + batch_size]
-            em = self.net(collate([items[i] for i in idx], labels=False))
+            batch = collate([items[i] for i in idx], labels=False)
+            outs = [net(batch) for net in self.nets]
+            em = {h: torch.stack([o[h] for o in outs]).mean(0) for h in heads}
             for head in heads:
-                trans, start, end = self.net.crf(head)
+                trans, start, end = crfs[head]
                 for b, i in enumerate(idx):
                     tokens = items[i]["tokens"]
                     e = em[head][b, : len(tokens)]

