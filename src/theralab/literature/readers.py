@@ -31,7 +31,7 @@ Result = tuple[list[Document], list[DocumentError]]
 _ENGLISH = {"the", "of", "and", "in", "to", "with", "a", "is", "was", "were", "for", "by", "that", "on",
             "as", "are", "from", "patients", "this", "we", "be", "at", "or", "an", "which", "not"}
 _FOREIGN = {"der", "die", "und", "des", "le", "les", "et", "la", "el", "los", "del", "que", "por", "di", "il",
-            "che", "een", "het", "och", "och", "para", "com", "não", "une", "dans", "mit", "bei", "ist"}
+            "che", "een", "het", "och", "para", "com", "não", "une", "dans", "mit", "bei", "ist"}
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|Dr|Fig|Figs|Ref|approx|ca|No|Eq|cf|resp|St)\.$")
 _SENT_END = re.compile(r"[.?!][\"')\]]?\s+(?=[A-Z0-9(\[\"'])")
 
@@ -184,9 +184,9 @@ def read_pubmed_xml(data: str | bytes, source: str = "pubmed.xml") -> Result:
             (cit.findtext(".//Article/Journal/JournalIssue/PubDate/MedlineDate") or "")[:4] or \
             cit.findtext(".//DateCompleted/Year")
         doc.year = int(year) if year and year.isdigit() else None
+        descriptors = [h.find("DescriptorName") for h in cit.findall(".//MeshHeadingList/MeshHeading")]
         doc.meta = {"journal": _text(cit.find(".//Article/Journal/Title")), "source": "pubmed-xml",
-                    "mesh": [{"ui": h.find("DescriptorName").get("UI", ""), "name": _text(h.find("DescriptorName"))}
-                             for h in cit.findall(".//MeshHeadingList/MeshHeading") if h.find("DescriptorName") is not None]}
+                    "mesh": [{"ui": d.get("UI", ""), "name": _text(d)} for d in descriptors if d is not None]}
         if not abstract:
             errors.append(DocumentError(where, "empty abstract"))
             continue

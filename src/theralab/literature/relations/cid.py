@@ -46,7 +46,8 @@ def _matrix(docs: list[Document], priors_for: Any) -> tuple[np.ndarray, list[tup
     return x, keys
 
 
-def _oof_priors(docs: list[Document], gold: dict[str, set[tuple[str, str]]], folds: int, seed: int) -> dict[str, Priors]:
+def _oof_priors(docs: list[Document], gold: dict[str, set[tuple[str, str]]], folds: int,
+                seed: int) -> dict[str, Priors]:
     """Priors for each training document counted on the other folds (so a document never sees itself)."""
     order = [d.id for d in docs]
     random.Random(seed).shuffle(order)
@@ -94,7 +95,6 @@ class CIDModel:
         threshold and the number of rounds (best F1), then the model is refitted on every document.
         Returns the model and a report of the tuning.
         """
-        import lightgbm as lgb
 
         gold = gold_pairs(docs)
         report: dict[str, Any] = {"train_documents": len(docs)}

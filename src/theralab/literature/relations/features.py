@@ -126,7 +126,10 @@ def _sent_of(spans: list[tuple[int, int]], offset: int) -> int:
     return len(spans) - 1
 
 
-def candidate_pairs(doc: Document, priors: Priors | None = None) -> list[tuple[str, str, list[float], tuple[int, int] | None]]:
+Candidate = tuple[str, str, list[float], tuple[int, int] | None]
+
+
+def candidate_pairs(doc: Document, priors: Priors | None = None) -> list[Candidate]:
     """Every (chemical id, disease id) pair of ``doc`` with its feature vector and evidence sentence.
 
     The evidence sentence is the shared sentence with the most trigger words, or the sentence of the
