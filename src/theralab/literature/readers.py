@@ -96,8 +96,8 @@ def check_document(doc: Document, where: str) -> DocumentError | None:
 def is_english(text: str) -> bool:
     """Whether ``text`` reads as English: English function words outnumber other languages' and letters are Latin."""
     words = re.findall(r"[^\W\d_]+", text[:5000].lower())
-    if len(words) < 8:
-        return True  # too short to judge (a title alone)
+    if len(words) < 20:
+        return True  # too short to judge (a title, a one-line abstract)
     latin = sum(ch.isascii() for ch in "".join(words)) / max(1, len("".join(words)))
     en = sum(w in _ENGLISH for w in words)
     foreign = sum(w in _FOREIGN for w in words)
@@ -184,7 +184,7 @@ def read_pubmed_xml(data: str | bytes, source: str = "pubmed.xml") -> Result:
             (cit.findtext(".//Article/Journal/JournalIssue/PubDate/MedlineDate") or "")[:4] or \
             cit.findtext(".//DateCompleted/Year")
         doc.year = int(year) if year and year.isdigit() else None
-        descriptors = [h.find("DescriptorName") for h in cit.findall(".//MeshHeadingList/MeshHeading")]
+        descriptors = [h.find("DescriptorName") for h in art.findall(".//MeshHeadingList/MeshHeading")]
         doc.meta = {"journal": _text(cit.find(".//Article/Journal/Title")), "source": "pubmed-xml",
                     "mesh": [{"ui": d.get("UI", ""), "name": _text(d)} for d in descriptors if d is not None]}
         if not abstract:
