@@ -24,14 +24,16 @@ def _doc(did, year, text, mentions, relations):
 
 def _docs():
     return [
-        _doc("P1", 2010, "EGFR in lung cancer. EGFR mutations are associated with lung cancer. Gefitinib inhibits EGFR.",
+        _doc("P1", 2010,
+             "EGFR in lung cancer. EGFR mutations are associated with lung cancer. Gefitinib inhibits EGFR.",
              [("EGFR", "Gene", "HGNC:EGFR"), ("lung cancer", "Disease", "MESH:D008175"),
               ("Gefitinib", "Chemical", "MESH:D000077156")],
              [("GDA", "HGNC:EGFR", "MESH:D008175", "EGFR mutations are associated with lung cancer."),
               ("CPR:4", "MESH:D000077156", "HGNC:EGFR", "Gefitinib inhibits EGFR.")]),
-        _doc("P2", 2015, "KRAS in lung cancer. KRAS mutations cause lung cancer. EGFR mutations are associated with lung "
-             "cancer too.",
-             [("KRAS", "Gene", "HGNC:KRAS"), ("lung cancer", "Disease", "MESH:D008175"), ("EGFR", "Gene", "HGNC:EGFR")],
+        _doc("P2", 2015,
+             "KRAS in lung cancer. KRAS mutations cause lung cancer. EGFR mutations are associated with lung cancer too.",
+             [("KRAS", "Gene", "HGNC:KRAS"), ("lung cancer", "Disease", "MESH:D008175"),
+              ("EGFR", "Gene", "HGNC:EGFR")],
              [("GDA", "HGNC:KRAS", "MESH:D008175", "KRAS mutations cause lung cancer."),
               ("GDA", "HGNC:EGFR", "MESH:D008175", "EGFR mutations are associated with lung cancer too.")]),
         _doc("P3", 2020, "Gefitinib rash. Gefitinib caused acneiform rash in most patients.",

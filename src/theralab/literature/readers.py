@@ -23,6 +23,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from theralab.literature.documents import Document, DocumentError, Mention, Section
+from theralab.literature.sentences import sentences
 
 MAX_CHARS = 1_000_000  # a longer document is refused (a whole book pasted as one abstract)
 FORMATS = ("pubmed-xml", "pubtator", "bioc-json", "text")
@@ -32,40 +33,10 @@ _ENGLISH = {"the", "of", "and", "in", "to", "with", "a", "is", "was", "were", "f
             "as", "are", "from", "patients", "this", "we", "be", "at", "or", "an", "which", "not"}
 _FOREIGN = {"der", "die", "und", "des", "le", "les", "et", "la", "el", "los", "del", "que", "por", "di", "il",
             "che", "een", "het", "och", "para", "com", "não", "une", "dans", "mit", "bei", "ist"}
-_ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|Dr|Fig|Figs|Ref|approx|ca|No|Eq|cf|resp|St)\.$")
-_SENT_END = re.compile(r"[.?!][\"')\]]?\s+(?=[A-Z0-9(\[\"'])")
-
-
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """``[start, end)`` per sentence of ``text[start:end]``, whitespace trimmed.
-
-    Uses litner's splitter (:mod:`theralab.literature.sentences`) when present; otherwise splits at
-    ``.?!`` followed by a capital, digit or bracket, but not after "e.g.", "et al." or initials.
-    """
+    """``[start, end)`` per sentence of ``text[start:end]`` (the one splitter, :mod:`theralab.literature.sentences`)."""
     end = len(text) if end is None else end
-    try:
-        from theralab.literature.sentences import sentences as _external
-    except ImportError:
-        _external = None
-    if _external is not None:
-        return [(start + s, start + e) for s, e in _external(text[start:end])]
-    spans, cur = [], start
-    for m in _SENT_END.finditer(text, start, end):
-        cut = m.start() + len(m.group().rstrip())
-        if _ABBREV.search(text[max(cur, m.start() - 8):m.start() + 1]):
-            continue
-        spans.append((cur, cut))
-        cur = m.end()
-    spans.append((cur, end))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    return [(start + s, start + e) for s, e in sentences(text[start:end])]
 
 
 def finish(doc: Document) -> Document:
