@@ -31,7 +31,8 @@ def _docs():
              [("GDA", "HGNC:EGFR", "MESH:D008175", "EGFR mutations are associated with lung cancer."),
               ("CPR:4", "MESH:D000077156", "HGNC:EGFR", "Gefitinib inhibits EGFR.")]),
         _doc("P2", 2015,
-             "KRAS in lung cancer. KRAS mutations cause lung cancer. EGFR mutations are associated with lung cancer too.",
+             "KRAS in lung cancer. KRAS mutations cause lung cancer. "
+             "EGFR mutations are associated with lung cancer too.",
              [("KRAS", "Gene", "HGNC:KRAS"), ("lung cancer", "Disease", "MESH:D008175"),
               ("EGFR", "Gene", "HGNC:EGFR")],
              [("GDA", "HGNC:KRAS", "MESH:D008175", "KRAS mutations cause lung cancer."),

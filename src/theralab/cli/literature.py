@@ -107,9 +107,9 @@ def _neighbours(entity: str, etype: str | None, limit: int, as_json: bool) -> No
     if as_json:
         console.print_json(json.dumps([vars(r) for r in rows]))
         return
-    t = Table(title=f"{etype or 'entities'} linked to {ent.name} ({ent.id}), ranked by documents")
+    t = Table(title=f"{etype + 's' if etype else 'entities'} linked to {ent.name} ({ent.id}), ranked by documents")
     for col in ("rank", "name", "id", "type", "documents", "years", "relations", "score"):
-        t.add_column(col, justify="right" if col in ("rank", "documents", "score") else "left")
+        t.add_column(col, justify="right" if col in ("rank", "documents", "score") else "left", overflow="fold")
     for i, r in enumerate(rows, 1):
         years = f"{r.first_year}-{r.last_year}" if r.first_year else "-"
         t.add_row(str(i), escape(r.name), r.id, r.type, str(r.documents), years, ", ".join(r.relation_types),
