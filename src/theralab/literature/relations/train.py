@@ -38,12 +38,15 @@ def train_cid(data: Path = BC5CDR, out: Path | None = None, seed: int = 13) -> d
     t0 = time.perf_counter()
     model, report = CIDModel.train(train, seed=seed)
     report["train_seconds"] = round(time.perf_counter() - t0, 1)
-    metrics: dict[str, Any] = {"tuning": report}
+    metrics: dict[str, Any] = {}
     if dev_file.exists():
         dev, _ = read_path(dev_file)
         pred = {(a, b, c) for a, b, c, p, _e in model.score(dev) if p >= model.threshold}
-        metrics["dev_gold_entities"] = prf(pred, gold_triples(dev))
-        metrics["dev_cooccurrence"] = prf(cooccurrence(dev), gold_triples(dev))
+        gold_entities, floor = prf(pred, gold_triples(dev)), prf(cooccurrence(dev), gold_triples(dev))
+        metrics.update({"dev_f1": round(gold_entities["f1"], 4), "dev_cooccurrence_f1": round(floor["f1"], 4),
+                        "dev_gold_entities": gold_entities, "dev_cooccurrence": floor})
+    report["threshold"] = round(report["threshold"], 4)
+    metrics["tuning"] = report
     model.save(out or WEIGHTS, {
         "description": "LightGBM over document-level chemical-disease pair features (counts, title, sentence "
                        "distance, trigger and negation words, training-set priors); threshold tuned on 20% "
