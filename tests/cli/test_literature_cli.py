@@ -57,3 +57,11 @@ def test_help_teaches():
     assert r.exit_code == 0 and "query targets" in r.output and "extract" in r.output
     r = runner.invoke(app, ["literature", "extract", "--help"])
     assert "PubMed XML" in r.output and "BioC" in r.output
+
+
+def test_load_sample(tl_env):
+    r = runner.invoke(app, ["literature", "load", "--sample"])
+    assert r.exit_code == 0 and "8 documents" in r.output
+    r = runner.invoke(app, ["literature", "query", "targets", "lung cancer", "--json"])
+    assert [row["name"] for row in json.loads(r.output)] == ["EGFR", "KRAS"]
+    assert runner.invoke(app, ["literature", "load"]).exit_code == 2

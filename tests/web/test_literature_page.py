@@ -15,7 +15,7 @@ def _login(api, name):
 def test_search_load_and_evidence(api, test_data):
     _login(api, "res")
     page = api.get("/literature")
-    assert page.status_code == 200 and "knowledge graph is empty" in page.text
+    assert page.status_code == 200 and "knowledge graph is empty" in page.text and 'id="sample-button"' in page.text
     up = api.post("/literature", files={"upload": ("g.json", (test_data / "literature" / "genes_mini.bioc.json")
                                                    .read_bytes(), "application/json")}, data={"format": "auto"})
     assert up.status_code == 200 and "Loaded 3 documents" in up.text
@@ -42,3 +42,15 @@ def test_clinician_reads_patient_refused(api):
     assert api.post("/literature", files={"upload": ("a.txt", b"x", "text/plain")}).status_code == 403
     _login(api, "pat")
     assert api.get("/literature").status_code == 403
+
+
+def test_sample_button_fills_the_graph(api):
+    _login(api, "res")
+    page = api.post("/literature/sample")
+    assert page.status_code == 200 and "Loaded 8 documents" in page.text
+    page = api.get("/literature", params={"q": "cisplatin"})
+    assert "hearing loss" in page.text
+    spec = json.loads(re.search(r'id="literature-network">(.*?)</script>', page.text, re.S).group(1))
+    assert spec["x"]["title"] and spec["y"]["title"]
+    _login(api, "doc")
+    assert api.post("/literature/sample").status_code == 403

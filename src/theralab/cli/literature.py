@@ -83,14 +83,26 @@ def extract(
 @app.command("load")
 @friendly_errors
 def load(
-    inp: Path = typer.Argument(..., metavar="INPUT", help="a file or folder (as for 'extract')"),
+    inp: Path | None = typer.Argument(None, metavar="INPUT", help="a file or folder (as for 'extract')"),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
     retag: bool = typer.Option(False, "--retag", help="tag again even when the input carries annotations"),
+    sample: bool = typer.Option(False, "--sample", help="load the eight made-up sample abstracts shipped with "
+                                "theralab (to try the queries and the page)"),
 ) -> None:
     """Extract INPUT and store documents, entities, relations and evidence in the database (re-loading replaces)."""
+    from theralab.errors import InputError
     from theralab.literature.tables import load_documents
     from theralab.runtime.db import session_scope
 
+    if sample:
+        from theralab.literature.sample import load_sample
+
+        with session_scope() as session:
+            counts = load_sample(session, user="cli")
+        console.print(", ".join(f"{v} {k}" for k, v in counts.items()) + " (sample)")
+        return
+    if inp is None:
+        raise InputError("give INPUT (a file or folder) or --sample", where="INPUT")
     docs, errors = _read_and_process(inp, fmt, retag)
     with session_scope() as session:
         counts = load_documents(session, docs, user="cli")

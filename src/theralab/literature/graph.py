@@ -120,6 +120,7 @@ def neighbours(session: Session, entity: str, *, etype: str | None = None, relat
     ent = resolve(session, entity)
     other = aliased(LitEntity)
     found: dict[str, Neighbour] = {}
+    rel_ids: dict[str, list[int]] = {}
     directions = ((LitRelation.subject_id, LitRelation.object_id), (LitRelation.object_id, LitRelation.subject_id))
     for mine, theirs in directions:
         stmt = select(LitRelation, other).join(other, other.id == theirs).where(mine == ent.id)
@@ -131,12 +132,20 @@ def neighbours(session: Session, entity: str, *, etype: str | None = None, relat
             n = found.get(o.id)
             if n is None:
                 n = found[o.id] = Neighbour(o.id, o.name, o.type, 0, 0.0, rel.first_year, rel.last_year)
-            n.documents += rel.doc_count
+            rel_ids.setdefault(o.id, []).append(rel.id)
             n.score = round(n.score + rel.score, 4)
             n.first_year = _min(n.first_year, rel.first_year)
             n.last_year = _max(n.last_year, rel.last_year)
             if rel.type not in n.relation_types:
                 n.relation_types.append(rel.type)
+    all_ids = [i for ids in rel_ids.values() for i in ids]
+    docs_of: dict[int, set[str]] = {}
+    for chunk in range(0, len(all_ids), 500):
+        for rid, doc_id in session.execute(select(LitEvidence.relation_id, LitEvidence.doc_id).where(
+                LitEvidence.relation_id.in_(all_ids[chunk:chunk + 500]))).all():
+            docs_of.setdefault(rid, set()).add(doc_id)
+    for oid, n in found.items():  # distinct documents over all edges to this neighbour
+        n.documents = len(set().union(*(docs_of.get(i, set()) for i in rel_ids[oid])))
     ranked = sorted((n for n in found.values() if n.documents >= min_documents),
                     key=lambda n: (-n.documents, -n.score, n.id))
     return ranked[: max(1, min(limit, 500))]

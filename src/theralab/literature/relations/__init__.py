@@ -32,14 +32,15 @@ def load_models() -> tuple[CIDModel, ChemProtModel]:
 
 
 def extract(docs: list[Document], *, cid: CIDModel | None = None, chemprot: ChemProtModel | None = None,
-            min_confidence: float = 0.3) -> list[Document]:
+            min_confidence: float = 0.4) -> list[Document]:
     """Add relations to documents whose ``mentions`` are filled (identifiers needed for concepts).
 
     Args:
         docs: documents with mentions.
         cid: a CID model (default: the shipped one).
         chemprot: a ChemProt model (default: the shipped one).
-        min_confidence: chemical-gene and gene-disease pairs below this trigger score are dropped.
+        min_confidence: chemical-gene and gene-disease pairs below this trigger score are dropped (the
+            default keeps sentences with at least one trigger word and no negation, or two with one).
     """
     if cid is None or chemprot is None:
         shipped = load_models()

@@ -55,16 +55,25 @@ def _network(center: dict[str, Any], rows: list[Any], a: str) -> dict[str, Any]:
     traces.append({"type": "scatter", "mode": "markers+text", "name": center["name"], "x": [0], "y": [0],
                    "text": [center["name"]], "textposition": "bottom center", "showlegend": False,
                    "marker": {"size": 26, "color": COLOURS.get(center["type"], "#555"), "symbol": "diamond"}})
-    axis = {"title": "", "unit": None, "type": "linear"}
-    return {"title": f"Entities linked to {center['name']} (click a node for the evidence)", "x": axis, "y": axis,
+    # A network has no data axes; the titles say so (the house layout requires axis titles).
+    x = {"title": "Network layout, horizontal (no unit)", "unit": None, "type": "linear"}
+    y = {"title": "Network layout, vertical (no unit)", "unit": None, "type": "linear"}
+    return {"title": f"Entities linked to {center['name']} (click a node for the evidence)", "x": x, "y": y,
             "traces": traces, "shapes": [], "bands": [], "download": None}
 
 
 def _stats() -> dict[str, Any]:
+    from sqlalchemy import select
+
     from theralab.literature.graph import stats
+    from theralab.literature.tables import LitEntity
 
     with session_scope() as session:
-        return stats(session)
+        out = stats(session)
+        top = session.scalars(select(LitEntity.name).where(LitEntity.type == "Disease")
+                              .order_by(LitEntity.doc_count.desc(), LitEntity.id).limit(1)).first()
+    out["example"] = top or ""
+    return out
 
 
 @router.get("/literature", response_class=HTMLResponse)
@@ -90,6 +99,21 @@ def literature_page(request: Request, user: WebUser, q: str = Query("", max_leng
             user.audit("literature.page.search", "LiteratureEntity", ent.id)
         except TheralabError as exc:
             ctx["problem"] = exc.message + (f" {exc.hint}" if exc.hint else "")
+    return render(request, "literature.html", ctx)
+
+
+@router.post("/literature/sample", response_class=HTMLResponse)
+def literature_sample(request: Request, user: WebUser) -> HTMLResponse:
+    """Load the shipped sample abstracts (made up for the demo) so the page has something to show."""
+    from theralab.literature.sample import load_sample
+
+    require_role(set(user.roles), "researcher")
+    with session_scope() as session:
+        counts = load_sample(session, user=user.username)
+    user.audit("literature.page.sample", "LiteratureGraph", f"{counts['documents']} documents")
+    ctx: dict[str, Any] = {"q": "", "type": "", "types": TYPES, "rows": None, "entity": None, "problem": None,
+                           "chart": None, "badge": BADGE, "may_load": True,
+                           "loaded": {"counts": counts, "errors": []}, "stats": _stats()}
     return render(request, "literature.html", ctx)
 
 
