@@ -215,7 +215,7 @@ def read_bioc_json(data: str | bytes, source: str = "input.json") -> Result:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         return [], [DocumentError(source, f"not JSON: {exc}")]
-    items = raw.get("documents") if isinstance(raw, dict) else raw
+    items = (raw.get("documents") or raw.get("PubTator3")) if isinstance(raw, dict) else raw  # BioC / PubTator3 API
     if not isinstance(items, list):
         return [], [DocumentError(source, "BioC JSON needs a 'documents' list")]
     parsed = []
