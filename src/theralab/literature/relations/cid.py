@@ -10,7 +10,6 @@ induced. Weights are LightGBM's text format plus a JSON file (threshold, priors)
 from __future__ import annotations
 
 import json
-import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +185,3 @@ class CIDModel:
 def _mesh(identifier: str) -> str:
     return identifier if ":" in identifier or identifier.startswith("-") else f"MESH:{identifier}"
 
-
-def safe_float(x: float) -> float | None:
-    """``None`` for NaN (JSON has no NaN)."""
-    return None if isinstance(x, float) and math.isnan(x) else x
