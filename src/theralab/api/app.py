@@ -36,6 +36,7 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
     ehr,
     generate,
     jobs,
+    literature,
     matching,
     models,
     monitoring,
@@ -50,7 +51,8 @@ from theralab.api.routes import (  # noqa: E402 - after the logger, grouped as t
 
 #: Every domain router, in the order OpenAPI lists them; each module exposes ``router``.
 ROUTERS = [auth, jobs, models, chem, admet, screening, development, ehr, trials, criteria, matching, pgx,
-           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome, precision, generate]
+           monitoring, vitals, alerts, assistant, privacy, dti, trials_outcome, precision, generate,
+           literature]
 
 
 def _error_handlers(app: FastAPI) -> None:

@@ -48,6 +48,7 @@ GROUPS = [
     ("imaging", "imaging"),
     ("response", "response"),
     ("generate", "generate"),
+    ("literature", "literature"),
 ]
 
 for _name, _module in GROUPS:

@@ -17,6 +17,7 @@ TABLE_MODULES = [
     "theralab.monitoring.streams.tables",
     "theralab.trials.tables",
     "theralab.monitoring.assistant.tables",
+    "theralab.literature.tables",
 ]
 
 

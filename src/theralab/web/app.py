@@ -35,6 +35,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     ehr,
     home,
     jobs,
+    literature,
     monitoring,
     pgx,
     precision,
@@ -46,7 +47,8 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
 
 #: Every page module; each exposes ``router`` (HTML routes).
 PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening,
-         admet, ecg, assistant, dti, trials_outcome, precision]
+         admet, ecg, assistant, dti, trials_outcome, precision,
+         literature]
 
 
 def plotly_js_path() -> Path:
