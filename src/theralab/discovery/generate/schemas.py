@@ -6,6 +6,7 @@ naming the key instead of a silently ignored setting (the commonest REINVENT sup
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -279,6 +280,44 @@ def check_remote(cfg: RunConfig | ScoringConfig, where: str = "scoring.component
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if math.isfinite(value):
+            return repr(value)
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items() if v is not None) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def spec_to_toml(spec: dict[str, Any]) -> str:
+    """A run-file dict as TOML text (what :func:`load_run` reads back), for forms and the CLI.
+
+    Why our own writer: run files are a few tables of scalars, lists and component tables; the
+    standard library reads TOML but does not write it.
+    """
+    lines: list[str] = []
+    for section, body in spec.items():
+        if not isinstance(body, dict):
+            lines.append(f"{section} = {_toml_value(body)}")
+            continue
+        scalars = {k: v for k, v in body.items() if v is not None and not (isinstance(v, list) and v
+                                                                             and isinstance(v[0], dict))}
+        tables = {k: v for k, v in body.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+        lines += ["", f"[{section}]"] + [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+        for key, rows in tables.items():
+            for row in rows:
+                lines += ["", f"[[{section}.{key}]]"]
+                lines += [f"{k} = {_toml_value(v)}" for k, v in row.items() if v is not None]
+    return "\n".join(lines).lstrip() + "\n"
 
 
 def _validation_error(exc: ValidationError, where: str) -> InputError:
