@@ -39,7 +39,7 @@ def test_ga_job_runs_in_chunks_and_reports_progress(tl_env):
     from theralab.runtime.executors import LocalExecutor
 
     job_id, workdir, _ = _job(40)
-    job = jobs.run_job(job_id, LocalExecutor(1))
+    job = jobs.run_job(job_id, LocalExecutor(2))  # two workers: the chunks must still extend one search in turn
     assert job["status"] == "succeeded", job
     assert job["total_chunks"] == 3
     table = pd.read_csv(job["result_location"])
@@ -49,8 +49,10 @@ def test_ga_job_runs_in_chunks_and_reports_progress(tl_env):
     assert table["score"].iloc[0] > max(QED.qed(Chem.MolFromSmiles(s)) for s in START)  # it improved
     rows = read_progress(workdir)
     chunks = [r for r in rows if r["type"] == "chunk"]
-    assert [c["chunk"] for c in chunks] == [0, 1, 2] and [c["budget"] for c in chunks] == [40, 80, 120]
-    assert chunks[-1]["calls"] == 120 and 0 < chunks[-1]["diversity_top100"] < 1
+    assert sorted(c["chunk"] for c in chunks) == [0, 1, 2]
+    assert max(c["calls"] for c in chunks) == 120 and 0 < chunks[-1]["diversity_top100"] < 1
+    calls = [r["calls"] for r in rows if r["type"] == "step"]
+    assert calls == sorted(calls)  # one search growing, never two interleaved
     assert [c["best"] for c in chunks] == sorted(c["best"] for c in chunks)  # best never goes down
     assert any(r["type"] == "step" and "top10" in r for r in rows)
     history = pd.read_csv(workdir / "results.history.csv")

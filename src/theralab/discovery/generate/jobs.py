@@ -75,12 +75,27 @@ class GenerateRunJob:
         return [{"budget": min((i + 1) * chunk, cfg.run.budget)} for i in range(n)]
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+        import fcntl
+
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        # Chunks extend one search, so they must not run at once even when the executor has several
+        # workers: each takes the run's lock, then extends the run to its own budget. Whatever order
+        # they get the lock in, the search only ever grows (a chunk whose budget is already reached
+        # returns at once), and no chunk waits on another's marker, so nothing can deadlock.
+        with (workdir / "run.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._extend(params, index, spec, workdir)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _extend(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         import torch
 
         from theralab.discovery.generate.run import execute_run
 
         torch.set_num_threads(1)
-        workdir = Path(workdir)
         stop_file = workdir / STOP
         if stop_file.exists():  # an earlier chunk stopped the search (mode collapse, stall)
             return {"budget": spec["budget"], "skipped": json.loads(stop_file.read_text())["stopped"]}

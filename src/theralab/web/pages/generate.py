@@ -256,7 +256,8 @@ def generate_job_live(request: Request, job_id: JobId, user: WebUser) -> JSONRes
     job = _job(job_id, user)
     view = job_progress(job, 25)
     table = templates.get_template("_generate_top.html").render(view=view, names=_names(job), svgs=_svgs(view))
+    summary = templates.get_template("_generate_summary.html").render(view=view, job=job)
     last = view.chunks[-1] if view.chunks else None
-    return JSONResponse({"status": job["status"], "curve": _curve(view), "table": table,
+    return JSONResponse({"status": job["status"], "curve": _curve(view), "table": table, "summary": summary,
                          "calls": last.calls if last else 0, "budget": view.budget,
                          "diversity": last.diversity_top100 if last else None})

@@ -58,10 +58,12 @@
     const jobId = box.dataset.job;
     const chart = document.querySelector('[data-chart="generate-curve"]');
     const top = document.getElementById("generate-top");
-    const status = document.getElementById("generate-live-status");
     const result = document.getElementById("generate-result");
+    const summary = document.getElementById("generate-summary");
     let busy = false;
     let finished = false;
+    let drawing = Promise.resolve();
+    let lastTable = null;
 
     function refresh() {
       if (busy) return;
@@ -69,8 +71,18 @@
       fetch(`/generate/jobs/${encodeURIComponent(jobId)}/live`, { credentials: "same-origin" })
         .then((r) => r.json())
         .then((data) => {
-          if (chart && window.theralab) window.theralab.drawChart(chart, data.curve);
-          if (top) { top.innerHTML = data.table; if (window.theralab) window.theralab.enhance(top); }
+          // redraw only once the first draw (theralab.js, from the page's spec) has finished: two
+          // overlapping Plotly draws on one element leave both sets of traces behind
+          if (chart && window.theralab && chart.classList.contains("js-plotly-plot")) {
+            drawing = drawing.then(() => window.theralab.drawChart(chart, data.curve));
+          }
+          if (summary && data.summary) summary.innerHTML = data.summary;
+          if (top && data.table !== lastTable) {  // unchanged: keep the reader's sort and page
+            lastTable = data.table;
+            top.innerHTML = data.table;
+            if (window.theralab) window.theralab.enhance(top);
+          }
+          const status = document.getElementById("generate-live-status");  // inside the swapped summary
           if (status) status.textContent = `${data.status}: ${data.calls} of ${data.budget} scoring calls`;
           if (result && data.status === "succeeded") result.hidden = false;
           finished = ["succeeded", "failed", "cancelled", "interrupted"].includes(data.status);
