@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from tests.web.test_browser import ARGS, CHROMIUM, live_server  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser
