@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--g-lr", type=float, default=1e-4)
     ap.add_argument("--d-lr", type=float, default=1e-4)
     ap.add_argument("--beta", type=float, default=0.01)
+    ap.add_argument("--d-steps", type=int, default=1, help="discriminator updates per generator update")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n", type=int, default=2000, help="ship: samples for the card's validity/uniqueness")
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = GANConfig(discriminator_weight=1.0, batch_size=args.batch_size, g_learning_rate=args.g_lr,
-                    d_learning_rate=args.d_lr, beta=args.beta)
+                    d_learning_rate=args.d_lr, beta=args.beta, d_steps=args.d_steps)
     if args.action == "train":
         prior = load_prior(args.prior)
         real = itertools.chain(moses_smiles(args.wheel, skip=args.skip),
