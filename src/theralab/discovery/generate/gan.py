@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,6 @@ class GanResult:
     discriminator: Discriminator
     history: pd.DataFrame
     stopped: str
-    state: dict[str, Any] = field(default_factory=dict)
 
 
 def train_gan(
