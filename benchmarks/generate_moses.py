@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=2000, help="samples (MOSES: 30000)")
     ap.add_argument("--test", type=int, default=5000, help="test molecules for FCD/SNN (MOSES: all 176k)")
-    ap.add_argument("--prior", default=None, help="prior directory (default: shipped)")
+    ap.add_argument("--prior", default=None, help="prior: registered name or directory (default: smiles-gru-prior)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (MOSES samples at 1)")
     ap.add_argument("--wheel", default=str(WHEEL))
     ap.add_argument("--no-fcd", action="store_true")
     ap.add_argument("--json", default=None)
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     prior = load_prior(args.prior)
     smiles: list[str] = []
     while len(smiles) < args.n:
-        batch, _ = prior.sample(min(500, args.n - len(smiles)), seed=len(smiles) + 11)
+        batch, _ = prior.sample(min(500, args.n - len(smiles)), seed=len(smiles) + 11, temperature=args.temperature)
         smiles += batch
     with rdBase.BlockLogs():
         mols = [Chem.MolFromSmiles(s) if s else None for s in smiles]
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         fcd = FCD(device="cpu", n_jobs=1, batch_size=256)
         out["fcd_test"] = float(fcd(gen=valid, ref=test))
     out["test_subset"] = args.test
+    out["temperature"] = args.temperature
+    out["prior"] = args.prior or "smiles-gru-prior"
     print(json.dumps(out, indent=2))
     if PUBLISHED.exists():
         with PUBLISHED.open() as fh:

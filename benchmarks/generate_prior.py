@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument("--init", default=None, help="start from these prior weights (dir or prior.pt) when no checkpoint")
+    ap.add_argument("--init-seen", type=int, default=0, help="molecules the --init weights saw (skipped, counted)")
+    ap.add_argument("--kind", choices=["smiles", "selfies"], default="smiles", help="token language (new priors)")
+    ap.add_argument("--name", default="smiles-gru-prior", help="ship: model name (weights/<name>/)")
+    ap.add_argument("--epochs", type=int, default=1, help="passes over MOSES train (file order each time)")
+    ap.add_argument("--lr-final", type=float, default=None, help="cosine-decay the rate to this over --minutes")
+    ap.add_argument("--retrain", default="--minutes 14", help="ship: the training arguments, for the card")
     ap.add_argument("--n", type=int, default=2000, help="samples for evaluate")
     ap.add_argument("--novelty-rows", type=int, default=1_584_663, help="MOSES train rows for novelty")
     args = ap.parse_args(argv)
@@ -47,10 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     if args.action == "train":
-        vocab = Vocabulary.build(itertools.islice(moses_smiles(args.wheel), 200_000))
-        summary = train_prior(moses_smiles(args.wheel), args.out, vocab, batch_size=args.batch_size, lr=args.lr,
+        n_vocab = 200_000 if args.kind == "smiles" else 50_000  # the SELFIES encoder is slow
+        vocab = Vocabulary.build(itertools.islice(moses_smiles(args.wheel), n_vocab), kind=args.kind)
+        source = itertools.chain.from_iterable(moses_smiles(args.wheel) for _ in range(args.epochs))
+        summary = train_prior(source, args.out, vocab, batch_size=args.batch_size, lr=args.lr,
                               max_minutes=args.minutes, resume=not args.fresh,
-                              hparams={"embed": 32, "hidden": args.hidden, "layers": args.layers})
+                              hparams={"embed": 32, "hidden": args.hidden, "layers": args.layers},
+                              init=load_prior(args.init) if args.init else None, init_seen=args.init_seen,
+                              lr_final=args.lr_final)
         print(json.dumps(summary))
         return 0
     path = Path(args.out) / "prior.pt"
@@ -71,26 +82,28 @@ def main(argv: list[str] | None = None) -> int:
 
         log = json.loads((Path(args.out) / "train_log.json").read_text())
         minutes = log.get("seconds_total", log["seconds"]) / 60
-        WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, WEIGHTS_DIR / "prior.pt")
+        dest = WEIGHTS_DIR.parent / args.name
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, dest / "prior.pt")
         card = ModelCard(
-            name="smiles-gru-prior", task="generation", version="1",
-            description=(f"SMILES GRU language model ({prior.hparams}), prior for theralab generate. Trained "
-                         f"{minutes:.0f} min on one shared CPU core: it saw {log['consumed']:,} of "
-                         "1,584,663 MOSES train molecules (under one epoch), so it is under-trained; retrain "
-                         "longer (the command resumes) for a stronger prior."),
+            name=args.name, task="generation", version="1",
+            description=(f"{prior.vocab.kind.upper()} GRU language model ({prior.hparams}), prior for theralab "
+                         "generate. Trained "
+                         f"{minutes:.0f} min on one shared CPU core: it saw {log['consumed']:,} molecules "
+                         f"({log['consumed'] / 1_584_663:.2f} epochs of MOSES train), so it is under-trained "
+                         "next to MOSES's CharRNN; retrain longer (the command resumes) for a stronger prior."),
             training_data={"source": "MOSES train, molsets==0.3.1 wheel moses/dataset/data/train.csv.gz "
                                      "(MIT), streamed in file order", "rows": log["consumed"]},
             metrics={**{k: round(v, 4) for k, v in report.items()}, "samples_seed": 1,
                      "loss_per_token_train_ema": round(log["loss_per_token"], 4)},
             seeds=[0],
             retrain=("pip download --no-deps molsets==0.3.1 -d benchmarks/cache/ && "
-                     "nice -n 10 python benchmarks/generate_prior.py train --minutes 14 && "
-                     "python benchmarks/generate_prior.py ship --n 2000"),
+                     f"nice -n 15 python benchmarks/generate_prior.py train {args.retrain} && "
+                     f"python benchmarks/generate_prior.py ship --n 2000 --out {args.out} --name {args.name}"),
             loader="theralab.discovery.generate.prior:load_predictor_dir",
         )
-        save_card(WEIGHTS_DIR, card)
-        print(f"shipped to {WEIGHTS_DIR}")
+        save_card(dest, card)
+        print(f"shipped to {dest}")
     return 0
 
 

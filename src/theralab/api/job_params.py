@@ -69,11 +69,27 @@ class ScreenParams(_Strict):
     diversity: dict[str, Any] = Field(default_factory=dict)
 
 
+class GenerateRunParams(_Strict):
+    """A generative-design run file given as data (the TOML's tables as JSON), run in budget chunks.
+
+    ``spec`` is validated by :func:`theralab.discovery.generate.parse_run` (``extra="forbid"``), then
+    :func:`~theralab.discovery.generate.schemas.check_remote` refuses custom Python scorers and any
+    path (models and priors are named); results go to the job's folder.
+    """
+
+    spec: dict[str, Any] = Field(..., description="run file: {run: {...}, scoring: {...}, ga|rl|gan: {...}}")
+    chunk_budget: int = Field(250, ge=10, le=5000, description="scoring calls per resumable chunk (progress step)")
+
+
+#: Largest scoring budget of one generate.run job submitted over the network.
+MAX_GENERATE_BUDGET = 20_000
+
 PARAMS: dict[str, type[BaseModel]] = {
     "chem.profile": ProfileParams,
     "admet.predict": AdmetParams,
     "selftest": SelftestParams,
     "screen.run": ScreenParams,
+    "generate.run": GenerateRunParams,
 }
 
 
@@ -146,4 +162,16 @@ def build_params(kind: str, request: BaseModel, *, data_dir: Path, username: str
 
         parse_config(config, "params")
         return config
+    if isinstance(request, GenerateRunParams):
+        from theralab.discovery.generate.schemas import check_remote, parse_run
+
+        cfg = parse_run(request.spec, where="params.spec")
+        check_remote(cfg, where="params.spec.scoring.components")
+        if cfg.run.budget > MAX_GENERATE_BUDGET:
+            raise InputError(f"budget {cfg.run.budget} is over the {MAX_GENERATE_BUDGET:,} calls a network job may use",
+                             where="params.spec.run.budget", hint="run bigger searches with 'theralab generate run'")
+        if cfg.run.budget / request.chunk_budget > 200:
+            raise InputError("at most 200 chunks: raise chunk_budget", where="params.chunk_budget")
+        return {"spec": cfg.model_dump(mode="json"), "chunk_budget": request.chunk_budget,
+                "output": str(workdir / "results.csv")}
     raise InputError(f"job kind {kind!r} cannot be submitted over the API", where="kind")

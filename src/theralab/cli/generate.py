@@ -1,4 +1,4 @@
-"""``theralab generate``: goal-directed molecular design (Graph GA, RL) and sampling from the prior."""
+"""``theralab generate``: goal-directed molecular design (Graph GA, RL, GAN) and sampling from a prior."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ app = typer.Typer(
     help=(
         "Generative molecular design. 'run' optimises molecules against a TOML run file of scoring "
         "components (QED, SA, properties, SMARTS, similarity, models, ADMET, selectivity, custom) with "
-        "Graph GA or REINVENT-style RL under a budget of scoring calls; 'sample' draws SMILES from the "
-        "shipped SMILES prior. See docs/generation.md."
+        "Graph GA, REINVENT-style RL or an ORGAN-style GAN under a budget of scoring calls; 'sample' draws "
+        "SMILES from a shipped prior (SMILES or SELFIES GRU, or the GAN generator). See docs/generation.md."
     ),
     no_args_is_help=True,
 )
@@ -22,11 +22,13 @@ app = typer.Typer(
 @app.command("run")
 @friendly_errors
 def run_cmd(
-    run_file: Path = typer.Argument(..., help="TOML run file: [run], [scoring] + [[scoring.components]], [ga], [rl]"),
+    run_file: Path = typer.Argument(..., help="TOML run file: [run], [scoring] + [[scoring.components]], "
+                                    "[ga], [rl], [gan]"),
     out: Path = typer.Option(Path("generated.csv"), "--out", "-o",
                              help="ranked results table (.csv or .parquet) with per-component scores"),
     budget: int = typer.Option(None, help="override [run] budget (scoring calls)"),
-    resume: bool = typer.Option(False, help="continue from <out>.history.csv (and <out>.agent.pt for RL)"),
+    resume: bool = typer.Option(False, help="continue from <out>.history.csv (and <out>.agent.pt for RL, "
+                                "<out>.gan.pt for the GAN)"),
     show: int = typer.Option(10, help="rows of the ranked table to print"),
 ) -> None:
     """Optimise molecules; prints best score, top-10 mean, validity and uniqueness as it goes.
@@ -69,7 +71,8 @@ def run_cmd(
 def sample_cmd(
     n: int = typer.Option(1000, "--n", min=1, help="number of SMILES to sample"),
     out: Path = typer.Option(None, "--out", "-o", help="write the samples (one SMILES per line, .smi/.csv)"),
-    prior: Path = typer.Option(None, help="prior directory or prior.pt (default: the shipped prior)"),
+    prior: str = typer.Option(None, help="a registered prior (smiles-gru-prior, selfies-gru-prior, smiles-organ) "
+                              "or a directory / prior.pt (default: smiles-gru-prior)"),
     seed: int = typer.Option(0, help="random seed"),
     temperature: float = typer.Option(1.0, min=0.05, help="softmax temperature (<1: safer, less diverse)"),
 ) -> None:
@@ -87,7 +90,7 @@ def sample_cmd(
         task = bar.add_task("sampling", total=n)
         while len(smiles) < n:
             k = min(1000, n - len(smiles))
-            batch, _ = model.sample(k, seed=seed + len(smiles))
+            batch, _ = model.sample(k, seed=seed + len(smiles), temperature=temperature)
             smiles += batch
             bar.update(task, completed=len(smiles))
     report = sample_report(smiles)

@@ -23,6 +23,7 @@ JOB_ROLES: dict[str, tuple[str, ...]] = {
     "admet.predict": ("researcher", "clinician"),
     "screen.run": ("researcher",),
     "selftest": ("researcher", "clinician"),
+    "generate.run": ("researcher",),
 }
 
 #: An id the API accepts for an upload, library or model: a plain name, never a path.

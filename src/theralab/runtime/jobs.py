@@ -66,6 +66,7 @@ KINDS: dict[str, str] = {
     "screen.run": "theralab.discovery.screening.pipeline:ScreenJob",
     "admet.predict": "theralab.discovery.admet.jobs:AdmetPredictJob",
     "dti.train": "theralab.discovery.dti.jobs:DTITrainJob",
+    "generate.run": "theralab.discovery.generate.jobs:GenerateRunJob",
 }
 
 

@@ -33,6 +33,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     dti,
     ecg,
     ehr,
+    generate,
     home,
     jobs,
     literature,
@@ -47,8 +48,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
 
 #: Every page module; each exposes ``router`` (HTML routes).
 PAGES = [home, auth, jobs, chem, development, trials, trials_matching, pgx, monitoring, ehr, screening,
-         admet, ecg, assistant, dti, trials_outcome, precision,
-         literature]
+         admet, ecg, assistant, dti, trials_outcome, precision, literature, generate]
 
 
 def plotly_js_path() -> Path:

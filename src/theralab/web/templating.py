@@ -41,6 +41,8 @@ DOMAINS = [
     {"key": "dti", "title": "Drug-target affinity", "href": "/dti", "built": False, "group": "Discovery",
      "roles": STAFF,
      "text": "Rank molecules against a protein sequence (DeepDTA CNN, GIN graph model), with uncertainty."},
+    {"key": "generate", "title": "Generative design", "href": "/generate", "built": False, "group": "Discovery",
+     "roles": ("researcher",), "text": "Design new molecules against your objectives: Graph GA, RL on a prior, a GAN."},
     {"key": "development", "title": "Drug development", "href": "/development", "built": False,
      "group": "Development", "roles": STAFF,
      "text": "PK simulation, NCA, dissolution and formulation, drug-drug interactions."},

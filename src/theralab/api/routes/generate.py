@@ -1,22 +1,27 @@
-"""``/v1/generate``: score molecules under a scoring section, and small inline Graph GA runs.
+"""``/v1/generate``: score molecules under a scoring section, small inline Graph GA runs, and the
+live state of ``generate.run`` jobs.
 
-Runs are answered inline and capped (``MAX_BUDGET`` scoring calls) so a request cannot hold a worker
-for long; bigger runs belong to the CLI. For safety the API refuses the two component types that
-reach into the server: ``custom`` (imports a Python module) and ``model`` given as a path (only
-registered model names are accepted). Molecules are not patient data; any logged-in user may call.
+Inline runs are capped (``MAX_BUDGET`` scoring calls) so a request cannot hold a worker for long;
+longer runs (GA, RL, GAN) are ``generate.run`` jobs (``POST /v1/jobs``), whose score curve and
+current top molecules ``GET /v1/generate/jobs/{id}`` returns while they run. For safety the API
+refuses the two component types that reach into the server: ``custom`` (imports a Python module)
+and ``model`` given as a path (only registered model names are accepted). Molecules are not
+patient data; researchers and clinicians may call.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from theralab.errors import InputError
-from theralab.privacy.deps import CurrentUser
+from theralab.privacy.deps import Principal, require_roles
 
 router = APIRouter(prefix="/generate", tags=["generate"])
+Designer = Annotated[Principal, Depends(require_roles("researcher", "clinician"))]
+JobId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 MAX_BUDGET = 500
 MAX_SCORE = 1000
@@ -83,21 +88,12 @@ class RunOut(BaseModel):
 
 
 def _scoring(data: dict[str, Any]) -> Any:
+    """Parse a scoring section and refuse what the network may not use (custom scorers, paths)."""
     from theralab.discovery.generate import parse_scoring
+    from theralab.discovery.generate.schemas import check_remote
 
     cfg = parse_scoring(data)
-
-    def leaves(c: Any) -> list[Any]:
-        return [c.on_target, c.off_target] if c.type == "selectivity" else [c]
-
-    for comp in cfg.components:
-        for leaf in leaves(comp):
-            if leaf.type == "custom":
-                raise InputError(f"component {leaf.name!r}: custom Python scorers are not accepted over the API",
-                                 where="scoring.components", hint="use the CLI for custom scorers")
-            if leaf.type == "model" and ("/" in leaf.model or "\\" in leaf.model):
-                raise InputError(f"component {leaf.name!r}: give a registered model name, not a path",
-                                 where="scoring.components", hint="GET /v1/models lists registered models")
+    check_remote(cfg)
     return cfg
 
 
@@ -115,17 +111,18 @@ def _rows(table: Any, names: list[str]) -> list[ScoredMolecule]:
 
 
 @router.post("/score", response_model=ScoreOut)
-def score(body: ScoreIn, user: CurrentUser) -> ScoreOut:
+def score(body: ScoreIn, user: Designer) -> ScoreOut:
     """Score SMILES under a scoring section (invalid SMILES score 0 with their reason)."""
     from theralab.discovery.generate import Scorer
 
     cfg = _scoring(body.scoring)
     batch = Scorer(cfg)(body.smiles)
+    user.audit("generate.score", "Molecules", str(len(body.smiles)))
     return ScoreOut(molecules=_rows(batch.table, [c.name for c in cfg.components]))
 
 
 @router.post("/run", response_model=RunOut)
-def run(body: RunIn, user: CurrentUser) -> RunOut:
+def run(body: RunIn, user: Designer) -> RunOut:
     """A small inline Graph GA run (budget <= 500 scoring calls)."""
     from theralab.discovery.generate import Oracle, Scorer, run_ga
     from theralab.discovery.generate.schemas import GAConfig
@@ -134,7 +131,89 @@ def run(body: RunIn, user: CurrentUser) -> RunOut:
     oracle = Oracle(Scorer(cfg), budget=body.budget)
     result = run_ga(oracle, body.start_smiles, GAConfig(population_size=body.population_size,
                                                         offspring_size=body.offspring_size), seed=body.seed)
+    user.audit("generate.run", "Molecules", str(oracle.calls))
     hist = [ProgressRow(**{k: r[k] for k in ("generation", "calls", "best", "top10")})
             for r in result.history.to_dict("records")]
     return RunOut(calls=oracle.calls, stopped=result.stopped, auc_top10=oracle.auc_top(10),
                   molecules=_rows(result.table(body.top_k), [c.name for c in cfg.components]), history=hist)
+
+
+class JobPoint(BaseModel):
+    """One optimiser step of a running job (GA generation, RL or GAN step)."""
+
+    chunk: int
+    calls: float
+    best: float
+    top10: float
+    valid: float | None = None
+    unique: float | None = None
+
+
+class JobChunk(BaseModel):
+    """State after one chunk of the budget."""
+
+    chunk: int
+    calls: int
+    best: float
+    top10: float
+    diversity_top100: float
+    stopped: str
+
+
+class JobProgressOut(BaseModel):
+    """A generate.run job: status, the score curve, per-chunk summaries and the current top molecules."""
+
+    job_id: str
+    status: str
+    optimizer: str
+    budget: int
+    points: list[JobPoint]
+    chunks: list[JobChunk]
+    molecules: list[ScoredMolecule]
+
+
+def job_progress(job: dict[str, Any], top: int) -> JobProgressOut:
+    """The live view of a generate.run job row (shared with the web page)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from theralab.discovery.generate.jobs import read_progress
+    from theralab.runtime.jobs import job_dir
+
+    rows = read_progress(job_dir(job["id"]))
+    points = [JobPoint(chunk=int(r["chunk"]), calls=float(r.get("calls", 0)), best=float(r.get("best", 0)),
+                       top10=float(r.get("top10", 0)), valid=r.get("valid"), unique=r.get("unique"))
+              for r in rows if r.get("type") == "step"]
+    chunks = [JobChunk(chunk=int(r["chunk"]), calls=int(r["calls"]), best=float(r["best"]), top10=float(r["top10"]),
+                       diversity_top100=float(r["diversity_top100"]), stopped=str(r["stopped"]))
+              for r in rows if r.get("type") == "chunk"]
+    spec = (job.get("params") or {}).get("spec") or {}
+    names = [c["name"] for c in (spec.get("scoring") or {}).get("components", [])]
+    out = Path(str((job.get("params") or {}).get("output", "")))
+    molecules: list[ScoredMolecule] = []
+    if out.name and out.is_file():
+        try:
+            table = pd.read_csv(out).head(top)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):  # being rewritten: show it next time
+            table = pd.DataFrame()
+        if len(table):
+            table = table.astype({f"{n}_raw": float for n in names if f"{n}_raw" in table})
+            molecules = _rows(table.fillna({n: 0.0 for n in names if n in table}), names)
+    run = spec.get("run") or {}
+    return JobProgressOut(job_id=job["id"], status=job["status"], optimizer=str(run.get("optimizer", "ga")),
+                          budget=int(run.get("budget", 0)), points=points[-2000:], chunks=chunks,
+                          molecules=molecules)
+
+
+@router.get("/jobs/{job_id}", response_model=JobProgressOut)
+def job(job_id: JobId, user: Designer, top: Annotated[int, Query(ge=1, le=500)] = 20) -> JobProgressOut:
+    """Live state of your ``generate.run`` job: score curve, chunk summaries, top molecules so far."""
+    from theralab.errors import InputError
+    from theralab.runtime.jobs import get_owned_job
+
+    row = get_owned_job(job_id, user.username, "admin" in user.roles)
+    if row["kind"] != "generate.run":
+        raise InputError(f"job {job_id} is a {row['kind']} job, not generate.run", where="job_id")
+    user.audit("generate.job.read", "Job", job_id)
+    return job_progress(row, top)

@@ -1,8 +1,8 @@
-"""Generative molecular design: scoring, Graph GA, a SMILES prior and REINVENT-style RL.
+"""Generative molecular design: scoring, Graph GA, SMILES/SELFIES priors, REINVENT-style RL, an ORGAN-style GAN.
 
 Public API (everything else is internal)::
 
-    from theralab.discovery.generate import load_run, Scorer, Oracle, run_ga, load_prior, run_rl
+    from theralab.discovery.generate import load_run, Scorer, Oracle, run_ga, load_prior, run_rl, train_gan
 
 See docs/generation.md for the run-file format and the methods.
 """
@@ -10,6 +10,7 @@ See docs/generation.md for the run-file format and the methods.
 from __future__ import annotations
 
 from theralab.discovery.generate.ga import RunResult, run_ga
+from theralab.discovery.generate.gan import GanResult, train_gan
 from theralab.discovery.generate.objectives import OBJECTIVES, get_objective
 from theralab.discovery.generate.oracle import Oracle, top_auc
 from theralab.discovery.generate.prior import Prior, load_prior, sample_report
@@ -20,6 +21,7 @@ from theralab.discovery.generate.scoring import ScoreBatch, Scorer, ScoringError
 
 __all__ = [
     "OBJECTIVES",
+    "GanResult",
     "Oracle",
     "Prior",
     "RunConfig",
@@ -39,4 +41,5 @@ __all__ = [
     "run_rl",
     "sample_report",
     "top_auc",
+    "train_gan",
 ]

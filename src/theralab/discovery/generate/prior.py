@@ -17,7 +17,7 @@ import json
 import re
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,28 +40,59 @@ def tokenize(smiles: str) -> list[str]:
     return tokens
 
 
+def selfies_tokens(smiles: str) -> list[str] | None:
+    """SELFIES tokens of a SMILES (Krenn et al. 2020), or None when the encoder refuses it."""
+    import selfies as sf
+
+    try:
+        return list(sf.split_selfies(sf.encoder(smiles)))
+    except Exception:  # selfies raises EncoderError and, for odd input, plain ValueErrors
+        return None
+
+
 @dataclass
 class Vocabulary:
-    """Token <-> index; index 0 is padding, 1 begin, 2 end."""
+    """Token <-> index; index 0 is padding, 1 begin, 2 end.
+
+    ``kind`` is ``"smiles"`` (REINVENT's regex tokens) or ``"selfies"``: the same network then
+    reads and writes SELFIES tokens, and :meth:`decode` turns any token string back into a SMILES
+    that parses (SELFIES' guarantee), so callers see SMILES either way.
+    """
 
     tokens: list[str]
+    kind: str = "smiles"
 
     def __post_init__(self) -> None:
+        if self.kind not in ("smiles", "selfies"):
+            raise InputError(f"unknown vocabulary kind {self.kind!r}", hint="smiles or selfies")
         self.index = {t: i for i, t in enumerate(self.tokens)}
 
+    def split(self, smiles: str) -> list[str] | None:
+        """A SMILES as this vocabulary's tokens (None when it cannot be tokenised)."""
+        if self.kind == "selfies":
+            return selfies_tokens(smiles)
+        try:
+            return tokenize(smiles)
+        except InputError:
+            return None
+
     @classmethod
-    def build(cls, smiles: Sequence[str]) -> Vocabulary:
+    def build(cls, smiles: Iterable[str], kind: str = "smiles") -> Vocabulary:
         """All tokens seen in ``smiles`` (sorted, after the three specials)."""
+        probe = cls([PAD, BOS, EOS], kind)
         seen: set[str] = set()
         for s in smiles:
-            seen.update(TOKEN_RE.findall(s))
-        return cls([PAD, BOS, EOS, *sorted(seen)])
+            seen.update(probe.split(s) or [])
+        return cls([PAD, BOS, EOS, *sorted(seen)], kind)
 
     def encode(self, smiles: str) -> list[int] | None:
         """``[BOS, tokens..., EOS]`` as indices, or None when a token is out of vocabulary."""
+        tokens = self.split(smiles)
+        if tokens is None:
+            return None
         try:
-            return [1] + [self.index[t] for t in tokenize(smiles)] + [2]
-        except (KeyError, InputError):
+            return [1] + [self.index[t] for t in tokens] + [2]
+        except KeyError:
             return None
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -71,6 +102,13 @@ class Vocabulary:
             if i == 2 or i == 0:
                 break
             out.append(self.tokens[i])
+        if self.kind == "selfies":
+            import selfies as sf
+
+            try:
+                return sf.decoder("".join(out)) or ""
+            except Exception:  # a decoder failure is an invalid sample, not a crash
+                return ""
         return "".join(out)
 
 
@@ -122,7 +160,7 @@ class Prior:
 
     def clone(self) -> Prior:
         """An independent copy (the RL agent starts as a copy of the prior)."""
-        other = Prior(self.vocab, **self.hparams)
+        other = Prior(self.vocab, **self.hparams)  # the vocabulary (and its kind) is shared
         other.net.load_state_dict(self.net.state_dict())
         return other
 
@@ -163,9 +201,14 @@ class Prior:
             seqs = [x]
             h = None
             done = torch.zeros(n, dtype=torch.bool)
-            for _ in range(max_length):
+            banned = torch.zeros(len(self.vocab.tokens), dtype=torch.bool)
+            banned[:2] = True  # padding and begin never follow; end never comes first (an empty molecule)
+            for t in range(max_length):
                 logits, h = self.net(x, h)
-                probs = torch.softmax(logits[:, -1] / temperature, dim=-1)
+                step_logits = logits[:, -1].masked_fill(banned, float("-inf"))
+                if t == 0:
+                    step_logits[:, 2] = float("-inf")
+                probs = torch.softmax(step_logits / temperature, dim=-1)
                 nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1)
                 nxt = torch.where(done, torch.zeros_like(nxt), nxt)
                 seqs.append(nxt.unsqueeze(1))
@@ -179,12 +222,13 @@ class Prior:
 
     def state(self) -> dict[str, Any]:
         """Everything needed to rebuild the model (weights, vocabulary, sizes)."""
-        return {"state_dict": self.net.state_dict(), "vocab": self.vocab.tokens, "hparams": self.hparams}
+        return {"state_dict": self.net.state_dict(), "vocab": self.vocab.tokens, "kind": self.vocab.kind,
+                "hparams": self.hparams}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Prior:
         """Inverse of :meth:`state`."""
-        prior = cls(Vocabulary(list(state["vocab"])), **state["hparams"])
+        prior = cls(Vocabulary(list(state["vocab"]), str(state.get("kind", "smiles"))), **state["hparams"])
         prior.net.load_state_dict(state["state_dict"])
         return prior
 
@@ -196,9 +240,22 @@ class Prior:
 
 
 def load_prior(path: str | Path | None = None) -> Prior:
-    """Load a prior from a ``prior.pt`` file or its directory (the shipped prior when None)."""
+    """Load a prior from a ``prior.pt`` file, its directory, or a registered model name.
+
+    None gives the shipped SMILES prior; a name such as ``selfies-gru-prior`` or ``smiles-organ``
+    is looked up in :mod:`theralab.models.registry` (so API callers name priors, never paths).
+    """
     import torch
 
+    if path is not None and not any(c in str(path) for c in "/\\") and not str(path).endswith(".pt"):
+        from theralab.errors import NotFoundError
+        from theralab.models.registry import find_model
+
+        try:  # a registered name wins over a same-named folder in the working directory
+            path = find_model(str(path))
+        except NotFoundError:
+            if not Path(path).exists():
+                raise
     path = Path(path) if path is not None else WEIGHTS_DIR
     if path.is_dir():
         path = path / "prior.pt"
@@ -239,6 +296,10 @@ def train_prior(
     checkpoint_every: int = 100,
     resume: bool = True,
     hparams: dict[str, Any] | None = None,
+    init: Prior | None = None,
+    init_seen: int = 0,
+    lr_final: float | None = None,
+    bucket: int = 16,
     log: Any = print,
 ) -> dict[str, Any]:
     """Train (or resume training) a prior on a stream of SMILES, checkpointing to ``out_dir``.
@@ -246,6 +307,15 @@ def train_prior(
     Why by wall time: the machine is shared, so a fixed time box is the honest unit; the card
     records how many molecules the model actually saw. ``checkpoint.pt`` holds weights, optimiser
     and ``consumed``; a rerun with ``resume=True`` skips the molecules already seen.
+
+    Args:
+        init: start from these weights (e.g. the shipped prior) when there is no checkpoint, so
+            earlier rounds' compute is not thrown away; ``init_seen`` molecules (what those weights
+            saw, in file order) are skipped and counted.
+        lr_final: when given, the learning rate follows a cosine from ``lr`` down to ``lr_final``
+            over this call's ``max_minutes`` (a late low rate lowers the loss a fixed budget reaches).
+        bucket: read ``bucket`` batches at a time and batch them by length, which cuts padding
+            (the GRU runs to the longest row of a batch) without changing what is learned.
 
     Returns:
         ``{"consumed", "steps", "loss_per_token", "seconds", "seconds_total"}`` (totals over resumes).
@@ -267,6 +337,13 @@ def train_prior(
         for _ in range(consumed):  # skip what the checkpoint already saw
             next(source, None)
         log(f"resumed from {ckpt_path}: {consumed} molecules, {steps} steps")
+    elif init is not None:
+        prior = init.clone()
+        opt = torch.optim.Adam(prior.net.parameters(), lr=lr)
+        consumed = init_seen
+        for _ in range(init_seen):
+            next(source, None)
+        log("starting from the given weights (no checkpoint)")
     else:
         if vocab is None:
             raise InputError("a new prior needs a vocabulary", hint="Vocabulary.build(smiles sample)")
@@ -280,16 +357,24 @@ def train_prior(
         torch.save({"model": prior.state(), "optimizer": opt.state_dict(), "consumed": consumed,
                     "steps": steps, "seconds": before + time.time() - start}, tmp)
         tmp.replace(ckpt_path)  # atomic: an interrupted save never corrupts the last checkpoint
+        prior.save(out / "prior.pt")  # a usable snapshot while training goes on
 
-    while True:
-        batch = []
-        for s in source:
-            batch.append(s)
-            if len(batch) == batch_size:
-                break
-        if not batch:
-            break
+    def batches() -> Iterator[list[str]]:
+        while True:
+            chunk = [s for _, s in zip(range(batch_size * bucket), source, strict=False)]
+            if not chunk:
+                return
+            chunk.sort(key=len)
+            groups = [chunk[i: i + batch_size] for i in range(0, len(chunk), batch_size)]
+            order = np.random.default_rng(steps + consumed).permutation(len(groups))
+            yield from (groups[i] for i in order)
+
+    for batch in batches():
         consumed += len(batch)
+        if lr_final is not None:
+            frac = min((time.time() - start) / 60 / max_minutes, 1.0)
+            for group in opt.param_groups:
+                group["lr"] = lr_final + (lr - lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
         seqs, _ = prior.encode_batch(batch)
         if len(seqs) == 0:
             continue

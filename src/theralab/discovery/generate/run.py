@@ -9,7 +9,7 @@ so an interrupted run loses at most one generation or step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +79,8 @@ def execute_run(
 
             start, _ = load_prior(cfg.run.prior).sample(cfg.ga.population_size * 2, seed=cfg.run.seed)
         result = run_ga(oracle, start, cfg.ga, seed=cfg.run.seed, progress=step)
+    elif cfg.run.optimizer == "gan":
+        result = _run_gan(cfg, oracle, out_path, resume, step)
     else:
         import torch
 
@@ -97,6 +99,42 @@ def execute_run(
     if out_path is not None:
         write_table(result.table(cfg.run.top_k), out_path)
     return result
+
+
+def _run_gan(cfg: RunConfig, oracle: Oracle, out_path: Path | None, resume: bool, step: Progress) -> RunResult:
+    """ORGAN inside a run: reward = lambda D + (1 - lambda) score, until the scoring budget is spent.
+
+    The discriminator's "real" molecules are ``run.start_smiles`` (e.g. known actives: designs
+    should look like them and score well) or, when none are given, the prior's own samples, which
+    makes the discriminator a learned guard against drifting away from drug-like chemistry.
+    """
+    import itertools
+
+    from theralab.discovery.generate.gan import train_gan
+    from theralab.discovery.generate.prior import load_prior
+
+    if cfg.gan.discriminator_weight >= 1:
+        raise InputError("a GAN run optimises its scoring: set gan.discriminator_weight below 1",
+                         where="gan.discriminator_weight", hint="ORGAN used 0.5; 1 ignores the objective")
+    prior = load_prior(cfg.run.prior)
+    if cfg.run.start_smiles:
+        real = itertools.cycle(list(cfg.run.start_smiles))
+    else:
+        def prior_samples() -> Iterator[str]:
+            for k in itertools.count():
+                yield from prior.sample(256, max_length=cfg.gan.max_length, seed=cfg.run.seed * 7 + k)[0]
+        real = prior_samples()
+    ckpt = out_path.with_name(out_path.stem + ".gan.pt") if out_path is not None else None
+    if ckpt is not None and not resume and ckpt.exists():
+        ckpt.unlink()
+
+    def progress(row: dict[str, float]) -> None:
+        step({**row, "calls": oracle.calls, "best": max(oracle.cache.values(), default=0.0),
+              "top10": oracle.top_mean(10)})
+
+    res = train_gan(prior, real, cfg.gan, objective=oracle, max_steps=100_000, seed=cfg.run.seed,
+                    checkpoint=ckpt, resume=resume, progress=progress, stop=lambda: oracle.exhausted)
+    return RunResult(oracle=oracle, history=res.history, stopped=res.stopped)
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:

@@ -6,7 +6,9 @@ naming the key instead of a silently ignored setting (the commonest REINVENT sup
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -182,24 +184,121 @@ class RLConfig(_Strict):
     max_length: int = Field(100, ge=10)
 
 
+class GANConfig(_Strict):
+    """ORGAN-style GAN settings (:mod:`.gan`); defaults were set on MOSES train, not on any task."""
+
+    batch_size: int = Field(64, ge=2)
+    discriminator_weight: float = Field(0.5, ge=0, le=1, description="ORGAN's lambda: D's share of the reward "
+                                        "(1: pure distribution learning, as in benchmarks/generate_gan.py)")
+    beta: float = Field(0.01, ge=0, description="KL penalty to the prior (per nat of log-likelihood ratio)")
+    g_learning_rate: float = Field(1e-4, gt=0)
+    d_learning_rate: float = Field(1e-4, gt=0)
+    d_steps: int = Field(1, ge=1, le=10, description="discriminator updates per generator update")
+    d_pretrain_steps: int = Field(50, ge=0, le=10_000)
+    label_smoothing: float = Field(0.1, ge=0, lt=0.5)
+    invalid_reward: float = Field(0.0, ge=0, le=1)
+    min_unique: float = Field(0.2, ge=0, le=1, description="stop when a batch's unique valid fraction falls below")
+    checkpoint_every: int = Field(10, ge=1)
+    max_length: int = Field(100, ge=10)
+
+
 class RunSection(_Strict):
     """What to run and for how long."""
 
-    optimizer: Literal["ga", "rl"] = "ga"
+    optimizer: Literal["ga", "rl", "gan"] = "ga"
     budget: int = Field(1000, ge=10, description="scoring calls (unique molecules scored)")
     seed: int = 0
     prior: str | None = Field(None, description="prior directory; the shipped prior when omitted")
-    start_smiles: list[str] = Field(default_factory=list, description="GA starting population")
+    start_smiles: list[str] = Field(default_factory=list,
+                                    description="GA starting population; GAN reference ('real') molecules")
     top_k: int = Field(100, ge=1, description="rows in the ranked results table")
 
 
 class RunConfig(_Strict):
-    """A whole run file: ``[run]``, ``[scoring]`` (+ ``[[scoring.components]]``), ``[ga]``, ``[rl]``."""
+    """A whole run file: ``[run]``, ``[scoring]`` (+ ``[[scoring.components]]``), ``[ga]``, ``[rl]``, ``[gan]``."""
 
     run: RunSection = Field(default_factory=RunSection)
     scoring: ScoringConfig
     ga: GAConfig = Field(default_factory=GAConfig)
     rl: RLConfig = Field(default_factory=RLConfig)
+    gan: GANConfig = Field(default_factory=GANConfig)
+
+
+def check_remote(cfg: RunConfig | ScoringConfig, where: str = "scoring.components") -> None:
+    """Refuse what a network caller must not reach: Python scorers, server paths, unregistered priors.
+
+    Why here: the API's inline scoring and the ``generate.run`` job accept the same run files, so
+    one rule decides for both. A ``custom`` component imports server code; a ``model`` component or
+    ``run.prior`` given as a path would read server files. Registered model names are fine.
+    """
+    scoring = cfg.scoring if isinstance(cfg, RunConfig) else cfg
+
+    def leaves(c: Any) -> list[Any]:
+        return [c.on_target, c.off_target] if c.type == "selectivity" else [c]
+
+    for comp in scoring.components:
+        for leaf in leaves(comp):
+            if leaf.type == "custom":
+                raise InputError(f"component {leaf.name!r}: custom Python scorers are not accepted over the API",
+                                 where=where, hint="use the command line for custom scorers")
+            if leaf.type == "model" and not _NAME.match(leaf.model):
+                raise InputError(f"component {leaf.name!r}: give a registered model name, not a path",
+                                 where=where, hint="GET /v1/models lists registered models")
+    if isinstance(cfg, RunConfig) and cfg.run.prior is not None:
+        if not _NAME.match(cfg.run.prior):
+            raise InputError("run.prior must be a registered model name (e.g. selfies-gru-prior), not a path",
+                             where="run.prior", hint="GET /v1/models lists the generation models")
+        from theralab.errors import NotFoundError
+        from theralab.models.registry import find_model, load_card
+
+        try:
+            task = load_card(find_model(cfg.run.prior), verify=False).task
+        except NotFoundError as exc:
+            raise InputError(exc.message, where="run.prior", hint=exc.hint) from None
+        if task != "generation":
+            raise InputError(f"model {cfg.run.prior!r} is not a generative prior", where="run.prior",
+                             hint="GET /v1/models lists the models with task 'generation'")
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if math.isfinite(value):
+            return repr(value)
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items() if v is not None) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def spec_to_toml(spec: dict[str, Any]) -> str:
+    """A run-file dict as TOML text (what :func:`load_run` reads back), for forms and the CLI.
+
+    Why our own writer: run files are a few tables of scalars, lists and component tables; the
+    standard library reads TOML but does not write it.
+    """
+    lines: list[str] = []
+    for section, body in spec.items():
+        if not isinstance(body, dict):
+            lines.append(f"{section} = {_toml_value(body)}")
+            continue
+        scalars = {k: v for k, v in body.items() if v is not None and not (isinstance(v, list) and v
+                                                                             and isinstance(v[0], dict))}
+        tables = {k: v for k, v in body.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+        lines += ["", f"[{section}]"] + [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+        for key, rows in tables.items():
+            for row in rows:
+                lines += ["", f"[[{section}.{key}]]"]
+                lines += [f"{k} = {_toml_value(v)}" for k, v in row.items() if v is not None]
+    return "\n".join(lines).lstrip() + "\n"
 
 
 def _validation_error(exc: ValidationError, where: str) -> InputError:
