@@ -6,7 +6,7 @@ relations are typed edges between two entities with their aggregate (number of d
 and last year, best confidence) kept up to date on every load, and each piece of evidence is one
 sentence of one document, so any edge clicks through to what was read. Loading the same document
 again replaces its mentions and evidence (idempotent), and the aggregates are recomputed for the
-edges it touched. Created by migration ``0008_litkg``.
+edges it touched. Created by migration ``0011_litkg``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """monitoring: where a device is (bed or location), for the ward board
 
-Revision ID: 0008_webclin
-Revises: 0007_monitoring
+Revision ID: 0010_webclin
+Revises: 0009_trust
 Create Date: 2026-12-06 16:30:00
 
 Why: a ward board lists patients by bed; the bedside device knows where it is, so the location is
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_webclin"
-down_revision = "0007_monitoring"
+revision = "0010_webclin"
+down_revision = "0009_trust"
 branch_labels = None
 depends_on = None
 

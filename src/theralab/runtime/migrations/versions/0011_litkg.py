@@ -1,7 +1,7 @@
 """litkg: the literature knowledge graph (documents, entities, mentions, relations, evidence)
 
-Revision ID: 0008_litkg
-Revises: 0007_monitoring
+Revision ID: 0011_litkg
+Revises: 0010_webclin
 Create Date: 2026-12-06 16:30:00
 
 Why: literature mining stores what it read so a researcher can ask which genes or drugs are linked to
@@ -16,8 +16,8 @@ from alembic import op
 
 import theralab.runtime.db
 
-revision = "0008_litkg"
-down_revision = "0007_monitoring"
+revision = "0011_litkg"
+down_revision = "0010_webclin"
 branch_labels = None
 depends_on = None
 

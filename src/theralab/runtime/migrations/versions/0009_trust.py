@@ -1,7 +1,7 @@
 """trust: care teams, the shared login throttle, scopes kept with refresh tokens
 
-Revision ID: 0008_trust
-Revises: 0007_monitoring
+Revision ID: 0009_trust
+Revises: 0008_house
 Create Date: 2026-12-06 16:30:00
 
 Why: a clinician sees only the patients of their care teams (``privacy_care_team_members``,
@@ -19,8 +19,8 @@ from alembic import op
 
 import theralab.runtime.db
 
-revision = "0008_trust"
-down_revision = "0007_monitoring"
+revision = "0009_trust"
+down_revision = "0008_house"
 branch_labels = None
 depends_on = None
 
