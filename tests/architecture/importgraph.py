@@ -18,7 +18,7 @@ LAYERS: dict[str, int] = {
     "errors": 0, "settings": 0, "runtime": 0, "privacy": 0,
     "nlp": 1, "chem": 1, "models": 1, "ehr": 1,
     "discovery": 2, "development": 2, "trials": 2, "precision": 2, "monitoring": 2, "literature": 2,
-    "demo": 3, "demo_science": 3,
+    "demo": 3,
     "api": 4, "web": 4, "cli": 4, "app": 5, "__init__": 0, "__main__": 5,
 }
 

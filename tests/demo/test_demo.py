@@ -81,19 +81,3 @@ def test_demo_vcf_encodes_star_alleles_the_caller_reads(tmp_path):
              for r in call_vcf(path, all_samples=True, genes=("CYP2C19", "CYP2C9", "SLCO1B1"))}
     assert calls["S1"]["CYP2C19"] == "*2/*17" and calls["S1"]["CYP2C9"] == "*1/*3"
     assert calls["S2"]["SLCO1B1"] == "*5/*15" and calls["S2"]["CYP2C19"] == "*1/*1"
-
-
-def test_demo_says_what_it_skipped_when_the_science_part_is_absent(tl_env, monkeypatch):
-    import builtins
-
-    from theralab.demo import load_science
-
-    real = builtins.__import__
-
-    def no_science(name, globals=None, locals=None, fromlist=(), level=0):
-        if fromlist and "demo_science" in fromlist:
-            raise ImportError("cannot import name 'demo_science'")
-        return real(name, globals, locals, fromlist, level)
-
-    monkeypatch.setattr(builtins, "__import__", no_science)
-    assert load_science().startswith("skipped: theralab.demo_science is not installed")

@@ -56,7 +56,7 @@ def test_screening_form_runs_a_job_and_shows_the_report(api, tl_env):
 
 def test_demo_run_page_marks_query_actives_and_navigates_back(api, tl_env):
     """Findings: selector defaulting to "-", first run failing with 422, report pages without navigation."""
-    from theralab import demo_science
+    from theralab.demo import science as demo_science
 
     demo_science.load(owner="res")
     _login(api)
@@ -79,7 +79,7 @@ def test_demo_run_page_marks_query_actives_and_navigates_back(api, tl_env):
 
 
 def test_the_demo_run_is_a_shared_example_every_staff_user_can_open(api, tl_env):
-    from theralab import demo_science
+    from theralab.demo import science as demo_science
     from theralab.runtime.jobs import SHARED_OWNER, list_jobs
 
     demo_science.load()

@@ -6,7 +6,7 @@ import pandas as pd
 
 
 def test_demo_science_loads_a_library_and_a_finished_run_once(tl_env):
-    from theralab import demo_science
+    from theralab.demo import science as demo_science
     from theralab.discovery.screening import list_libraries
     from theralab.runtime.jobs import list_jobs
 

@@ -69,7 +69,7 @@ def nci_sample(n: int = NCI_MOLECULES) -> list[dict[str, str]]:
 
 def library_rows(seed: int = 7) -> list[dict[str, str]]:
     """The demo screening library: the demo compounds (drugs, combinatorial, two broken rows) and NCI."""
-    from theralab.demo import demo_library
+    from theralab.demo.compounds import demo_library
 
     return demo_library(seed) + nci_sample()
 
