@@ -1,7 +1,7 @@
 """The clinician's ward view and a patient's timeline, as plain data for the API and web pages.
 
 Both read the patient's observations (:mod:`theralab.monitoring.streams.store`): a vital charted
-in the record counts like a streamed one; the ward lists the patients with a device or a stream.
+in the record counts like a streamed one; the ward lists the patients with a device or a score.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr.tables import ObservationRow as Obs
-from theralab.monitoring.streams.store import CHART_CODES, chart, is_streamed
+from theralab.monitoring.streams.store import CHART_CODES, chart
 from theralab.monitoring.streams.tables import Device
 from theralab.monitoring.streams.vitals import NEWS2_CODE, VITALS
 from theralab.runtime.alerts import OPEN_STATES, Alert, list_alerts
@@ -24,8 +24,10 @@ SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 def ward(session: Session) -> list[dict[str, Any]]:
     """One row per monitored patient: latest NEWS2, open alerts, last reading; sickest first."""
+    # monitored: a device is registered for them (every streamed reading comes from one), or they
+    # have a score; both are index lookups, never a scan of the whole record
     patients = {p for (p,) in session.execute(select(Device.patient_id).distinct())}
-    patients |= {p for (p,) in session.execute(select(Obs.patient_id).where(is_streamed()).distinct())}
+    patients |= {p for (p,) in session.execute(select(Obs.patient_id).where(Obs.code == NEWS2_CODE).distinct())}
     last_seen = dict(session.execute(
         select(Obs.patient_id, func.max(Obs.effective))
         .where(Obs.patient_id.in_(patients), Obs.code.in_(list(VITALS)), Obs.value.is_not(None))
