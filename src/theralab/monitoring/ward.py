@@ -1,7 +1,7 @@
 """The clinician's ward board and a patient's timeline, as plain data for the API and web pages.
 
 Both read the patient's observations (:mod:`theralab.monitoring.streams.store`): a vital charted
-in the record counts like a streamed one; the ward lists the patients with a device or a stream.
+in the record counts like a streamed one; the ward lists the patients with a device or a score.
 
 Why the board carries more than the newest score: a nurse scanning the ward needs who (name, age,
 bed), how sick (NEWS2 and its band), which way (the recent trend), how fresh (last reading) and what
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr.tables import ObservationRow as Obs
-from theralab.monitoring.streams.store import CHART_CODES, chart, is_streamed
+from theralab.monitoring.streams.store import CHART_CODES, chart
 from theralab.monitoring.streams.tables import Device, ScoreRevision
 from theralab.monitoring.streams.vitals import NEWS2_CODE, VITALS
 from theralab.runtime.alerts import OPEN_STATES, Alert, list_alerts
@@ -114,7 +114,10 @@ def ward(session: Session, now: datetime | None = None, trend_hours: float = TRE
     for device in session.scalars(select(Device).order_by(Device.created_at)):
         if device.active or device.patient_id not in devices:
             devices[device.patient_id] = device
-    patients = set(devices) | {p for (p,) in session.execute(select(Obs.patient_id).where(is_streamed()).distinct())}
+    # monitored: a device is registered for them (every streamed reading comes from one), or they
+    # have a score; both are index lookups, never a scan of the whole record
+    patients = set(devices) | {p for (p,) in session.execute(
+        select(Obs.patient_id).where(Obs.code == NEWS2_CODE).distinct())}
     last_seen = dict(session.execute(
         select(Obs.patient_id, func.max(Obs.effective))
         .where(Obs.patient_id.in_(patients), Obs.code.in_(list(VITALS)), Obs.value.is_not(None))

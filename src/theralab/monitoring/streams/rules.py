@@ -76,7 +76,7 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime, window: t
         return [], []
     times = [t.astimezone(UTC) for t in times]
     first, last = min(times), max(times)
-    existing = stored_scores(session, device, first, last + window)
+    existing = stored_scores(session, patient_id, device, first, last + window)
     # every time point whose score may change: the new readings' times and stored scores after them
     points = sorted(set(times) | set(existing))[-MAX_RECOMPUTE:]
     chart = _chart(session, patient_id, points[0] - window, points[-1])

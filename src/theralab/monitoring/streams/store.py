@@ -111,10 +111,15 @@ def upsert_score(session: Session, *, patient_id: str, device_id: str, at: datet
         index_elements=["id"], set_={"value": value, "value_orig": value, "received_at": now, "updated_at": now}))
 
 
-def stored_scores(session: Session, device_id: str, first: datetime, last: datetime) -> dict[datetime, float]:
-    """The NEWS2 values stored by the score engine ``device_id`` for time points in [first, last]."""
+def stored_scores(session: Session, patient_id: str, device_id: str, first: datetime,
+                  last: datetime) -> dict[datetime, float]:
+    """The NEWS2 values stored by the score engine ``device_id`` for time points in [first, last].
+
+    Asked by patient too, so the (patient, code, time) index answers it, not a scan of every score.
+    """
     rows = session.execute(select(Obs.effective, Obs.value).where(
-        Obs.device_id == device_id, Obs.code == NEWS2_CODE, Obs.effective >= first, Obs.effective <= last))
+        Obs.patient_id == patient_id, Obs.code == NEWS2_CODE, Obs.device_id == device_id,
+        Obs.effective >= first, Obs.effective <= last))
     return {at: value for at, value in rows}
 
 
