@@ -90,6 +90,17 @@ def test_import_cannot_touch_a_patient_outside_the_team(api, wards):
                                                            "entry": [{"resource": patient}]}), headers=wards["ann"])
     assert resp.status_code == 403
     assert api.get(f"/v1/ehr/patients/{b}", headers=wards["bob"]).json()["family"] != "Overwritten"
+    # nor by a urn:uuid full URL, an absolute or a JSON-escaped reference
+    sneaky = [{"fullUrl": f"urn:uuid:{b}", "resource": {"resourceType": "Patient", "gender": "other"}},
+              {"resource": {"resourceType": "Observation", "id": "o-x", "status": "final",
+                            "subject": {"reference": f"https://ehr.example/fhir/Patient/{b}"},
+                            "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}}}]
+    for entry in sneaky:
+        body = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [entry]})
+        assert api.post("/v1/ehr/import", content=body, headers=wards["ann"]).status_code == 403
+    escaped = json.dumps({"resourceType": "Observation", "id": "o-y", "status": "final",
+                          "subject": {"reference": f"Patient/{b}"}}).replace("Patient/", "Patient\\/")
+    assert api.post("/v1/ehr/import", content=escaped, headers=wards["ann"]).status_code == 403
     # new patients import fine (and are not visible until an admin assigns them)
     fresh = [e for bundle in generate_cohort(1, seed=11) for e in bundle["entry"]]
     resp = api.post("/v1/ehr/import", content=json.dumps({"resourceType": "Bundle", "type": "collection",
