@@ -21,6 +21,7 @@ def test_demo_staff_see_the_demo_patients_and_teams_are_managed_from_the_cli(tl_
         demo_patients = careteam.team_patients(session, "cleo")
         assert len(demo_patients) == 4 and cleo.visible_patients(session) == demo_patients
         one = sorted(demo_patients)[0]
+    assert cleo.may_see_patient(one) and not cleo.may_see_patient("someone-else")
     added = runner.invoke(app, ["users", "team-add", "night", "-m", "dan", "-p", one])
     assert added.exit_code == 0 and "1 new patient" in added.output
     listed = runner.invoke(app, ["users", "teams"])
