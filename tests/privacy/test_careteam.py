@@ -137,6 +137,12 @@ def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards, m
     # a clinician cannot assign teams
     assert api.post("/v1/privacy/care-teams/ward-a/members", json={"username": "ann"},
                     headers=wards["bob"]).status_code == 403
+    # a team may hold every patient ('*'), and lose it again
+    assert api.post("/v1/privacy/care-teams/ward-b/patients", json={"patient_ids": ["*"]},
+                    headers=root).json() == {"changed": 1}
+    assert api.get(f"/v1/ehr/patients/{a}", headers=wards["bob"]).status_code == 200
+    assert api.delete("/v1/privacy/care-teams/ward-b/patients/*", headers=root).json() == {"changed": 1}
+    assert api.get(f"/v1/ehr/patients/{a}", headers=wards["bob"]).status_code == 403
     # a site may switch care teams off: every clinician sees every patient
     monkeypatch.setenv("THERALAB_CARE_TEAMS", "off")
     assert api.get(f"/v1/ehr/patients/{wards['b']}", headers=wards["ann"]).status_code == 200
