@@ -79,9 +79,25 @@ def test_clinician_sees_own_team_and_is_refused_the_other_on_every_patient_route
     # bob, on B's team, is refused A
     assert api.get(f"/v1/ehr/patients/{a}", headers=wards["bob"]).status_code == 403
     assert api.get(f"/v1/ehr/patients/{b}", headers=wards["bob"]).status_code == 200
+    # alerts about patient B are hidden from A and refused to A, open to B's clinician
+    from theralab.runtime import alerts
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        alert_b, _ = alerts.raise_alert(session, domain="monitoring", subject=wards["b"], rule="news2", severity="high",
+                                        title="NEWS2 7", evidence={})
+        alert_b = alert_b.id
+    ann_ids = [x["id"] for x in api.get("/v1/alerts", headers=wards["ann"]).json()["items"]]
+    bob_ids = [x["id"] for x in api.get("/v1/alerts", headers=wards["bob"]).json()["items"]]
+    assert alert_b not in ann_ids and alert_b in bob_ids
+    for action in ("acknowledge", "resolve"):
+        assert api.post(f"/v1/alerts/{alert_b}/{action}", json={}, headers=wards["ann"]).status_code == 403
+    assert api.get(f"/v1/alerts/{alert_b}/history", headers=wards["ann"]).status_code == 403
+    assert api.post(f"/v1/alerts/{alert_b}/acknowledge", json={}, headers=wards["bob"]).status_code == 200
 
 
-def test_import_cannot_touch_a_patient_outside_the_team(api, wards):
+def test_imports_and_membership_changes_and_admin(api, wards, monkeypatch):
+    """An import cannot touch a patient outside the team; membership changes apply at once; admin sees all."""
     from theralab.ehr.synthetic import generate_cohort
 
     b = wards["b"]
@@ -107,28 +123,8 @@ def test_import_cannot_touch_a_patient_outside_the_team(api, wards):
                                                            "entry": fresh}), headers=wards["ann"])
     assert resp.status_code == 200
     assert api.get("/v1/ehr/patients", headers=wards["ann"]).json()["total"] == 1
-
-
-def test_alerts_about_other_patients_are_hidden_and_refused(api, wards):
-    from theralab.runtime import alerts
-    from theralab.runtime.db import session_scope
-
-    with session_scope() as session:
-        alert_b, _ = alerts.raise_alert(session, domain="monitoring", subject=wards["b"], rule="news2", severity="high",
-                                        title="NEWS2 7", evidence={})
-        alert_b = alert_b.id
-    ann_ids = [x["id"] for x in api.get("/v1/alerts", headers=wards["ann"]).json()["items"]]
-    bob_ids = [x["id"] for x in api.get("/v1/alerts", headers=wards["bob"]).json()["items"]]
-    assert alert_b not in ann_ids and alert_b in bob_ids
-    for action in ("acknowledge", "resolve"):
-        assert api.post(f"/v1/alerts/{alert_b}/{action}", json={}, headers=wards["ann"]).status_code == 403
-    assert api.get(f"/v1/alerts/{alert_b}/history", headers=wards["ann"]).status_code == 403
-    assert api.post(f"/v1/alerts/{alert_b}/acknowledge", json={}, headers=wards["bob"]).status_code == 200
-
-
-def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards, monkeypatch):
     a, root = wards["a"], wards["root"]
-    assert api.get("/v1/ehr/patients", headers=root).json()["total"] == 2
+    assert api.get("/v1/ehr/patients", headers=root).json()["total"] == 3  # admin sees all, the new one too
     assert api.delete("/v1/privacy/care-teams/ward-a/members/ann", headers=root).json() == {"changed": 1}
     assert api.get(f"/v1/ehr/patients/{a}", headers=wards["ann"]).status_code == 403  # same token, next request
     assert api.get("/v1/ehr/patients", headers=wards["ann"]).json()["total"] == 0
