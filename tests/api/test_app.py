@@ -25,7 +25,7 @@ def test_login_me_and_errors(api):
     junk = api.get("/v1/auth/me", headers={"Authorization": "Bearer not.a.token"})
     assert junk.status_code == 401
     me = api.get("/v1/auth/me", headers=api.login("doc")).json()
-    assert me == {"username": "doc", "roles": ["clinician"]}
+    assert me == {"username": "doc", "roles": ["clinician"], "scopes": ["user/*.*"]}
 
 
 def test_request_validation_is_a_422_saying_where(api):

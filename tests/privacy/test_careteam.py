@@ -79,26 +79,7 @@ def test_clinician_sees_own_team_and_is_refused_the_other_on_every_patient_route
     # bob, on B's team, is refused A
     assert api.get(f"/v1/ehr/patients/{a}", headers=wards["bob"]).status_code == 403
     assert api.get(f"/v1/ehr/patients/{b}", headers=wards["bob"]).status_code == 200
-
-
-def test_import_cannot_touch_a_patient_outside_the_team(api, wards):
-    from theralab.ehr.synthetic import generate_cohort
-
-    b = wards["b"]
-    patient = {"resourceType": "Patient", "id": b, "name": [{"family": "Overwritten", "given": ["X"]}]}
-    resp = api.post("/v1/ehr/import", content=json.dumps({"resourceType": "Bundle", "type": "collection",
-                                                           "entry": [{"resource": patient}]}), headers=wards["ann"])
-    assert resp.status_code == 403
-    assert api.get(f"/v1/ehr/patients/{b}", headers=wards["bob"]).json()["family"] != "Overwritten"
-    # new patients import fine (and are not visible until an admin assigns them)
-    fresh = [e for bundle in generate_cohort(1, seed=11) for e in bundle["entry"]]
-    resp = api.post("/v1/ehr/import", content=json.dumps({"resourceType": "Bundle", "type": "collection",
-                                                           "entry": fresh}), headers=wards["ann"])
-    assert resp.status_code == 200
-    assert api.get("/v1/ehr/patients", headers=wards["ann"]).json()["total"] == 1
-
-
-def test_alerts_about_other_patients_are_hidden_and_refused(api, wards):
+    # alerts about patient B are hidden from A and refused to A, open to B's clinician
     from theralab.runtime import alerts
     from theralab.runtime.db import session_scope
 
@@ -115,9 +96,35 @@ def test_alerts_about_other_patients_are_hidden_and_refused(api, wards):
     assert api.post(f"/v1/alerts/{alert_b}/acknowledge", json={}, headers=wards["bob"]).status_code == 200
 
 
-def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards, monkeypatch):
+def test_imports_and_membership_changes_and_admin(api, wards, monkeypatch):
+    """An import cannot touch a patient outside the team; membership changes apply at once; admin sees all."""
+    from theralab.ehr.synthetic import generate_cohort
+
+    b = wards["b"]
+    patient = {"resourceType": "Patient", "id": b, "name": [{"family": "Overwritten", "given": ["X"]}]}
+    resp = api.post("/v1/ehr/import", content=json.dumps({"resourceType": "Bundle", "type": "collection",
+                                                           "entry": [{"resource": patient}]}), headers=wards["ann"])
+    assert resp.status_code == 403
+    assert api.get(f"/v1/ehr/patients/{b}", headers=wards["bob"]).json()["family"] != "Overwritten"
+    # nor by a urn:uuid full URL, an absolute or a JSON-escaped reference
+    sneaky = [{"fullUrl": f"urn:uuid:{b}", "resource": {"resourceType": "Patient", "gender": "other"}},
+              {"resource": {"resourceType": "Observation", "id": "o-x", "status": "final",
+                            "subject": {"reference": f"https://ehr.example/fhir/Patient/{b}"},
+                            "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}}}]
+    for entry in sneaky:
+        body = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [entry]})
+        assert api.post("/v1/ehr/import", content=body, headers=wards["ann"]).status_code == 403
+    escaped = json.dumps({"resourceType": "Observation", "id": "o-y", "status": "final",
+                          "subject": {"reference": f"Patient/{b}"}}).replace("Patient/", "Patient\\/")
+    assert api.post("/v1/ehr/import", content=escaped, headers=wards["ann"]).status_code == 403
+    # new patients import fine (and are not visible until an admin assigns them)
+    fresh = [e for bundle in generate_cohort(1, seed=11) for e in bundle["entry"]]
+    resp = api.post("/v1/ehr/import", content=json.dumps({"resourceType": "Bundle", "type": "collection",
+                                                           "entry": fresh}), headers=wards["ann"])
+    assert resp.status_code == 200
+    assert api.get("/v1/ehr/patients", headers=wards["ann"]).json()["total"] == 1
     a, root = wards["a"], wards["root"]
-    assert api.get("/v1/ehr/patients", headers=root).json()["total"] == 2
+    assert api.get("/v1/ehr/patients", headers=root).json()["total"] == 3  # admin sees all, the new one too
     assert api.delete("/v1/privacy/care-teams/ward-a/members/ann", headers=root).json() == {"changed": 1}
     assert api.get(f"/v1/ehr/patients/{a}", headers=wards["ann"]).status_code == 403  # same token, next request
     assert api.get("/v1/ehr/patients", headers=wards["ann"]).json()["total"] == 0
@@ -126,6 +133,12 @@ def test_membership_changes_take_effect_at_once_and_admin_sees_all(api, wards, m
     # a clinician cannot assign teams
     assert api.post("/v1/privacy/care-teams/ward-a/members", json={"username": "ann"},
                     headers=wards["bob"]).status_code == 403
+    # a team may hold every patient ('*'), and lose it again
+    assert api.post("/v1/privacy/care-teams/ward-b/patients", json={"patient_ids": ["*"]},
+                    headers=root).json() == {"changed": 1}
+    assert api.get(f"/v1/ehr/patients/{a}", headers=wards["bob"]).status_code == 200
+    assert api.delete("/v1/privacy/care-teams/ward-b/patients/*", headers=root).json() == {"changed": 1}
+    assert api.get(f"/v1/ehr/patients/{a}", headers=wards["bob"]).status_code == 403
     # a site may switch care teams off: every clinician sees every patient
     monkeypatch.setenv("THERALAB_CARE_TEAMS", "off")
     assert api.get(f"/v1/ehr/patients/{wards['b']}", headers=wards["ann"]).status_code == 200

@@ -80,3 +80,33 @@ def test_a_bad_key_is_refused_clearly(monkeypatch):
     monkeypatch.setenv("THERALAB_ENCRYPTION_KEY", "not-a-key")
     with pytest.raises(EncryptionError):
         encrypt("x")
+
+
+def test_db_encrypt_rewrites_plain_rows_and_finishes_a_rotation(tl_env, monkeypatch):
+    from cryptography.fernet import Fernet
+    from typer.testing import CliRunner
+
+    from theralab.cli.main import app
+    from theralab.ehr.patients import load_patient
+    from theralab.runtime.db import session_scope
+
+    runner = CliRunner()
+    monkeypatch.delenv("THERALAB_ENCRYPTION_KEY", raising=False)
+    with session_scope() as session:
+        _store(session)  # written before any key: plain
+    assert runner.invoke(app, ["db", "encrypt"]).exit_code == 2  # no key, nothing to do
+    old = Fernet.generate_key().decode()
+    monkeypatch.setenv("THERALAB_ENCRYPTION_KEY", old)
+    result = runner.invoke(app, ["db", "encrypt"])
+    assert result.exit_code == 0 and "ehr_patients: 1 rows" in result.output, result.output
+    with session_scope() as session:
+        raw = _raw(session, "SELECT mrn, family, given, city FROM ehr_patients")
+        raw += _raw(session, "SELECT diplotype, phenotype FROM ehr_genotypes")
+        assert len(raw) == 6 and all(v.startswith("enc1:") for v in raw)
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("THERALAB_ENCRYPTION_KEY", f"{new},{old}")
+    assert runner.invoke(app, ["db", "encrypt"]).exit_code == 0
+    monkeypatch.setenv("THERALAB_ENCRYPTION_KEY", new)  # the old key is no longer needed
+    with session_scope() as session:
+        record = load_patient(session, "enc-1")
+        assert record.family == "Featherstonehaugh" and record.genotypes[0].diplotype == "*2/*17"

@@ -206,3 +206,4 @@ def test_throttle_is_shared_by_two_server_processes(tl_env, live_server):
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     refused = httpx.post(one.base + "/v1/auth/token", data={"username": "dora", "password": "password-dora-ok"})
     assert refused.status_code == 429
+

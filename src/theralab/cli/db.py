@@ -28,3 +28,24 @@ def current(url: str = typer.Option(None, help="database URL")) -> None:
     from theralab.runtime import migrate
 
     console.print(migrate.current(url) or "empty database (run 'theralab db upgrade')")
+
+
+@app.command()
+@friendly_errors
+def encrypt() -> None:
+    """Rewrite identifier and genome columns with the first key of THERALAB_ENCRYPTION_KEY.
+
+    Run after setting a key for the first time (rows written before are plain) or after rotating
+    (rows under the old key then need only the new one).
+    """
+    from theralab.privacy import audit, crypto
+    from theralab.runtime.db import session_scope
+
+    if not crypto.enabled():
+        console.print("THERALAB_ENCRYPTION_KEY is not set: nothing to encrypt with")
+        raise typer.Exit(2)
+    with session_scope() as session:
+        done = crypto.reencrypt_all(session)
+    audit.record_cli("db.encrypt", resource_type="Table", resource_id=",".join(sorted(done)))
+    for table, rows in sorted(done.items()):
+        console.print(f"{table}: {rows} rows rewritten")

@@ -88,3 +88,38 @@ class EncryptedText(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         return None if value is None else decrypt(str(value))
+
+
+def reencrypt_all(session: Any, batch: int = 500) -> dict[str, int]:
+    """Rewrite every encrypted column with the current first key (after setting or rotating it).
+
+    Rows written before the key was set are plain, and rows written under an old key stay under it
+    until rewritten; this reads each row of each table that has an :class:`EncryptedText` column and
+    writes those columns back, so afterwards only the first key is needed. Returns rows per table.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from theralab.runtime.db import Base
+    from theralab.runtime.metadata import load_all
+
+    load_all()
+    done: dict[str, int] = {}
+    for mapper in Base.registry.mappers:
+        columns = [c.key for c in mapper.column_attrs if isinstance(c.columns[0].type, EncryptedText)]
+        if not columns:
+            continue
+        cls = mapper.class_
+        count, offset = 0, 0
+        while True:
+            rows = list(session.scalars(select(cls).order_by(*mapper.primary_key).limit(batch).offset(offset)))
+            if not rows:
+                break
+            for row in rows:
+                for key in columns:
+                    if getattr(row, key) is not None:
+                        flag_modified(row, key)
+            session.flush()
+            count, offset = count + len(rows), offset + batch
+        done[mapper.local_table.name] = count
+    return done

@@ -73,8 +73,14 @@ class Principal:
         """The token's scopes, or the role defaults when it names none."""
         return self.scopes if self.scopes is not None else frozenset(scopes.defaults(self.roles))
 
-    def may_see_patient(self, session: Session, patient_id: str) -> bool:
-        """Object-level check: a patient sees only their own record, staff the patients of their care teams."""
+    def may_see_patient(self, patient_id: str, session: Session | None = None) -> bool:
+        """Object-level check: a patient sees only their own record, staff the patients of their care teams.
+
+        Without ``session`` the care-team tables are read in a short session of its own.
+        """
+        if session is None:
+            with session_scope() as own:
+                return careteam.may_see(own, self, patient_id)
         return careteam.may_see(session, self, patient_id)
 
     def require_patient(self, session: Session, patient_id: str) -> None:

@@ -69,3 +69,13 @@ def test_any_fhir_text_gives_a_report_or_input_error(engine, text):
             session.rollback()
         assert report.patients >= 0
         assert all(issue.message for issue in report.errors)
+
+
+def test_deeply_nested_json_is_reported_not_raised(engine):
+    """Found while hardening the import's pre-scan: ``json`` recurses per nesting level, so 100,000
+    open brackets raised RecursionError (a 500 on POST /v1/ehr/import)."""
+    with Session(engine) as session:
+        for text in ("[" * 100_000, '{"a":' * 50_000, "{}\n" + "[" * 100_000):
+            report = import_text(text, session, source="deep")
+            assert report.errors and "nested too deeply" in report.errors[-1].message
+        session.rollback()

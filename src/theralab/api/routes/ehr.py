@@ -39,27 +39,39 @@ class PatientPage(BaseModel):
 
 
 T = TypeVar("T")
+_PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})$|^urn:uuid:([A-Za-z0-9\-.]{1,64})$")
 
 
 def _referenced_patients(text: str) -> set[str]:
-    """Patient ids a FHIR Bundle or ndjson text names (Patient resources and Patient/x references)."""
-    found: set[str] = set(re.findall(r'"Patient/([A-Za-z0-9\-.]{1,64})"', text))
+    """Every patient id a FHIR Bundle or ndjson text could make the ingester write to.
+
+    The text is parsed (so JSON escapes such as ``Patient\\/x`` cannot hide a reference) and walked
+    without recursion: Patient resources' ids, ``urn:uuid:`` full URLs, and every string that is a
+    relative or absolute ``Patient/<id>`` reference or a ``urn:uuid:`` reference.
+    """
     try:
-        docs = [json.loads(text)]
-    except ValueError:
+        docs: list[Any] = [json.loads(text)]
+    except (ValueError, RecursionError):
         docs = []
         for line in text.splitlines():
             try:
                 docs.append(json.loads(line))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
-    for doc in docs:
-        bundle = isinstance(doc, dict) and isinstance(doc.get("entry"), list)
-        entries = doc["entry"] if bundle else [{"resource": doc}]
-        for entry in entries:
-            res = entry.get("resource") if isinstance(entry, dict) else None
-            if isinstance(res, dict) and res.get("resourceType") == "Patient" and isinstance(res.get("id"), str):
-                found.add(res["id"])
+    found: set[str] = set()
+    stack = docs
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("resourceType") == "Patient" and isinstance(node.get("id"), str):
+                found.add(node["id"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and ("Patient/" in node or node.startswith("urn:uuid:")):
+            m = _PATIENT_REF.search(node)
+            if m:
+                found.add(m.group(1) or m.group(2))
     return found
 
 

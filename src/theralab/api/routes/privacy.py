@@ -28,6 +28,7 @@ TeamAdmin = Annotated[Principal, Depends(require_roles("admin", scope="CareTeam.
 Researcher = Annotated[Principal, Depends(require_roles("researcher", scope="Patient.read"))]
 TeamName = Annotated[str, PathParam(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9 ._@-]+$")]
 UserName = Annotated[str, PathParam(min_length=1, max_length=120)]
+TeamPatient = Annotated[str, PathParam(min_length=1, max_length=120, pattern=r"^([A-Za-z0-9._-]+|\*)$")]
 
 
 class ConsentIn(BaseModel):
@@ -141,7 +142,7 @@ def add_care_team_patients(team: TeamName, body: PatientsIn, user: TeamAdmin, se
 
 
 @router.delete("/care-teams/{team}/patients/{patient_id}", response_model=Changed)
-def remove_care_team_patient(team: TeamName, patient_id: PatientId, user: TeamAdmin, session: SessionDep) -> Changed:
+def remove_care_team_patient(team: TeamName, patient_id: TeamPatient, user: TeamAdmin, session: SessionDep) -> Changed:
     """Take a patient off a team's care."""
     changed = careteam.remove_patient(session, team, patient_id)
     user.audit("careteam.patient.remove", "CareTeam", team, patient_id=patient_id, session=session)

@@ -49,7 +49,7 @@ def iter_json_text(text: str, file: str | None) -> Iterator[tuple[Any, Origin]]:
         return
     try:
         doc = json.loads(stripped)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # too deep a nesting is reported per line below
         doc = None
     if doc is not None:
         if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
@@ -69,6 +69,9 @@ def _iter_ndjson(lines: Iterable[str], file: str | None) -> Iterator[tuple[Any, 
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
             yield exc, Origin(file, lineno, "")
+            continue
+        except RecursionError:  # json recurses per nesting level: refuse the line, never crash
+            yield json.JSONDecodeError("JSON nested too deeply", line[:100], 0), Origin(file, lineno, "")
             continue
         if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
             for res, origin in bundle_entries(doc, file):

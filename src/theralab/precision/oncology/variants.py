@@ -139,6 +139,9 @@ def read_annotated_vcf(path: str | Path, sample: str = "") -> tuple[list[Somatic
     annotation that has a protein change (else the first). Unannotated records are returned as bad rows."""
     from cyvcf2 import VCF
 
+    from theralab.precision.pgx.vcf_checks import check_before_cyvcf2
+
+    check_before_cyvcf2(path)  # cyvcf2 segfaults on some malformed records (an upload could kill the server)
     try:
         vcf = VCF(str(path))
     except OSError as exc:

@@ -25,7 +25,7 @@ from theralab.precision.pgx.phenotype import INDETERMINATE, Phenotype, phenotype
 from theralab.precision.pgx.recommend import medication_review, recommendations_for
 from theralab.precision.pgx.result import PgxResult
 from theralab.precision.pgx.vcf import detect_build, read_genotype_table, read_vcf
-from theralab.precision.pgx.vcf_checks import CapturedStderr, build_from_variants, check_compressed, check_records
+from theralab.precision.pgx.vcf_checks import CapturedStderr, build_from_variants, check_before_cyvcf2, check_compressed
 
 #: suffixes read as rsID + genotype tables (arrays, targeted panels) rather than VCF
 TABLE_SUFFIXES = (".txt", ".tsv", ".csv")
@@ -215,8 +215,7 @@ def _call_vcf(
     notes: list[str] = []
     if not is_table and Path(path).is_file():
         check_compressed(path)
-        if not any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi")):
-            check_records(path)  # before anything hands the records to cyvcf2 (it segfaults on some)
+        check_before_cyvcf2(path)  # before anything hands the records to cyvcf2 (it segfaults on some)
     if build == "auto":
         build = "GRCh38"
         declared = detect_build(path) if not is_table and Path(path).is_file() else None

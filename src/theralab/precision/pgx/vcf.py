@@ -17,7 +17,7 @@ from pathlib import Path
 from theralab.errors import InputError
 from theralab.precision.pgx.caller import SampleAllele
 from theralab.precision.pgx.definitions import GeneDefinition, Position
-from theralab.precision.pgx.vcf_checks import check_records
+from theralab.precision.pgx.vcf_checks import check_before_cyvcf2
 
 #: Unindexed files above this size are refused: a full scan of a genome would take minutes.
 MAX_UNINDEXED_BYTES = 200 * 1024 * 1024
@@ -201,9 +201,8 @@ def read_vcf(
     where = str(path)
     if not path.is_file():
         raise InputError("VCF file not found", where=where)
-    if not any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi")) \
-            and path.stat().st_size <= MAX_UNINDEXED_BYTES:
-        check_records(path)  # cyvcf2 segfaults on some malformed records: refuse them before it reads
+    if path.stat().st_size <= MAX_UNINDEXED_BYTES:
+        check_before_cyvcf2(path)  # cyvcf2 segfaults on some malformed records: refuse them before it reads
     try:
         vcf = cyvcf2.VCF(str(path), gts012=False, strict_gt=False)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exceptions on malformed headers

@@ -185,6 +185,9 @@ def check_records(path: str | Path) -> None:
     opener = gzip.open if _is_gzip(path) else open
     try:
         with opener(path, "rb") as fh:  # type: ignore[operator]
+            if fh.read(3) == b"BCF":  # binary BCF: no text records to check
+                return
+            fh.seek(0)
             for number, line in enumerate(fh, 1):
                 if line.startswith(b"#"):
                     continue
@@ -212,3 +215,11 @@ def check_records(path: str | Path) -> None:
                                          hint="a genotype is allele numbers or '.', joined by '/' or '|'")
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read the VCF: {exc}", where=str(path)) from exc
+
+
+def check_before_cyvcf2(path: str | Path) -> None:
+    """:func:`check_records` for a file without an index (every upload); an indexed file is the
+    local user's own and is read by region, so it is left to htslib."""
+    path = Path(path)
+    if path.is_file() and not any(Path(str(path) + ext).is_file() for ext in (".tbi", ".csi")):
+        check_records(path)

@@ -161,9 +161,12 @@ def read_vcf(path: str | Path) -> Genotypes:
     """
     from cyvcf2 import VCF
 
+    from theralab.precision.pgx.vcf_checks import check_before_cyvcf2
+
     path = Path(path)
     if not path.exists():
         raise InputError("VCF not found", where=str(path))
+    check_before_cyvcf2(path)  # cyvcf2 segfaults on some malformed records (an upload could kill the server)
     try:
         vcf = VCF(str(path))
     except OSError as exc:
