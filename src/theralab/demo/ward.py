@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 SLOT = timedelta(minutes=15)
@@ -97,8 +98,8 @@ def _slots(now: datetime) -> list[datetime]:
 
 def load_ward(now: datetime | None = None) -> dict[str, Any]:
     """Register the ward's devices (once) and stream the last 12 hours of vitals; report what was done."""
-    from theralab.monitoring.streams import Ingestor, RateLimiter, parse_payload, register_device
-    from theralab.monitoring.streams.tables import Device, VitalReading
+    from theralab.monitoring.streams import Ingestor, RateLimiter, parse_payload, readings_frame, register_device
+    from theralab.monitoring.streams.tables import Device
     from theralab.runtime.db import session_scope
 
     now = now or datetime.now(UTC)
@@ -125,10 +126,11 @@ def load_ward(now: datetime | None = None) -> dict[str, Any]:
         for device in owners.values():
             session.expunge(device)
         # time points already streamed (a second load): counted as duplicates, not sent again
-        sent = {(dev, at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)): n for dev, at, n in session.execute(
-            select(VitalReading.device_id, VitalReading.at, func.count()).where(
-                VitalReading.device_id.in_(list(owners)), VitalReading.at >= slots[0])
-            .group_by(VitalReading.device_id, VitalReading.at))}
+        sent: Counter[tuple[str, datetime]] = Counter()
+        for device in owners.values():
+            for r in readings_frame(session, device.patient_id, start=slots[0]):
+                if r["device_id"] == device.id:
+                    sent[(device.id, datetime.fromisoformat(r["at"]).astimezone(UTC))] += 1
     for at in slots:
         for device_id, course, index, anchor in devices:
             if sent.get((device_id, at), 0) >= len(CODES):
