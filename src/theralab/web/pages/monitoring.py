@@ -110,6 +110,7 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
         "rows": rows, "groups": groups, "shown": len(page["items"]), "total": page["total"], "filters": filters,
         "next_url": next_url, "first_url": "/monitoring?" + urlencode(filters) if cursor else None,
         "severities": alert_store.SEVERITIES, "last_event": last_event,
+        "can_act": bool({"clinician", "admin"} & set(user.roles)),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else "")})
 
 
