@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from theralab.monitoring.streams.tables import Device, ScoreRevision, VitalReading
@@ -114,15 +114,21 @@ def ward(session: Session, now: datetime | None = None, trend_hours: float = TRE
                                      .where(VitalReading.code != NEWS2_CODE)
                                      .group_by(VitalReading.patient_id)).all())
     news: dict[str, tuple[float, datetime]] = {}
+    newest = (select(VitalReading.patient_id, func.max(VitalReading.at).label("at"))
+              .where(VitalReading.code == NEWS2_CODE).group_by(VitalReading.patient_id).subquery())
+    for patient, value, at in session.execute(
+        select(VitalReading.patient_id, VitalReading.value, VitalReading.at)
+        .join(newest, and_(VitalReading.patient_id == newest.c.patient_id, VitalReading.at == newest.c.at))
+        .where(VitalReading.code == NEWS2_CODE)
+    ):
+        news[patient] = (value, at)
     trend: dict[str, list[tuple[datetime, float]]] = {}
     since = now - timedelta(hours=trend_hours)
     for patient, value, at in session.execute(
         select(VitalReading.patient_id, VitalReading.value, VitalReading.at)
-        .where(VitalReading.code == NEWS2_CODE).order_by(VitalReading.at)
+        .where(VitalReading.code == NEWS2_CODE, VitalReading.at >= since).order_by(VitalReading.at)
     ):
-        news[patient] = (value, at)
-        if at >= since:
-            trend.setdefault(patient, []).append((at, value))
+        trend.setdefault(patient, []).append((at, value))
     inputs: dict[tuple[str, datetime], dict[str, Any]] = {}
     latest_points = [(p, at) for p, (_, at) in news.items()]
     if latest_points:
