@@ -114,7 +114,11 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
         report["patients"] = (f"{getattr(imported, 'patients', patients)} synthetic patients "
                               f"({sum(loaded.values())} FHIR resources, seed {seed})")
         report.update(load_clinical(Path(settings.data_dir) / "demo", seed))
-    report["science"] = load_science(seed)
+    science = load_science(seed)
+    if isinstance(science, dict):
+        report.update(science)  # one line per part (screening library, screening run)
+    else:
+        report["science"] = science
     return report
 
 
