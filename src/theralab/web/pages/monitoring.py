@@ -53,10 +53,14 @@ def sparkline(points: list[dict[str, Any]], width: int = 96, height: int = 24, t
 
 
 def _board_rows(session: Any) -> list[dict[str, Any]]:
+    import re
+
     from markupsafe import Markup
 
     rows = ward(session)
     for r in rows:
+        # numbers zero-padded so that sorting by bed puts "bed 2" before "bed 10"
+        r["bed_sort"] = re.sub(r"\d+", lambda m: m.group(0).zfill(6), r["location"]) if r["location"] else "~"
         r["level"] = BAND_LEVEL.get(r["band"] or "", "muted")
         r["spark"] = Markup(sparkline(r["trend"]))
     return rows
