@@ -158,3 +158,20 @@ def test_pgx_no_result_never_reads_as_no_change(demo):
     clopidogrel = _text(demo.get(f"/pgx?patient={demo.beds[0]}").text.split("<strong>clopidogrel</strong>")[1]
                         .split("</tr>")[0])
     assert "Action needed" in clopidogrel  # CYP2C19 intermediate metabolizer from the demo VCF call
+
+
+def test_header_links_only_to_pages_the_role_opens(demo):
+    """A researcher sees the header but no link to the PGx page (clinicians only), so no link leads to a 403."""
+    from fastapi.testclient import TestClient
+
+    from theralab.app import create_app
+    from theralab.privacy.auth import create_user
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as s:
+        create_user(s, "res", "password-res", ["researcher"])
+    with TestClient(create_app()) as res:
+        res.post("/login", data={"username": "res", "password": "password-res", "next": "/"}, follow_redirects=False)
+        page = res.get(f"/ehr/patients/{demo.beds[0]}").text
+        assert 'id="patient-header"' in page and "/pgx?patient=" not in page
+        assert res.get(f"/pgx?patient={demo.beds[0]}").status_code == 403

@@ -35,22 +35,31 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
     lib = write_demo_library(Path(settings.data_dir) / "libraries" / "demo_compounds.csv", seed)
     report["compound_library"] = str(lib)
     if patients <= 0:
-        report["patients"] = "skipped (--patients 0)"
-        return report
+        report["patients"] = "skipped (--patients 0): so are the ward, allergies, PGx, trials and adverse events"
+    else:
+        report.update(_load_patients(Path(settings.data_dir), patients, seed))
+    science = load_science(seed)
+    if isinstance(science, dict):
+        report.update(science)  # one line per part (screening library, screening run)
+    else:
+        report["science"] = science
+    return report
+
+
+def _load_patients(data_dir: Path, patients: int, seed: int) -> dict[str, Any]:
+    """The synthetic cohort, then the clinical parts that need it."""
     try:
         from theralab.ehr.synthetic.cohort import load_demo_patients
     except ImportError:
-        report["patients"] = "skipped: theralab.ehr.synthetic.cohort is not available"
-    else:
-        from theralab.runtime.db import session_scope
+        return {"patients": "skipped: theralab.ehr.synthetic.cohort is not available"}
+    from theralab.runtime.db import session_scope
 
-        with session_scope() as session:
-            imported = load_demo_patients(session, n=patients, seed=seed)
-        loaded = getattr(imported, "loaded", {}) or {}
-        report["patients"] = (f"{getattr(imported, 'patients', patients)} synthetic patients "
-                              f"({sum(loaded.values())} FHIR resources, seed {seed})")
-        report.update(load_clinical(Path(settings.data_dir) / "demo", seed))
-    report["science"] = load_science(seed)
+    with session_scope() as session:
+        imported = load_demo_patients(session, n=patients, seed=seed)
+    loaded = getattr(imported, "loaded", {}) or {}
+    report: dict[str, Any] = {"patients": (f"{getattr(imported, 'patients', patients)} synthetic patients "
+                                           f"({sum(loaded.values())} FHIR resources, seed {seed})")}
+    report.update(load_clinical(data_dir / "demo", seed))
     return report
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr.tables import ObservationRow as Obs
@@ -123,15 +123,21 @@ def ward(session: Session, now: datetime | None = None, trend_hours: float = TRE
         .where(Obs.patient_id.in_(patients), Obs.code.in_(list(VITALS)), Obs.value.is_not(None))
         .group_by(Obs.patient_id)).all())
     news: dict[str, tuple[float, datetime]] = {}
+    newest = (select(Obs.patient_id, func.max(Obs.effective).label("at"))
+              .where(Obs.code == NEWS2_CODE, Obs.patient_id.in_(patients)).group_by(Obs.patient_id).subquery())
+    for patient, value, at in session.execute(
+        select(Obs.patient_id, Obs.value, Obs.effective)
+        .join(newest, and_(Obs.patient_id == newest.c.patient_id, Obs.effective == newest.c.at))
+        .where(Obs.code == NEWS2_CODE)
+    ):
+        news[patient] = (value, at)
     trend: dict[str, list[tuple[datetime, float]]] = {}
     since = now - timedelta(hours=trend_hours)
     for patient, value, at in session.execute(
         select(Obs.patient_id, Obs.value, Obs.effective)
-        .where(Obs.code == NEWS2_CODE, Obs.patient_id.in_(patients)).order_by(Obs.effective)
+        .where(Obs.code == NEWS2_CODE, Obs.patient_id.in_(patients), Obs.effective >= since).order_by(Obs.effective)
     ):
-        news[patient] = (value, at)
-        if at >= since:
-            trend.setdefault(patient, []).append((at, value))
+        trend.setdefault(patient, []).append((at, value))
     inputs: dict[tuple[str, datetime], dict[str, Any]] = {}
     latest_points = [(p, at) for p, (_, at) in news.items()]
     if latest_points:

@@ -21,7 +21,20 @@ HRV_LABELS = {"mean_nn_ms": ("Mean NN interval", "ms"), "sdnn_ms": ("SDNN", "ms"
               "pnn50_pct": ("pNN50", "%"), "lf_ms2": ("LF power", "ms²"), "hf_ms2": ("HF power", "ms²"),
               "lf_hf": ("LF/HF ratio", None), "lf_nu": ("LF power, normalised", "n.u."),
               "mean_bpm": ("Mean heart rate", "/min"), "min_bpm": ("Lowest heart rate", "/min"),
-              "max_bpm": ("Highest heart rate", "/min")}
+              "max_bpm": ("Highest heart rate", "/min"), "median_bpm": ("Median heart rate", "/min"),
+              "mean_hr_bpm": ("Mean heart rate from NN intervals", "/min")}
+#: a key's unit from its suffix when it is not listed above
+SUFFIX_UNITS = {"_bpm": "/min", "_ms": "ms", "_ms2": "ms²", "_pct": "%", "_s": "s"}
+
+
+def hrv_label(key: str) -> tuple[str, str | None]:
+    """The label and unit of an HRV or heart-rate key (``rmssd_ms`` -> ("RMSSD", "ms"))."""
+    if key in HRV_LABELS:
+        return HRV_LABELS[key]
+    for suffix, unit in SUFFIX_UNITS.items():
+        if key.endswith(suffix):
+            return key[: -len(suffix)].replace("_", " ").capitalize(), unit
+    return key.replace("_", " ").capitalize(), None
 
 
 def rhythm_label(code: str | None) -> str:
@@ -81,5 +94,5 @@ async def ecg_analyze(request: Request, user: WebUser, upload: UploadFile | None
     rhythm["overall_text"] = rhythm_label(rhythm.get("overall_label")) if rhythm.get("overall_label") else None
     for w in rhythm["windows"]:
         w["text"] = rhythm_label(w.get("label"))
-    hrv = [(HRV_LABELS.get(k, (k.replace("_", " "), None)), v) for k, v in {**out["heart_rate"], **out["hrv"]}.items()]
+    hrv = [(hrv_label(k), v) for k, v in {**out["heart_rate"], **out["hrv"]}.items()]
     return render(request, "ecg.html", {"result": out, "name": name, "figure": figure, "hrv": hrv})

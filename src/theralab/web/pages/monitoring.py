@@ -55,10 +55,14 @@ def sparkline(points: list[dict[str, Any]], width: int = 96, height: int = 24, t
 
 def _board_rows(session: Any, user: Any) -> list[dict[str, Any]]:
     """The ward rows of the patients ``user`` may see (care teams), with band level and sparkline."""
+    import re
+
     from markupsafe import Markup
 
     rows = careteam.keep_visible(session, user, ward(session))
     for r in rows:
+        # numbers zero-padded so that sorting by bed puts "bed 2" before "bed 10"
+        r["bed_sort"] = re.sub(r"\d+", lambda m: m.group(0).zfill(6), r["location"]) if r["location"] else "~"
         r["level"] = BAND_LEVEL.get(r["band"] or "", "muted")
         r["spark"] = Markup(sparkline(r["trend"]))
     return rows
@@ -115,6 +119,7 @@ def ward_page(request: Request, user: WebUser, severity: str = "", status: str =
         "rows": rows, "groups": groups, "shown": len(page["items"]), "total": page["total"], "filters": filters,
         "next_url": next_url, "first_url": "/monitoring?" + urlencode(filters) if cursor else None,
         "severities": alert_store.SEVERITIES, "last_event": last_event,
+        "can_act": bool({"clinician", "admin"} & set(user.roles)),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else "")})
 
 
