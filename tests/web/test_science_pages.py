@@ -49,8 +49,8 @@ def test_chem_table_stays_inside_the_page_with_equal_structures(api):
     page = api.post("/chem", data={"text": text}).text
     assert_clean(page)
     assert re.search(r'<div class="table-wrap">\s*<table class="data" id="profile"', page)
-    sizes = set(re.findall(r'<td class="mol"><svg.*?width=.(\d+)px.\s+height=.(\d+)px', page, re.S))
-    assert sizes == {("180", "140")}
+    sizes = set(re.findall(r'<div class="structure"><svg.*?width=.(\d+)px.\s+height=.(\d+)px', page, re.S))
+    assert sizes == {("160", "120")}  # the size of the stylesheet's fixed .structure box
     assert '<code class="smiles">' in page  # long SMILES wrap instead of widening the table
     assert "180.16" in page and "<small class=\"muted\">Da</small>" in page  # MW with its unit
 
