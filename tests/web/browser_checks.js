@@ -14,7 +14,18 @@
     const ctx = parent && parent !== document.body ? (parent.id ? `#${parent.id} > ` : `${parent.tagName.toLowerCase()}${parent.classList[0] ? "." + parent.classList[0] : ""} > `) : "";
     return ctx + s;
   };
+  // content of a closed <details> (all but its summary) is not shown, whatever its boxes say
+  const folded = (el) => {
+    let d = el.parentElement ? el.parentElement.closest("details:not([open])") : null;
+    while (d) {
+      const summary = d.querySelector(":scope > summary");
+      if (!(summary && (summary === el || summary.contains(el)))) return true;
+      d = d.parentElement ? d.parentElement.closest("details:not([open])") : null;
+    }
+    return false;
+  };
   const visible = (el, style) => {
+    if (folded(el)) return false;
     if (style.display === "none" || style.visibility === "hidden" || Number(style.opacity) === 0) return false;
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0;
@@ -66,7 +77,8 @@
   };
   const inFlow = (el) => {
     const s = getComputedStyle(el);
-    return visible(el, s) && !["absolute", "fixed", "sticky"].includes(s.position) && s.display !== "contents" && s.float === "none";
+    // inline boxes that wrap span whole lines and "overlap" their neighbours on paper only: not compared
+    return visible(el, s) && !["absolute", "fixed", "sticky"].includes(s.position) && !["contents", "inline"].includes(s.display) && s.float === "none";
   };
   let overlaps = 0;
   for (const parent of [document.body, ...all]) {
@@ -99,7 +111,7 @@
       if (parent) { const p = parent.getBoundingClientRect(); if (s.bottom > p.bottom + 4 && clips(getComputedStyle(parent))) out.charts.push(`${label(gd)}: cut off by its container`); }
     }
     const data = gd.data || [];
-    const axial = data.some((t) => !["pie", "table", "indicator", "sunburst", "treemap", "sankey", "parcoords"].includes(t.type || "scatter"));
+    const axial = data.some((t) => !["pie", "table", "indicator", "sunburst", "treemap", "sankey", "parcoords", "funnel", "funnelarea", "parcats"].includes(t.type || "scatter"));
     if (axial && data.length) {
       const xt = Array.from(gd.querySelectorAll("[class^='g-x'][class$='title'] text, .g-xtitle text")).some((t) => t.textContent.trim());
       const yt = Array.from(gd.querySelectorAll("[class^='g-y'][class$='title'] text, .g-ytitle text")).some((t) => t.textContent.trim());

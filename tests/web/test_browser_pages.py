@@ -71,19 +71,34 @@ def _axe_source() -> str | None:
 
 
 def _page_routes() -> list[str]:
-    """Every GET path template of every page module the app mounts (``theralab.web.app.PAGES``)."""
+    """Every GET path template of every page module the app mounts (``theralab.web.app.PAGES``).
+
+    A route with required query parameters is listed as ``path?`` and reached like a parameterised one,
+    through a link carrying them. Downloads (a file extension in the last segment) are not pages.
+    """
     from fastapi.routing import APIRoute
 
     from theralab.web.app import PAGES
 
-    paths = {route.path for module in PAGES for route in module.router.routes
-             if isinstance(route, APIRoute) and "GET" in route.methods and route.path not in SKIP}
-    return sorted(paths, key=lambda p: (p.count("{"), p))
+    paths = set()
+    for module in PAGES:
+        for route in module.router.routes:
+            if not isinstance(route, APIRoute) or "GET" not in route.methods or route.path in SKIP:
+                continue
+            if re.search(r"\.[a-z0-9]{2,5}$", route.path.rsplit("/", 1)[-1]):
+                continue
+            required = any(getattr(q, "required", False) or getattr(getattr(q, "field_info", None), "is_required",
+                                                                     lambda: False)()
+                           for q in route.dependant.query_params)
+            paths.add(route.path + ("?" if required else ""))
+    return sorted(paths, key=lambda p: (p.count("{") + p.count("?"), p))
 
 
 def _pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("^" + "".join("[^/?#]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+    query = template.endswith("?")
+    parts = re.split(r"(\{[^}]+\})", template.rstrip("?"))
+    body = "".join("[^/?#]+" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile("^" + body + (r"\?.+" if query else r"(\?.*)?") + "$")
 
 
 def _user_for(path: str) -> str:
@@ -122,6 +137,7 @@ def demo_server(tmp_path_factory):
         from theralab.runtime.db import session_scope
         from theralab.runtime.jobs import create_job, run_job
 
+        started = time.perf_counter()
         migrate.upgrade()
         load_demo(patients=int(os.environ.get("THERALAB_BROWSER_PATIENTS", "12")))
         with session_scope() as session:
@@ -139,6 +155,7 @@ def demo_server(tmp_path_factory):
         deadline = time.time() + 30
         while not server.started and time.time() < deadline:
             time.sleep(0.05)
+        timings["(demo load and server start)"] = round(time.perf_counter() - started, 1)
         yield {"url": f"http://127.0.0.1:{port}", "app": app}
         server.should_exit = True
         thread.join(timeout=10)
@@ -183,12 +200,21 @@ class Session:
         self.context.close()
 
 
+CHARTS_DRAWN = """() => document.readyState === 'complete' && Array.from(document.querySelectorAll('[data-chart]'))
+    .every(el => el.querySelector('.main-svg') || el.classList.contains('chart-error'))"""
+
+
 def _settle(page) -> None:
+    """Wait for the page's requests (a live stream never idles: at most 3 s) and for its charts to be drawn."""
     try:
-        page.wait_for_load_state("networkidle", timeout=8000)
-    except Exception:  # noqa: BLE001 - a page with a live stream never idles; give it a moment instead
-        page.wait_for_timeout(1500)
-    page.wait_for_timeout(300)
+        page.wait_for_load_state("networkidle", timeout=3000)
+    except Exception:  # noqa: BLE001 - streaming pages are expected here
+        pass
+    for _ in range(25):
+        if page.evaluate(CHARTS_DRAWN):
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(250)
 
 
 def _check(page, errors: list[str], axe: str | None) -> list[str]:
@@ -214,8 +240,25 @@ def _slug(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
 
 
-def _visit(session: Session, path: str, user: str, axe: str | None, failures: dict, seen_links: set[str],
+#: Routes answered with something other than a full page (fragments for live refresh, downloads).
+skipped: dict[str, str] = {}
+
+
+#: Seconds each visit took (both sizes and the main action), for the JSON report.
+timings: dict[str, float] = {}
+
+
+def _visit(session: Session, path: str, user: str, axe: str | None, failures: dict, seen_links: dict[str, str],
            main_action: bool = True) -> None:
+    started = time.perf_counter()
+    try:
+        _visit_sizes(session, path, user, axe, failures, seen_links, main_action)
+    finally:
+        timings[f"{path} [{user}]"] = round(time.perf_counter() - started, 1)
+
+
+def _visit_sizes(session: Session, path: str, user: str, axe: str | None, failures: dict, seen_links: dict[str, str],
+                 main_action: bool) -> None:
     page = session.page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in SIZES:
@@ -225,12 +268,17 @@ def _visit(session: Session, path: str, user: str, axe: str | None, failures: di
             response = page.goto(session.base + path)
             _settle(page)
             status = response.status if response else 0
+            kind = (response.headers.get("content-type", "") if response else "").split(";")[0]
+            if status < 400 and (kind != "text/html" or "<html" not in response.text()[:500].lower()):
+                what = "an HTML fragment" if kind == "text/html" else kind or "no content type"
+                skipped[path] = f"not a page ({what})"
+                return
             found = [f"HTTP {status}"] if status >= 400 else []
             found += _check(page, session.errors, axe if width == SIZES[0][0] else None)
             page.screenshot(path=str(SCREENSHOTS / f"{user}-{_slug(path)}-{width}.png"), full_page=True)
             for href in page.eval_on_selector_all("a[href]", "els => els.map(a => a.getAttribute('href'))"):
-                if href and href.startswith("/"):
-                    seen_links.add(href.split("#")[0].split("?")[0])
+                if href and href.startswith("/") and not href.startswith("//"):
+                    seen_links.setdefault(href.split("#")[0], user)
             if main_action and width == SIZES[0][0]:
                 found += _main_action(session, path, user)
         except Exception as exc:  # noqa: BLE001 - a page that breaks the harness is a finding, not a crash
@@ -278,7 +326,7 @@ def test_every_page_passes_the_browser_checks(demo_server, browser):
     axe = _axe_source()
     templates = _page_routes()
     failures: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # link -> the user whose page showed it
     sessions: dict[str, Session] = {}
 
     def session(user: str) -> Session:
@@ -291,33 +339,50 @@ def test_every_page_passes_the_browser_checks(demo_server, browser):
     anonymous.close()
     for user in ("pat", "res"):  # what a patient and a researcher are offered
         _visit(session(user), "/", user, axe, failures, seen, main_action=False)
+    _visit(session("root"), "/jobs", "root", axe, failures, seen, main_action=False)  # every user's jobs, linked
 
     pending = [t for t in templates if t != "/login"]
     visited: set[str] = set()
-    progress = True
-    while pending and progress:
-        progress = False
-        for template in list(pending):
-            if "{" not in template:
-                path = template
-            else:
-                pattern = _pattern(template)
-                path = next((link for link in sorted(seen) if pattern.match(link)), None)
-                if path is None:
-                    continue
-            pending.remove(template)
-            progress = True
-            if path in visited:
-                continue
-            visited.add(path)
-            user = _user_for(path)
-            _visit(session(user), path, user, axe, failures, seen, main_action=path != "/password")
+
+    def opener(path: str) -> str:
+        return seen[path] if seen.get(path) in USERS else _user_for(path)  # who was shown the link opens it
+
+    def crawl() -> None:
+        progress = True
+        while pending and progress:
+            progress = False
+            for template in list(pending):
+                if "{" not in template and not template.endswith("?"):
+                    path, user = template, _user_for(template)
+                else:
+                    pattern = _pattern(template)
+                    path = next((link for link in sorted(seen) if pattern.match(link)), None)
+                    if path is None:
+                        continue
+                    user = opener(path)
+                pending.remove(template)
+                progress = True
+                if path not in visited:
+                    visited.add(path)
+                    _visit(session(user), path, user, axe, failures, seen, main_action=path != "/password")
+
+    crawl()
+    # A sub-page that only some instances link to (the report of a screening job, not of a self-test job):
+    # open up to three more instances of its parent page, then look again.
+    for template in list(pending):
+        for parent in templates:
+            if "{" in parent and parent != template and template.startswith(parent.rstrip("?") + "/"):
+                others = [link for link in sorted(seen) if _pattern(parent).match(link) and link not in visited][:3]
+                for link in others:
+                    visited.add(link)
+                    _visit(session(opener(link)), link, opener(link), axe, failures, seen, main_action=False)
+    crawl()
     for s in sessions.values():
         s.close()
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({"failures": failures, "unreached": pending, "visited": sorted(visited),
-                                  "axe": axe is not None}, indent=2))
+                                  "skipped": skipped, "seconds": timings, "axe": axe is not None}, indent=2))
     if axe is None:
         failures.setdefault("(harness)", []).append("axe-core could not be installed (npm unavailable): "
                                                      "accessibility was not checked")

@@ -47,3 +47,38 @@ def test_no_template_has_an_inline_executable_script():
                  if (found := inline_scripts(path.read_text()))}
     assert not offenders, "templates with inline scripts (move them to web/static/pages/<page>.js):\n" + "\n".join(
         f"  {name}: {'; '.join(found)}" for name, found in offenders.items())
+
+
+def test_no_rendered_page_has_an_inline_executable_script(api):
+    """Every page without path parameters, rendered for an admin (who may open them all)."""
+    from fastapi.routing import APIRoute
+
+    from theralab.web.app import PAGES
+
+    api.post("/login", data={"username": "root", "password": "password-root", "next": "/"})
+    def needs_query(route: APIRoute) -> bool:
+        return any(getattr(getattr(q, "field_info", None), "is_required", lambda: False)()
+                   for q in route.dependant.query_params)
+
+    paths = sorted({route.path for module in PAGES for route in module.router.routes
+                    if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path
+                    and route.path != "/logout" and not needs_query(route)})
+    offenders = {}
+    for path in paths:
+        response = api.get(path, headers={"accept": "text/html"})
+        assert response.status_code == 200, (path, response.status_code)
+        if found := inline_scripts(response.text):
+            offenders[path] = found
+    assert not offenders, "\n".join(f"  {path}: {'; '.join(found)}" for path, found in offenders.items())
+
+
+def _script_src(policy: str) -> str:
+    return next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+
+
+def test_pages_are_served_with_a_policy_that_forbids_inline_scripts(api):
+    policy = api.get("/login").headers["content-security-policy"]
+    assert "'unsafe-inline'" not in _script_src(policy) and "'unsafe-eval'" not in _script_src(policy)
+    docs = api.get("/docs")
+    if "swagger-ui-bundle.js" in docs.text:  # FastAPI's Swagger page starts itself with an inline script
+        assert "'unsafe-inline'" in _script_src(docs.headers["content-security-policy"])
