@@ -3,8 +3,8 @@
   const table = document.getElementById("admet-table");
   if (!table) return;
   const classes = ["flag-green", "flag-amber", "flag-red"];
-  // the colours of the stylesheet's badges (set through the CSSOM, which the CSP allows)
-  const colours = { green: "var(--ok-bg)", amber: "var(--medium-bg)", red: "var(--high-bg)" };
+  // light fills so the value stays readable (set through the CSSOM, which the CSP allows)
+  const colours = { green: "var(--ok-bg)", amber: "var(--medium-bg)", red: "#fbd5d1" };
   function recolour() {
     document.querySelectorAll("#thresholds tbody tr").forEach((tr) => {
       const col = tr.dataset.col, high = tr.dataset.bad === "high";
