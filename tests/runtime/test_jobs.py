@@ -133,3 +133,16 @@ def test_bad_job_requests(tl_env):
         jobs.run_job(job_id, LocalExecutor(1))
     failed = jobs.get_job(job_id)
     assert failed["status"] == "failed" and "chunk_size" in failed["error"]
+
+
+def test_shared_example_jobs_are_readable_by_all_but_owned_by_none(tl_env):
+    from theralab.errors import ForbiddenError
+
+    mine, shared = jobs.create_job("selftest", {"n": 1}, owner="ann"), jobs.create_job("selftest", {"n": 1},
+                                                                                        owner=jobs.SHARED_OWNER)
+    assert jobs.get_readable_job(shared, "bob")["owner"] == jobs.SHARED_OWNER  # the demo's example run
+    assert jobs.get_readable_job(mine, "ann")["id"] == mine and jobs.get_readable_job(mine, "root", True)
+    with pytest.raises(ForbiddenError):
+        jobs.get_readable_job(mine, "bob")
+    with pytest.raises(ForbiddenError):  # reading is not owning: no cancel or resume of an example
+        jobs.get_owned_job(shared, "bob")

@@ -49,8 +49,8 @@ def test_chem_table_stays_inside_the_page_with_equal_structures(api):
     page = api.post("/chem", data={"text": text}).text
     assert_clean(page)
     assert re.search(r'<div class="table-wrap">\s*<table class="data" id="profile"', page)
-    sizes = set(re.findall(r'<td class="mol"><svg.*?width=.(\d+)px.\s+height=.(\d+)px', page, re.S))
-    assert sizes == {("180", "140")}
+    sizes = set(re.findall(r'<div class="structure"><svg.*?width=.(\d+)px.\s+height=.(\d+)px', page, re.S))
+    assert sizes == {("160", "120")}  # the size of the stylesheet's fixed .structure box
     assert '<code class="smiles">' in page  # long SMILES wrap instead of widening the table
     assert "180.16" in page and "<small class=\"muted\">Da</small>" in page  # MW with its unit
 
@@ -83,3 +83,13 @@ def test_development_charts_have_units_bands_and_downloads(api):
     assert bad.status_code == 422 and "cl must be a number" in bad.text
     uneven = api.get("/development?diss_time=15,30&diss_reference=1,2,3%0A1,2,3&diss_test=1,2%0A1,2")
     assert uneven.status_code == 422 and "every unit needs 2 values" in uneven.text
+
+
+def test_development_page_refuses_oversized_or_impossible_input_with_422(api):
+    _login(api)
+    for query, message in (("pk_n_doses=100000", "doses must be between 1 and 200"),
+                           ("pk_v1=0", "v1 must be a positive number"), ("pk_f=2", "bioavailability"),
+                           ("pk_route=im", "unknown route")):
+        page = api.get(f"/development?{query}")
+        assert page.status_code == 422 and message in page.text, query
+        assert 'id="diss-chart-box"' in page.text  # the other analysis still shows

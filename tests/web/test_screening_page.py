@@ -47,7 +47,7 @@ def test_screening_form_runs_a_job_and_shows_the_report(api, tl_env):
     assert report.count("<svg") == 5 and "similarity" in report
     assert 'href="/screening"' in report  # the standalone report has a way back
     run = api.get(f"/screening/runs/{job_id}")
-    assert run.status_code == 200 and run.text.count('<td class="mol">') == 5
+    assert run.status_code == 200 and run.text.count('<div class="structure">') == 5
     other = api.login("doc")
     assert api.get(f"/v1/jobs/{job_id}", headers=other).status_code == 403
     _login(api, "doc")
@@ -71,8 +71,8 @@ def test_demo_run_page_marks_query_actives_and_navigates_back(api, tl_env):
     assert 'class="query-active"' in run and "query active" in run  # imatinib is a query active and a hit
     assert '<td class="why"><ul>' in run  # reasons as a wrapping list, not one long line
     assert '<div class="table-wrap">' in run and 'data-page-size="25"' in run
-    sizes = set(re.findall(r'<td class="mol"><svg[^>]*?width=.(\d+)px.[^>]*?height=.(\d+)px', run))
-    assert sizes == {("180", "140")}  # every structure drawn the same size
+    sizes = set(re.findall(r'<div class="structure"><svg[^>]*?width=.(\d+)px.[^>]*?height=.(\d+)px', run))
+    assert sizes == {("160", "120")}  # every structure drawn the same size
     csv = api.get(f"/screening/runs/{run_id}?download=hits.csv")
     assert csv.status_code == 200 and csv.text.startswith("id,")
     assert api.get("/screening/runs/not-a-job").status_code == 404

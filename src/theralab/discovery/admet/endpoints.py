@@ -10,6 +10,7 @@ cm/s (TDC's data, e.g. −5.15 = 7.1 × 10⁻⁶ cm/s), not log(10⁻⁶ cm/s) a
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 #: Readable spelling of ADMET-AI's unit strings.
@@ -31,9 +32,7 @@ def endpoint_meta() -> dict[str, dict[str, Any]]:
     rather than failing).
     """
     try:
-        from theralab.discovery.admet.panel import endpoint_info
-
-        frame = endpoint_info()
+        frame = _endpoint_table()
     except Exception:  # noqa: BLE001 - units are labels; a missing table must not stop a page
         return {}
     meta: dict[str, dict[str, Any]] = {}
@@ -45,6 +44,23 @@ def endpoint_meta() -> dict[str, dict[str, Any]]:
         meta[key] = {"name": str(rec.get("name", key)), "unit": UNIT_CORRECTIONS.get(key, unit),
                      "kind": kind, "category": str(rec.get("category", ""))}
     return meta
+
+
+def _endpoint_table() -> Any:
+    """ADMET-AI's ``admet.csv``, found in the installed wheel without importing it.
+
+    Importing ``admet_ai`` loads chemprop and lightning (20+ s); a page that only needs units must
+    not wait for that, so the file is located through the import system's spec instead.
+    """
+    import importlib.util
+
+    import pandas as pd
+
+    spec = importlib.util.find_spec("admet_ai")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("admet-ai is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "data" / "admet.csv"
+    return pd.read_csv(path)
 
 
 def unit_of(endpoint: str) -> str:

@@ -23,6 +23,8 @@ mark_built("chem")
 SHOWN = [("mw", "MW", "Da", 5), ("clogp", "cLogP", "", 3), ("tpsa", "TPSA", "Å²", 4), ("hbd", "HBD", "", 3),
          ("hba", "HBA", "", 3), ("rotatable_bonds", "Rotatable bonds", "", 3), ("fraction_sp3", "Fsp³", "", 2),
          ("qed", "QED", "", 2), ("sa_score", "SA score", "1 easy – 10 hard", 3)]
+#: Structure pictures: the size of the stylesheet's `.structure` box, so every structure is drawn the same size.
+STRUCTURE = (160, 120)
 #: Filled in on a first visit, so pressing Profile shows what the page does.
 EXAMPLE = "CC(=O)Oc1ccccc1C(=O)O aspirin\nCn1cnc2c1c(=O)n(C)c(=O)n2C caffeine\nCC(=O)Nc1ccc(O)cc1 paracetamol"
 RULES = ["lipinski", "veber", "ghose", "egan", "leadlike"]
@@ -54,7 +56,7 @@ async def chem_profile(
                       status_code=422)
     rows = []
     for record in df.to_dict("records"):
-        record["svg"] = mol_to_svg(record["smiles"], width=180, height=140)
+        record["svg"] = mol_to_svg(record["smiles"], width=STRUCTURE[0], height=STRUCTURE[1])
         rows.append(record)
     buffer = io.StringIO()
     df.to_csv(buffer, index=False)

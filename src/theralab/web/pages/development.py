@@ -26,6 +26,8 @@ mark_built("development")
 OMEGA = {"cl": 0.09, "v1": 0.04}
 BAND_SUBJECTS = 300
 N_POINTS = 400
+MAX_DOSES = 200  # the page simulates 300 patients at every point: keep one request small
+MAX_UNITS, MAX_TIMES = 100, 50
 
 
 @dataclass
@@ -91,6 +93,9 @@ def simulate(form: PKForm) -> dict[str, Any]:
     from theralab.development.pk_fit import population_summary, simulate_population
     from theralab.web.charts import axis, chart_spec
 
+    if not 1 <= form.n_doses <= MAX_DOSES:
+        raise InputError(f"doses must be between 1 and {MAX_DOSES}, got {form.n_doses}", where="pk_n_doses",
+                         hint="longer regimens: the API (/v1/development/pk/simulate) or the CLI")
     if form.route not in ("oral", "iv_bolus"):
         raise InputError(f"unknown route {form.route!r}", where="pk_route", hint="oral or iv_bolus")
     oral = form.route == "oral"
@@ -142,6 +147,9 @@ def compare(form: DissolutionForm) -> dict[str, Any]:
     except ValueError:
         raise InputError("time points must be numbers separated by commas", where="diss_time") from None
     ref, test = _rows(form.reference, "diss_reference"), _rows(form.test, "diss_test")
+    if len(time) > MAX_TIMES or max(len(ref), len(test)) > MAX_UNITS:
+        raise InputError(f"at most {MAX_TIMES} time points and {MAX_UNITS} units per product on the page",
+                         where="diss_time", hint="larger studies: the API (/v1/development/dissolution/compare)")
     if {len(r) for r in ref + test} != {len(time)}:
         raise InputError(f"every unit needs {len(time)} values, one per time point", where="diss_reference/diss_test")
     res = compare_profiles(time, np.asarray(ref), np.asarray(test), "always", 1000, 0.90, 0)

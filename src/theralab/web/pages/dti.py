@@ -119,7 +119,8 @@ async def dti_rank(request: Request, user: WebUser, model: str = Form(""), seque
     except TheralabError as exc:
         context["problem"] = str(exc)
         return render(request, "dti.html", context, status_code=422 if isinstance(exc, InputError) else 404)
-    rows = [{**rec, "affinity": _num(rec["affinity"]), "affinity_std": _num(rec["affinity_std"]),
+    spread = len(dti.members) > 1  # one member has no spread: show "—", not a misleading 0
+    rows = [{**rec, "affinity": _num(rec["affinity"]), "affinity_std": _num(rec["affinity_std"]) if spread else None,
              "drug_similarity": _num(rec["drug_similarity"]), "target_similarity": _num(rec["target_similarity"])}
             for rec in table.to_dict(orient="records")]
     chart = _chart(rows, dti.unit)

@@ -205,7 +205,7 @@ def screening_run_page(job_id: str, request: Request, user: WebUser, download: s
     for rank, rec in enumerate(frame.to_dict("records"), start=1):
         query = rec.get("query_active")
         hits.append({"rank": rank, "id": rec["id"], "smiles": rec["smiles"], "score": rec.get("score"),
-                     "svg": mol_to_svg(rec["smiles"], width=180, height=140),
+                     "svg": mol_to_svg(rec["smiles"], width=160, height=120),
                      "query_active": query if isinstance(query, str) and query else "",
                      "nearest": rec.get("nearest_active") if isinstance(rec.get("nearest_active"), str) else "",
                      "values": {c: rec.get(c) for c, _, _ in columns},

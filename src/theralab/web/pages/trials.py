@@ -18,6 +18,7 @@ from theralab.web.pages import WebUser
 from theralab.web.templating import mark_built, render
 
 router = APIRouter()
+UPLOAD_LIMIT = 50 * 1024 * 1024
 mark_built("trials")
 
 BCG_EXAMPLE = """author,tpos,tneg,cpos,cneg
@@ -150,7 +151,11 @@ async def safety_submit(request: Request, user: WebUser, trial: str = Form(...),
     try:
         if not trial.strip():
             raise InputError("give the trial id the reports belong to", where="trial")
-        reports = pd.read_csv(io.BytesIO(await upload.read()))
+        content = await upload.read(UPLOAD_LIMIT + 1)
+        if len(content) > UPLOAD_LIMIT:
+            raise InputError("the reports file is over 50 MB", where="upload",
+                             hint="larger report sets: 'theralab trials safety disproportionality' or the API")
+        reports = pd.read_csv(io.BytesIO(content))
         with session_scope() as session:
             screen_reports(session, reports, trial.strip())
     except (InputError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
