@@ -64,9 +64,28 @@ class FrozenEncoder:
         self.tokenizer = load_tokenizer()
         self.hidden = int(self.net.config.hidden_size)
 
+    def features(self, wins: list[Window], batch_size: int = 16, cache: Path | None = None) -> list[torch.Tensor]:
+        """One ``[words, LAYERS, hidden]`` float16 tensor per window (batched by length).
+
+        ``cache``: a folder where the features of exactly these windows are kept between runs
+        (training epochs and repeated benchmarks read them instead of running the encoder again).
+        """
+        if cache is None:
+            return self._features(wins, batch_size)
+        import hashlib
+        import json
+
+        key = hashlib.sha256(json.dumps([w.input_ids for w in wins]).encode()).hexdigest()[:16]
+        path = Path(cache) / f"features-{key}.pt"
+        if path.exists():
+            return torch.load(path, weights_only=True)
+        feats = self._features(wins, batch_size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(feats, path)
+        return feats
+
     @torch.no_grad()
-    def features(self, wins: list[Window], batch_size: int = 16) -> list[torch.Tensor]:
-        """One ``[words, LAYERS, hidden]`` float16 tensor per window (batched by length)."""
+    def _features(self, wins: list[Window], batch_size: int) -> list[torch.Tensor]:
         out: list[torch.Tensor | None] = [None] * len(wins)
         order = sorted(range(len(wins)), key=lambda i: len(wins[i].input_ids))
         for lo in range(0, len(order), batch_size):

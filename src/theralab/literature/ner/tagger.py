@@ -43,6 +43,7 @@ class NERModel:
         self.nets = list(net) if isinstance(net, list) else [net]
         self.net = self.nets[0]
         self.encoder, self.vocab, self.gazetteer = encoder, vocab, gazetteer
+        self.cache: Path | None = None  # encoder feature cache folder (benchmarks, training)
 
     @classmethod
     def load(cls, model_dir: Path | None = None, encoder: FrozenEncoder | None = None, *,
@@ -78,7 +79,7 @@ class NERModel:
         then runs per sentence, which keeps its sequential loops short.
         ``gazetteers``: one per window (jackknifed, for training); ``feats``: cached encoder features.
         """
-        feats = feats if feats is not None else self.encoder.features(wins)
+        feats = feats if feats is not None else self.encoder.features(wins, cache=self.cache)
         out = []
         for k, (w, f) in enumerate(zip(wins, feats, strict=True)):
             enc = self.vocab.encode(w, gazetteers[k] if gazetteers else self.gazetteer)

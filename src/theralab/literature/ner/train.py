@@ -15,7 +15,6 @@ kept and every epoch is checkpointed (``--resume`` picks a killed run up); ``--t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import time
@@ -65,18 +64,8 @@ def evaluate(model: NERModel, docs: list[Document], types: tuple[str, ...], boot
 
 def cached_items(model: NERModel, wins: list[Window], gazetteers: list[Any] | None,
                  cache: Path | None) -> list[dict[str, Any]]:
-    """:meth:`NERModel.items` with the encoder features kept on disk between runs (same windows, same file)."""
-    if cache is None:
-        return model.items(wins, gazetteers)
-    key = hashlib.sha256(json.dumps([w.input_ids for w in wins]).encode()).hexdigest()[:16]
-    path = cache / f"features-{key}.pt"
-    if path.exists():
-        feats = torch.load(path, weights_only=True)
-    else:
-        feats = model.encoder.features(wins)
-        cache.mkdir(parents=True, exist_ok=True)
-        torch.save(feats, path)
-    return model.items(wins, gazetteers, feats)
+    """:meth:`NERModel.items` with the encoder features kept in ``cache`` between runs."""
+    return model.items(wins, gazetteers, model.encoder.features(wins, cache=cache))
 
 
 def _log(handle: Any, **row: Any) -> None:
