@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from theralab.errors import AuthError, TheralabError
 from theralab.privacy.deps import PasswordChangeRequired
+from theralab.web.errors import install_error_pages
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -28,6 +29,7 @@ from theralab.web.pages import (  # noqa: E402 - after the logger, grouped as th
     auth,
     chem,
     development,
+    domain_guard,  # noqa: E402
     dti,
     ecg,
     ehr,
@@ -64,8 +66,12 @@ def mount_web(app: FastAPI) -> None:
     def plotly_js() -> FileResponse:
         return FileResponse(plotly_js_path(), media_type="application/javascript")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     for module in PAGES:
-        app.include_router(module.router, include_in_schema=False)
+        app.include_router(module.router, include_in_schema=False, dependencies=[Depends(domain_guard)])
 
     api_handler = app.exception_handlers[TheralabError]
 
@@ -83,3 +89,4 @@ def mount_web(app: FastAPI) -> None:
 
     app.add_exception_handler(AuthError, _auth_redirect)
     app.add_exception_handler(PasswordChangeRequired, _auth_redirect)
+    install_error_pages(app)

@@ -17,6 +17,23 @@ def web_user(request: Request) -> Principal:
     return user
 
 
+def domain_guard(request: Request) -> None:
+    """Every page under a domain of the navigation is open only to that domain's roles (admin: all).
+
+    One check for all page modules, from the same list the navigation is drawn from, so what the
+    menu hides a typed address cannot open either (a patient typing ``/chem`` gets 403). Pages keep
+    their own finer checks.
+    """
+    from theralab.privacy.auth import require_role
+    from theralab.web.templating import roles_for_path
+
+    roles = roles_for_path(request.url.path)
+    if roles is None:
+        return
+    user = web_user(request)
+    require_role(set(user.roles), *roles)
+
+
 WebUser = Annotated[Principal, Depends(web_user)]
 
 
