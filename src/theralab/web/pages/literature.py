@@ -36,13 +36,13 @@ def _network(center: dict[str, Any], rows: list[Any], a: str) -> dict[str, Any]:
     ex, ey, traces = [], [], []
     by_type: dict[str, dict[str, list[Any]]] = {}
     for i, r in enumerate(rows):
-        x, y = math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)
+        x, y = round(math.cos(2 * math.pi * i / n), 4), round(math.sin(2 * math.pi * i / n), 4)
         ex += [0, x, None]
         ey += [0, y, None]
         t = by_type.setdefault(r.type, {"x": [], "y": [], "text": [], "size": [], "url": []})
         t["x"].append(round(x, 4))
         t["y"].append(round(y, 4))
-        t["text"].append(f"{r.name} ({r.documents} documents)")
+        t["text"].append(f"{r.name} ({r.documents} document{'' if r.documents == 1 else 's'})")
         t["size"].append(10 + 4 * min(r.documents, 10))
         t["url"].append("/literature/evidence?" + urlencode({"a": a, "b": r.id}))
     traces.append({"type": "scatter", "mode": "lines", "x": ex, "y": ey, "hoverinfo": "skip", "showlegend": False,
@@ -52,6 +52,8 @@ def _network(center: dict[str, Any], rows: list[Any], a: str) -> dict[str, Any]:
                        "text": t["text"], "textposition": "top center", "customdata": t["url"],
                        "hovertemplate": "%{text}<extra></extra>",
                        "marker": {"size": t["size"], "color": COLOURS.get(etype, "#555")}})
+    traces.append({"type": "scatter", "mode": "markers", "x": [-1.6, 1.6], "y": [-1.3, 1.3], "hoverinfo": "skip",
+                   "showlegend": False, "marker": {"opacity": 0}})  # fixes the frame so labels fit
     traces.append({"type": "scatter", "mode": "markers+text", "name": center["name"], "x": [0], "y": [0],
                    "text": [center["name"]], "textposition": "bottom center", "showlegend": False,
                    "marker": {"size": 26, "color": COLOURS.get(center["type"], "#555"), "symbol": "diamond"}})
