@@ -42,7 +42,7 @@ DOMAINS = [
      "roles": STAFF,
      "text": "Rank molecules against a protein sequence (DeepDTA CNN, GIN graph model), with uncertainty."},
     {"key": "literature", "title": "Literature", "href": "/literature", "built": False, "group": "Discovery",
-     "roles": STAFF, "text": "Chemicals, diseases and genes in papers, their relations with evidence, a knowledge graph."},
+     "roles": STAFF, "text": "Chemicals, diseases and genes in papers, their relations with evidence, a graph."},
     {"key": "development", "title": "Drug development", "href": "/development", "built": False,
      "group": "Development", "roles": STAFF,
      "text": "PK simulation, NCA, dissolution and formulation, drug-drug interactions."},
