@@ -54,3 +54,9 @@ def test_sample_button_fills_the_graph(api):
     assert spec["x"]["title"] and spec["y"]["title"]
     _login(api, "doc")
     assert api.post("/literature/sample").status_code == 403
+
+
+def test_evidence_without_a_pair_shows_its_form(api):
+    _login(api, "doc")
+    page = api.get("/literature/evidence")
+    assert page.status_code == 200 and 'id="evidence-form"' in page.text

@@ -43,6 +43,8 @@ DOMAINS = [
      "text": "Rank molecules against a protein sequence (DeepDTA CNN, GIN graph model), with uncertainty."},
     {"key": "generate", "title": "Generative design", "href": "/generate", "built": False, "group": "Discovery",
      "roles": ("researcher",), "text": "Design new molecules against your objectives: Graph GA, RL on a prior, a GAN."},
+    {"key": "literature", "title": "Literature", "href": "/literature", "built": False, "group": "Discovery",
+     "roles": STAFF, "text": "Chemicals, diseases and genes in papers, their relations with evidence, a graph."},
     {"key": "development", "title": "Drug development", "href": "/development", "built": False,
      "group": "Development", "roles": STAFF,
      "text": "PK simulation, NCA, dissolution and formulation, drug-drug interactions."},

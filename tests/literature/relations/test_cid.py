@@ -50,8 +50,8 @@ def test_train_predict_save_load(test_data, tmp_path):
     for doc in dev:
         for rel in doc.relations:
             assert rel.type == "CID" and rel.subject.startswith("MESH:") and rel.evidence is not None
-            s, e = rel.evidence
-            assert (s, e) in doc.sentences
+            s, e = rel.evidence  # one sentence, or the closest sentences of the two and those between
+            assert s in {a for a, _ in doc.sentences} and e in {b for _, b in doc.sentences}
     folder = model.save(tmp_path / "cid", {"retrain": "python -m theralab.literature.relations.train cid"})
     again = CIDModel.load(folder)
     assert [round(x[3], 6) for x in again.score(dev)] == [round(x[3], 6) for x in scores]

@@ -184,9 +184,10 @@ def candidate_pairs(doc: Document, priors: Priors | None = None) -> list[Candida
                         score += k in ("induc", "cause", "assoc", "toxic", "develop")
                 if score > best_score:
                     best, best_score = spans[si], score
-            if best is None:
-                pairs = [(abs(a - b), a) for a in chem_sents[c] for b in dis_sents[d]]
-                best = spans[min(pairs)[1]]
+            if best is None:  # never in one sentence: the closest chemical and disease sentences, and between
+                _gap, a, b = min((abs(a - b), a, b) for a in chem_sents[c] for b in dis_sents[d])
+                lo, hi = (a, b) if a <= b else (b, a)
+                best = (spans[lo][0], spans[hi][1]) if hi - lo <= 2 else spans[a]
             general = float(any(d2 != d and any(t in t2 and t != t2 for t in dis_texts[d] for t2 in dis_texts[d2])
                                 for d2 in diss))
             pc = priors.chem.get(c) if priors else None

@@ -7,7 +7,6 @@ to the knowledge graph; each document that cannot be read is listed with the rea
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from theralab.errors import InputError, TheralabError
 from theralab.privacy.auth import require_role
 from theralab.runtime.db import session_scope
+from theralab.web.charts import axis, chart_spec
 from theralab.web.pages import WebUser
 from theralab.web.templating import mark_built, render
 
@@ -36,13 +36,13 @@ def _network(center: dict[str, Any], rows: list[Any], a: str) -> dict[str, Any]:
     ex, ey, traces = [], [], []
     by_type: dict[str, dict[str, list[Any]]] = {}
     for i, r in enumerate(rows):
-        x, y = math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)
+        x, y = round(math.cos(2 * math.pi * i / n), 4), round(math.sin(2 * math.pi * i / n), 4)
         ex += [0, x, None]
         ey += [0, y, None]
         t = by_type.setdefault(r.type, {"x": [], "y": [], "text": [], "size": [], "url": []})
         t["x"].append(round(x, 4))
         t["y"].append(round(y, 4))
-        t["text"].append(f"{r.name} ({r.documents} documents)")
+        t["text"].append(f"{r.name} ({r.documents} document{'' if r.documents == 1 else 's'})")
         t["size"].append(10 + 4 * min(r.documents, 10))
         t["url"].append("/literature/evidence?" + urlencode({"a": a, "b": r.id}))
     traces.append({"type": "scatter", "mode": "lines", "x": ex, "y": ey, "hoverinfo": "skip", "showlegend": False,
@@ -52,14 +52,15 @@ def _network(center: dict[str, Any], rows: list[Any], a: str) -> dict[str, Any]:
                        "text": t["text"], "textposition": "top center", "customdata": t["url"],
                        "hovertemplate": "%{text}<extra></extra>",
                        "marker": {"size": t["size"], "color": COLOURS.get(etype, "#555")}})
+    traces.append({"type": "scatter", "mode": "markers", "x": [-1.6, 1.6], "y": [-1.3, 1.3], "hoverinfo": "skip",
+                   "showlegend": False, "marker": {"opacity": 0}})  # fixes the frame so labels fit
     traces.append({"type": "scatter", "mode": "markers+text", "name": center["name"], "x": [0], "y": [0],
                    "text": [center["name"]], "textposition": "bottom center", "showlegend": False,
                    "marker": {"size": 26, "color": COLOURS.get(center["type"], "#555"), "symbol": "diamond"}})
     # A network has no data axes; the titles say so (the house layout requires axis titles).
-    x = {"title": "Network layout, horizontal (no unit)", "unit": None, "type": "linear"}
-    y = {"title": "Network layout, vertical (no unit)", "unit": None, "type": "linear"}
-    return {"title": f"Entities linked to {center['name']} (click a node for the evidence)", "x": x, "y": y,
-            "traces": traces, "shapes": [], "bands": [], "download": None}
+    return chart_spec(f"Entities linked to {center['name']} (click a node for the evidence)",
+                      axis("Network layout, horizontal (no unit)"), axis("Network layout, vertical (no unit)"),
+                      traces)
 
 
 def _stats() -> dict[str, Any]:
@@ -95,7 +96,7 @@ def literature_page(request: Request, user: WebUser, q: str = Query("", max_leng
             ctx["rows"] = [dict(vars(r), url="/literature/evidence?" + urlencode({"a": ent.id, "b": r.id}))
                            for r in rows]
             if rows:
-                ctx["chart"] = json.dumps(_network(ctx["entity"], rows[:30], ent.id))
+                ctx["chart"] = _network(ctx["entity"], rows[:30], ent.id)
             user.audit("literature.page.search", "LiteratureEntity", ent.id)
         except TheralabError as exc:
             ctx["problem"] = exc.message + (f" {exc.hint}" if exc.hint else "")
@@ -163,12 +164,15 @@ def highlight(sentence: str, marks: list[dict[str, Any]]) -> list[dict[str, Any]
 
 
 @router.get("/literature/evidence", response_class=HTMLResponse)
-def literature_evidence(request: Request, user: WebUser, a: str = Query(..., max_length=200),
-                        b: str = Query(..., max_length=200)) -> HTMLResponse:
+def literature_evidence(request: Request, user: WebUser, a: str = Query("", max_length=200),
+                        b: str = Query("", max_length=200)) -> HTMLResponse:
     from theralab.literature.graph import edges_between, evidence, resolve
 
     require_role(set(user.roles), "researcher", "clinician")
-    ctx: dict[str, Any] = {"a": None, "b": None, "edges": [], "sentences": [], "problem": None, "badge": BADGE}
+    ctx: dict[str, Any] = {"a": None, "b": None, "edges": [], "sentences": [], "problem": None, "badge": BADGE,
+                           "qa": a, "qb": b}
+    if not a.strip() or not b.strip():  # no pair chosen yet: the form alone
+        return render(request, "literature_evidence.html", ctx)
     try:
         with session_scope() as session:
             ea, eb = resolve(session, a), resolve(session, b)
