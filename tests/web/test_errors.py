@@ -69,3 +69,23 @@ def test_favicon_is_served_locally_and_linked(api):
         assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
         assert b"<svg" in response.content
     assert '<link rel="icon" href="/static/favicon.svg"' in api.get("/login").text
+
+
+def test_a_server_error_is_a_page_without_internals_and_json_for_the_api(tl_env):
+    from fastapi.testclient import TestClient
+
+    from theralab.app import create_app
+
+    app = create_app()
+
+    @app.get("/boom-page")
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get("/boom-page", headers=HTML)
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in page.text and "secret internal detail" not in page.text
+    api = client.get("/boom-page")
+    assert api.status_code == 500 and api.json()["error"] == "InternalError"
+    assert "secret" not in api.text

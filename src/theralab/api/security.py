@@ -26,9 +26,14 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+#: No inline scripts: every page script is a file under /static (tests/web/test_csp.py keeps templates free of
+#: them; data for a script travels in non-executable ``<script type="application/json">`` blocks). Inline styles
+#: stay allowed: plotly.js writes them.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; worker-src 'self' blob:")
+#: Swagger UI's page (FastAPI's HTML) starts the bundle with an inline script: only /docs gets it back.
+DOCS_CSP = CSP.replace("script-src 'self';", "script-src 'self' 'unsafe-inline';")
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
@@ -162,15 +167,19 @@ def mount_docs(app: FastAPI) -> None:
         if "swagger" not in dirs:
             return HTMLResponse("<p>Swagger UI assets are not installed (pip install swagger-ui-bundle); "
                                 "the schema is at <a href='/openapi.json'>/openapi.json</a>.</p>")
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="theralab API",
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="theralab API",
                                    oauth2_redirect_url="/docs/oauth2-redirect",
                                    swagger_js_url="/docs-assets/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/swagger/favicon-32x32.png")
+        page.headers["content-security-policy"] = DOCS_CSP
+        return page
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     def oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        page = get_swagger_ui_oauth2_redirect_html()
+        page.headers["content-security-policy"] = DOCS_CSP
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:

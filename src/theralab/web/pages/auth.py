@@ -72,6 +72,10 @@ def password_form(request: Request, next: str = "/") -> Response:
     if not token:
         return RedirectResponse("/login?next=/password", status_code=303)
     forced = bool(decode_token(token).get("pwd_change"))
+    if not forced:  # a voluntary change keeps the navigation; a forced one offers nothing else to open
+        from theralab.privacy.deps import get_current_user
+
+        request.state.user = get_current_user(request, None)
     return render(request, "password.html", {"next": _safe_next(next), "error": None, "forced": forced})
 
 

@@ -13,7 +13,14 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, user: WebUser) -> HTMLResponse:
-    return render(request, "home.html")
+    """The workspaces the user's roles may use, grouped as in the navigation, and their latest jobs."""
+    from theralab.runtime.jobs import list_jobs
+    from theralab.web.pages.jobs import KIND_TITLES, STATUS_BADGE
+    from theralab.web.templating import STAFF, may_use
+
+    recent = list_jobs(owner=user.username)[:5] if may_use(user.roles, STAFF) else []
+    return render(request, "home.html", {"recent_jobs": recent, "status_badge": STATUS_BADGE,
+                                         "kind_titles": KIND_TITLES})
 
 
 @router.get("/ui", response_class=HTMLResponse)

@@ -15,6 +15,10 @@ from theralab.web.templating import render
 
 router = APIRouter()
 
+#: What each job kind is, in words (unknown kinds show their name).
+KIND_TITLES = {"selftest": "Executor self-test", "chem.profile": "Molecule profiling", "screen.run": "Screening run",
+               "admet.predict": "ADMET prediction", "dti.train": "Affinity model training"}
+
 #: Badge level of each job status.
 STATUS_BADGE = {"succeeded": "badge-ok", "failed": "badge-high", "cancelled": "badge-muted", "running": "badge-info",
                 "queued": "badge-muted"}
@@ -23,14 +27,14 @@ STATUS_BADGE = {"succeeded": "badge-ok", "failed": "badge-high", "cancelled": "b
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs_page(request: Request, user: WebUser) -> HTMLResponse:
     rows = list_jobs(owner=None if "admin" in user.roles else user.username)
-    return render(request, "jobs.html", {"jobs": rows, "status_badge": STATUS_BADGE})
+    return render(request, "jobs.html", {"jobs": rows, "status_badge": STATUS_BADGE, "kind_titles": KIND_TITLES})
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(job_id: str, request: Request, user: WebUser) -> HTMLResponse:
     job = _owned(job_id, user)
     return render(request, "job.html", {"job": job, "has_report": _report(job) is not None,
-                                          "status_badge": STATUS_BADGE})
+                                          "status_badge": STATUS_BADGE, "kind_titles": KIND_TITLES})
 
 
 def _owned(job_id: str, user: Principal) -> dict:

@@ -4,7 +4,7 @@
 //   time[datetime]                     shown in the reader's local time, UTC kept in the title
 //   [data-chart="ID"]                  drawn with plotly.js from <script type="application/json" id="ID">
 //   [data-live-sse="/v1/..."]          an EventSource; each message is dispatched as "theralab:sse" on the element
-//   tr[data-job]                       live job progress (server-sent events)
+//   [data-job]                         live job progress (server-sent events)
 //   nav details                        one menu open at a time; Escape / outside click closes
 // Pages that add content later call theralab.enhance(root) on it.
 (function () {
@@ -204,7 +204,6 @@
   function drawChart(el, spec) {
     spec = spec || readSpec(el);
     if (!spec) return Promise.resolve();
-    if (!el.getAttribute("role")) el.setAttribute("role", "img");
     if (!el.getAttribute("aria-label")) el.setAttribute("aria-label", spec.title || "chart");
     addDownload(el, spec);
     return loadPlotly().then((Plotly) => Plotly.react(el, spec.traces || [], layoutFor(spec, el),
@@ -233,7 +232,7 @@
   }
 
   function watchJobs(root) {
-    (root || document).querySelectorAll("tr[data-job]").forEach((row) => {
+    (root || document).querySelectorAll("[data-job]").forEach((row) => {
       if (row.dataset.watching || ["succeeded", "failed", "cancelled"].includes(row.dataset.status)) return;
       row.dataset.watching = "1";
       const source = new EventSource(`/v1/jobs/${row.dataset.job}/events`);
@@ -272,11 +271,29 @@
     });
   }
 
+  // A table wider or taller than its .table-wrap scrolls inside it: make that region reachable by keyboard.
+  function scrollRegions(root) {
+    root.querySelectorAll(".table-wrap").forEach((wrap) => {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
+      if (!scrolls || wrap.hasAttribute("tabindex")) return;
+      wrap.tabIndex = 0;
+      wrap.setAttribute("role", "region");
+      if (!wrap.getAttribute("aria-label")) {
+        const table = wrap.querySelector("table");
+        const caption = table && (table.caption ? table.caption.textContent : table.getAttribute("aria-label"));
+        const section = wrap.closest("section, .card");
+        const heading = section && section.querySelector("h1, h2, h3");
+        wrap.setAttribute("aria-label", (caption || (heading && heading.textContent) || "Table").trim() + " (scrolls)");
+      }
+    });
+  }
+
   function enhance(root) {
     root = root || document;
     root.querySelectorAll("table.data[data-sortable], table.grid[data-sortable]").forEach(sortable);
     root.querySelectorAll("table.data[data-page-size]").forEach((t) => paginate(t));
     localTimes(root);
+    scrollRegions(root);
     charts(root);
     liveSse(root);
     watchJobs(root);
