@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         seconds = float(res.history["seconds"].iloc[-1]) if len(res.history) else 0.0
         summary = {"steps": int(res.history["step"].iloc[-1]) if len(res.history) else 0, "stopped": res.stopped,
                    "last10": res.history.tail(10).mean(numeric_only=True).round(4).to_dict(),
-                   "seconds_this_call": seconds, "config": cfg.model_dump(), "prior": args.prior or "shipped"}
+                   "seconds_this_call": seconds, "config": cfg.model_dump(), "prior": args.prior or "shipped",
+                   "command": "python benchmarks/generate_gan.py " + " ".join(sys.argv[1:] if argv is None else argv)}
         (out / "train_summary.json").write_text(json.dumps(summary, indent=2))
         print(json.dumps(summary, indent=2))
         return 0
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         smiles += batch
     report = sample_report(smiles)
     summary = json.loads((out / "train_summary.json").read_text())
+    cfg = GANConfig(**summary["config"])  # the settings it was trained with, not this call's defaults
     hist = pd.read_csv(out / "history.csv")
     moses = json.loads((out / "moses.json").read_text()) if (out / "moses.json").exists() else {}
     dest = WEIGHTS_DIR.parent / "smiles-organ"
@@ -94,14 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         name="smiles-organ", task="generation", version="1",
         description=(f"ORGAN-style GAN generator (GRU {gen.hparams}): the smiles-gru-prior fine-tuned by policy "
                      f"gradient against a CNN discriminator on MOSES train ({len(hist)} generator steps of "
-                     f"{cfg.batch_size}, KL penalty {cfg.beta} to the prior, sequence-level reward, no roll-outs)."),
+                     f"{cfg.batch_size} in {hist['seconds'].iloc[-1] / 60:.0f} min on one shared CPU core; "
+                     f"generator lr {cfg.g_learning_rate:g}, discriminator lr {cfg.d_learning_rate:g}, "
+                     f"{cfg.d_steps} discriminator step(s) per generator step, KL penalty {cfg.beta} to the prior, "
+                     "sequence-level reward, no roll-outs)."),
         training_data={"source": "MOSES train (molsets==0.3.1 wheel, MIT) as the discriminator's real set, "
-                                 f"streamed from row {args.skip:,}", "rows": int(len(hist) * cfg.batch_size * 2)},
+                                 f"streamed from row {args.skip:,}", "rows": int((len(hist) * (cfg.d_steps + 1) + cfg.d_pretrain_steps) * cfg.batch_size)},
         metrics={**{k: round(v, 4) for k, v in report.items()}, "samples_seed": 1,
                  **{f"moses_{k}": v for k, v in moses.items()}},
         seeds=[args.seed],
-        retrain=("pip download --no-deps molsets==0.3.1 -d benchmarks/cache/ && nice -n 15 python "
-                 "benchmarks/generate_gan.py train --minutes 20 && python benchmarks/generate_gan.py ship"),
+        retrain=("pip download --no-deps molsets==0.3.1 -d benchmarks/cache/ && nice -n 15 "
+                 + summary.get("command", "python benchmarks/generate_gan.py train --minutes 20")
+                 + f" && python benchmarks/generate_moses.py --prior {out} --n 2000 --test 2000 --json {out}/moses.json"
+                 + f" && python benchmarks/generate_gan.py ship --out {out}"),
         loader="theralab.discovery.generate.prior:load_predictor_dir",
     )
     save_card(dest, card)

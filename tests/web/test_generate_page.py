@@ -21,7 +21,7 @@ def test_form_to_spec_gives_a_valid_run_file_and_field_errors():
     assert errors == {}
     cfg = parse_run(tomllib.loads(spec_to_toml(spec)))  # the TOML the page shows reads back
     assert [c.name for c in cfg.scoring.components] == ["qed", "sa", "mw", "forbid_1"]
-    assert cfg.run.optimizer == "ga" and cfg.run.budget == 1000 and len(cfg.run.start_smiles) == 4
+    assert cfg.run.optimizer == "ga" and cfg.run.budget == 300 and len(cfg.run.start_smiles) == 4
     bad = {**DEFAULTS, "budget": "5", "mw_low": "500", "mw_high": "300", "forbid_smarts": "[C",
            "start_smiles": "CCO\nnot-a-smiles", "use_sim": "on", "sim_smiles": ""}
     _, errors = form_to_spec(bad)
@@ -47,7 +47,7 @@ def test_page_check_start_and_live_view(api, monkeypatch):
     job_id = started.headers["location"].rsplit("/", 1)[-1]
     deadline = time.time() + 90
     while time.time() < deadline:
-        live = api.get(f"/generate/jobs/{job_id}/live").json()
+        live = api.get(f"/generate/jobs/{job_id}/live.json").json()
         if live["status"] in ("succeeded", "failed"):
             break
         time.sleep(0.5)
@@ -58,4 +58,4 @@ def test_page_check_start_and_live_view(api, monkeypatch):
     assert "Download results" in view.text
     _login(api, "doc")  # a clinician may not use the page, nor read another user's run
     assert api.get("/generate", follow_redirects=False).status_code in (303, 403)
-    assert api.get(f"/generate/jobs/{job_id}/live", follow_redirects=False).status_code in (303, 403)
+    assert api.get(f"/generate/jobs/{job_id}/live.json", follow_redirects=False).status_code in (303, 403)

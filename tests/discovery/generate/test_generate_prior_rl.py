@@ -107,3 +107,20 @@ def test_prior_is_a_registered_style_model_usable_as_a_component(tmp_path):
          "desirability": {"kind": "maximize", "shape": "linear", "low": -40, "high": 0}}]})
     batch = Scorer(scoring)(["CCO", "C[Se]C"])
     assert batch.total[0] == pytest.approx(1 + pred["log_likelihood"][0] / 40) and batch.total[1] == 0.0
+
+
+def test_cosine_decay_and_init_weights_resume(tmp_path):
+    """Training from given weights with a decaying rate checkpoints in a form that resumes."""
+    torch.manual_seed(0)
+    vocab = Vocabulary.build(WITH_N + WITHOUT_N)
+    base = train_prior(_stream(16 * 20), tmp_path / "base", vocab, batch_size=16, lr=1e-2, hparams=TINY,
+                       log=lambda *_: None)
+    assert base["consumed"] == 320
+    out = tmp_path / "more"
+    first = train_prior(_stream(16 * 50), out, init=load_prior(tmp_path / "base"), init_seen=320, batch_size=16,
+                        lr=1e-2, lr_final=1e-3, checkpoint_every=5, log=lambda *_: None)
+    assert first["consumed"] == 800 and first["steps"] == 30  # 320 skipped and counted, 480 trained
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=True)  # a numpy lr here made this fail
+    assert isinstance(ckpt["optimizer"]["param_groups"][0]["lr"], float)
+    again = train_prior(_stream(16 * 60), out, batch_size=16, lr=1e-3, log=lambda *_: None)
+    assert again["consumed"] == 960

@@ -29,6 +29,38 @@ from theralab.discovery.generate.schemas import RunConfig, parse_run
 PROGRESS = "progress.jsonl"
 STOP = "stopped.json"
 
+#: A small, quick run (Graph GA from six drugs towards QED without sulfur) for demos and page checks.
+DEMO_RUN: dict[str, Any] = {
+    "run": {"optimizer": "ga", "budget": 60, "seed": 0, "top_k": 50,
+            "start_smiles": ["CC(=O)Oc1ccccc1C(=O)O", "CN1CCCC1c1cccnc1", "CC(C)Cc1ccc(C(C)C(=O)O)cc1",
+                             "CCOC(=O)c1ccccc1", "CC(=O)Nc1ccc(O)cc1", "OC(=O)c1ccccc1O"]},
+    "scoring": {"components": [{"name": "qed", "type": "qed"},
+                               {"name": "no_sulfur", "type": "substructure", "smarts": "[#16]", "mode": "forbid"}]},
+    "ga": {"population_size": 12, "offspring_size": 12},
+}
+
+
+def submit_run(spec: dict[str, Any], owner: str, chunk_budget: int = 250) -> str:
+    """Record a queued ``generate.run`` job whose results go to its own folder; returns its id.
+
+    The caller validates ``spec`` for its audience first (the API and the page use
+    :func:`~theralab.discovery.generate.schemas.check_remote`); start it with
+    ``runtime.jobs.start_in_background`` or ``run_job``. Demo: ``run_job(submit_run(DEMO_RUN, "res"))``.
+    """
+    from theralab.runtime.db import session_scope
+    from theralab.runtime.jobs import create_job, job_dir
+    from theralab.runtime.tables import Job
+
+    cfg = parse_run(dict(spec), where="spec")
+    job_id = create_job("generate.run", {}, owner=owner)
+    params = {"spec": cfg.model_dump(mode="json"), "chunk_budget": int(chunk_budget),
+              "output": str(job_dir(job_id) / "results.csv")}
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.params = params
+    return job_id
+
 
 def run_spec(params: dict[str, Any]) -> RunConfig:
     """The job's run file, validated."""

@@ -374,7 +374,9 @@ def train_prior(
         if lr_final is not None:
             frac = min((time.time() - start) / 60 / max_minutes, 1.0)
             for group in opt.param_groups:
-                group["lr"] = lr_final + (lr - lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
+                # a plain float: a numpy scalar in the optimiser state makes the checkpoint unloadable
+                # with weights_only=True, i.e. training could not resume
+                group["lr"] = float(lr_final + (lr - lr_final) * 0.5 * (1 + np.cos(np.pi * frac)))
         seqs, _ = prior.encode_batch(batch)
         if len(seqs) == 0:
             continue

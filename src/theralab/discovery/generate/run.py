@@ -29,7 +29,7 @@ def _history_path(out: Path) -> Path:
 
 def _preload(oracle: Oracle, path: Path) -> int:
     """Put a previous run's scored molecules back into the oracle (no re-scoring)."""
-    table = pd.read_csv(path)
+    table = pd.read_csv(path, float_precision="round_trip")  # resumed scores equal the scored ones, to the bit
     if "smiles" not in table.columns or "score" not in table.columns:
         raise InputError(f"{path} is not a generation history (needs smiles and score columns)", where=str(path))
     table = table.drop_duplicates("smiles").sort_values("call") if "call" in table else table.drop_duplicates("smiles")

@@ -5,13 +5,12 @@
 priors with their cards' figures and the user's recent runs. ``POST /generate`` starts a
 ``generate.run`` job (the same strict path as ``POST /v1/jobs``). ``GET /generate/jobs/{id}`` is
 the live view: the score curve and the top molecules refresh on the job's event stream;
-``/generate/jobs/{id}/top`` renders the current top table with structures.
+``/generate/jobs/{id}/live.json`` gives the curve spec and the top table (with structures) to swap in.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -28,7 +27,7 @@ JobId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z
 
 #: Form defaults (also what the page shows first): a drug-likeness search from a few known drugs.
 DEFAULTS: dict[str, str] = {
-    "optimizer": "ga", "budget": "1000", "seed": "0", "prior": "smiles-gru-prior", "aggregate": "geometric",
+    "optimizer": "ga", "budget": "300", "seed": "0", "prior": "smiles-gru-prior", "aggregate": "geometric",
     "start_smiles": "CC(=O)Oc1ccccc1C(=O)O\nCN1CCCC1c1cccnc1\nCC(C)Cc1ccc(C(C)C(=O)O)cc1\nCCOC(=O)c1ccccc1",
     "use_qed": "on", "w_qed": "2", "use_sa": "on", "w_sa": "1", "sa_low": "2.5", "sa_high": "5",
     "use_mw": "on", "w_mw": "1", "mw_low": "250", "mw_high": "450",
@@ -169,10 +168,10 @@ async def generate_check(request: Request, user: WebUser) -> JSONResponse:
 
 @router.post("/generate")
 async def generate_start(request: Request, user: WebUser) -> Response:
-    from theralab.api.job_params import build_params, validate_params
+    from theralab.api.job_params import validate_params
+    from theralab.discovery.generate.jobs import submit_run
     from theralab.privacy.confine import check_kind_allowed
-    from theralab.runtime.jobs import create_job, job_dir, start_in_background
-    from theralab.settings import get_settings
+    from theralab.runtime.jobs import start_in_background
 
     check_kind_allowed("generate.run", user.roles)
     form = await _form(request)
@@ -181,17 +180,10 @@ async def generate_start(request: Request, user: WebUser) -> Response:
         return _page(request, user, form, errors, status=422)
     chunk = max(10, math.ceil(spec["run"]["budget"] / 20))
     try:
-        request_model = validate_params("generate.run", {"spec": spec, "chunk_budget": chunk})
-        job_id = create_job("generate.run", {}, owner=user.username)
-        params = build_params("generate.run", request_model, data_dir=Path(get_settings().data_dir),
-                              username=user.username, workdir=job_dir(job_id))
+        validate_params("generate.run", {"spec": spec, "chunk_budget": chunk})  # the API's rules, too
+        job_id = submit_run(spec, owner=user.username, chunk_budget=chunk)
     except InputError as exc:
         return _page(request, user, form, {"form": str(exc)}, status=422)
-    from theralab.runtime.db import session_scope
-    from theralab.runtime.tables import Job
-
-    with session_scope() as session:
-        session.get(Job, job_id).params = params  # type: ignore[union-attr]
     user.audit("job.submit", "Job", job_id)
     start_in_background(job_id)
     return RedirectResponse(f"/generate/jobs/{job_id}", status_code=303)
@@ -247,7 +239,7 @@ def _names(job: dict[str, Any]) -> list[str]:
     return [c["name"] for c in (spec.get("scoring") or {}).get("components", [])]
 
 
-@router.get("/generate/jobs/{job_id}/live")
+@router.get("/generate/jobs/{job_id}/live.json")
 def generate_job_live(request: Request, job_id: JobId, user: WebUser) -> JSONResponse:
     """The curve spec and the top table (HTML with structures) for the live view to swap in."""
     from theralab.api.routes.generate import job_progress

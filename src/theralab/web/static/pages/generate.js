@@ -68,7 +68,7 @@
     function refresh() {
       if (busy) return;
       busy = true;
-      fetch(`/generate/jobs/${encodeURIComponent(jobId)}/live`, { credentials: "same-origin" })
+      fetch(`/generate/jobs/${encodeURIComponent(jobId)}/live.json`, { credentials: "same-origin" })
         .then((r) => r.json())
         .then((data) => {
           // redraw only once the first draw (theralab.js, from the page's spec) has finished: two
