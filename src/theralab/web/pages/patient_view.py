@@ -15,7 +15,7 @@ looks the same everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -37,9 +37,8 @@ def unit_label(unit: str | None) -> str:
     if not unit:
         return ""
     return UNIT_LABELS.get(unit, unit)
-#: streamed vital name -> the LOINC code the record uses for the same quantity
-STREAMED_AS = {"spo2": "59408-5"}
-STREAM_WINDOW = timedelta(days=30)
+#: LOINC codes of one quantity, shown as one line (oxygen saturation by pulse oximetry and in blood)
+SAME_QUANTITY = {"2708-6": "59408-5"}
 
 
 @dataclass
@@ -78,10 +77,14 @@ def _bp_text(systolic: float | None, diastolic: float | None) -> str | None:
 
 
 def latest_observations(session: Session, record: Any, now: datetime | None = None) -> list[ObservationRow]:
-    """The newest value per observation, record and streamed vitals together, alphabetically."""
-    from theralab.monitoring.streams import latest_vitals
-    from theralab.monitoring.streams.vitals import NAME_TO_CODE, VITALS
+    """The newest value per quantity, charted and streamed together (one store), alphabetically.
 
+    The record's observations already hold the newest streamed reading of each code
+    (:func:`theralab.ehr.patients.load_patient`); two codes of one quantity (SpO2 as 59408-5 in a
+    record, 2708-6 from a device) show once, the newer winning, and a device's systolic and
+    diastolic readings of one moment show as one blood-pressure row like a charted panel.
+    ``session`` is kept for callers; nothing more is read.
+    """
     now = now or datetime.now(UTC)
     latest = record.latest_values(now)
     children: dict[str, dict[str, float | None]] = {}
@@ -89,37 +92,38 @@ def latest_observations(session: Session, record: Any, now: datetime | None = No
         if o.parent_id:
             children.setdefault(o.parent_id, {})[o.code or ""] = o.value
     rows: dict[str, ObservationRow] = {}
+
+    def keep(key: str, row: ObservationRow) -> None:
+        current = rows.get(key)
+        if current is None or current.at is None or (row.at is not None and row.at >= current.at):
+            rows[key] = row
+
+    streamed_bp: dict[str, Any] = {}
     for code, o in latest.items():
         if code in GENOTYPE_CODES:
+            continue
+        source = "streamed (device)" if getattr(o, "device_id", None) else "record"
+        if code in (SYSTOLIC, DIASTOLIC) and not o.parent_id:
+            streamed_bp[code] = o  # a device's (or a lone charted) component: paired below
             continue
         if o.parent_id and code in (SYSTOLIC, DIASTOLIC) and BP_PANEL in latest:
             continue  # shown in the panel's row
         if code == BP_PANEL:
             parts = children.get(o.id, {})
-            rows[code] = ObservationRow(code, "Blood pressure", None, "mm[Hg]",
-                                        _bp_text(parts.get(SYSTOLIC), parts.get(DIASTOLIC)) or "components missing",
-                                        o.effective, "record")
+            keep(BP_PANEL, ObservationRow(code, "Blood pressure", None, "mm[Hg]",
+                                          _bp_text(parts.get(SYSTOLIC), parts.get(DIASTOLIC)) or "components missing",
+                                          o.effective, source))
             continue
         note = None if o.unit_ok else f"as recorded: {o.value_orig} {o.unit_orig} (unit could not be converted)"
-        rows[code] = ObservationRow(code, o.display or code, o.value, o.unit, o.value_text if o.value is None else None,
-                                    o.effective, "record", note)
-    streamed = latest_vitals(session, record.id, now - STREAM_WINDOW)
-    for name, (value, at) in streamed.items():
-        if name in ("systolic_bp", "diastolic_bp"):
-            continue
-        code = STREAMED_AS.get(name, NAME_TO_CODE.get(name, name))
-        current = rows.get(code)
-        if current is None or current.at is None or at >= current.at:
-            unit = VITALS[NAME_TO_CODE[name]].unit if name in NAME_TO_CODE else None
-            label = current.name if current else name.replace("_", " ").capitalize()
-            rows[code] = ObservationRow(code, label, value, unit, None, at, "streamed (device)")
-    sys_, dia = streamed.get("systolic_bp"), streamed.get("diastolic_bp")
-    if sys_ and dia:
-        current = rows.get(BP_PANEL)
-        at = max(sys_[1], dia[1])
-        if current is None or current.at is None or at >= current.at:
-            rows[BP_PANEL] = ObservationRow(BP_PANEL, "Blood pressure", None, "mm[Hg]", _bp_text(sys_[0], dia[0]),
-                                            at, "streamed (device)")
+        keep(SAME_QUANTITY.get(code, code),
+             ObservationRow(code, o.display or code, o.value, o.unit, o.value_text if o.value is None else None,
+                            o.effective, source, note))
+    sys_, dia = streamed_bp.get(SYSTOLIC), streamed_bp.get(DIASTOLIC)
+    if sys_ is not None and dia is not None:
+        at = max(sys_.effective, dia.effective) if sys_.effective and dia.effective else sys_.effective
+        source = "streamed (device)" if getattr(sys_, "device_id", None) else "record"
+        keep(BP_PANEL, ObservationRow(BP_PANEL, "Blood pressure", None, "mm[Hg]", _bp_text(sys_.value, dia.value),
+                                      at, source))
     return sorted(rows.values(), key=lambda r: r.name.lower())
 
 
