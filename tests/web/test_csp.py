@@ -56,9 +56,13 @@ def test_no_rendered_page_has_an_inline_executable_script(api):
     from theralab.web.app import PAGES
 
     api.post("/login", data={"username": "root", "password": "password-root", "next": "/"})
+    def needs_query(route: APIRoute) -> bool:
+        return any(getattr(getattr(q, "field_info", None), "is_required", lambda: False)()
+                   for q in route.dependant.query_params)
+
     paths = sorted({route.path for module in PAGES for route in module.router.routes
                     if isinstance(route, APIRoute) and "GET" in route.methods and "{" not in route.path
-                    and route.path != "/logout"})
+                    and route.path != "/logout" and not needs_query(route)})
     offenders = {}
     for path in paths:
         response = api.get(path, headers={"accept": "text/html"})

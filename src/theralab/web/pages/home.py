@@ -16,11 +16,14 @@ def home(request: Request, user: WebUser) -> HTMLResponse:
     """The workspaces the user's roles may use, grouped as in the navigation, and their latest jobs."""
     from theralab.runtime.jobs import list_jobs
     from theralab.web.pages.jobs import KIND_TITLES, STATUS_BADGE
-    from theralab.web.templating import STAFF, may_use
+    from theralab.web.templating import STAFF, may_use, navigation
 
     recent = list_jobs(owner=user.username)[:5] if may_use(user.roles, STAFF) else []
+    groups = navigation(user, "/")
+    if "clinician" in user.roles and not user.roles & {"researcher", "admin"}:  # care first for a clinician
+        groups.sort(key=lambda g: {"Clinical": 0, "Trials": 1}.get(g["title"], 2))
     return render(request, "home.html", {"recent_jobs": recent, "status_badge": STATUS_BADGE,
-                                         "kind_titles": KIND_TITLES})
+                                         "kind_titles": KIND_TITLES, "home_groups": groups})
 
 
 @router.get("/ui", response_class=HTMLResponse)
