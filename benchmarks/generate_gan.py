@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{cfg.d_steps} discriminator step(s) per generator step, KL penalty {cfg.beta} to the prior, "
                      "sequence-level reward, no roll-outs)."),
         training_data={"source": "MOSES train (molsets==0.3.1 wheel, MIT) as the discriminator's real set, "
-                                 f"streamed from row {args.skip:,}", "rows": int((len(hist) * (cfg.d_steps + 1) + cfg.d_pretrain_steps) * cfg.batch_size)},
+                                 f"streamed from row {args.skip:,}",
+                       "rows": int((len(hist) * (cfg.d_steps + 1) + cfg.d_pretrain_steps) * cfg.batch_size)},
         metrics={**{k: round(v, 4) for k, v in report.items()}, "samples_seed": 1,
                  **{f"moses_{k}": v for k, v in moses.items()}},
         seeds=[args.seed],

@@ -74,3 +74,12 @@ def test_bad_input_is_4xx(api):
     assert api.get("/v1/literature/neighbours", params={"entity": "x", "type": "Planet"},
                    headers=res).status_code == 422
     assert api.get("/v1/literature/export", params={"format": "pdf"}, headers=res).status_code == 422
+
+
+def test_too_many_documents_to_tag_inline_is_refused_before_tagging(api):
+    res = api.login("res")
+    text = "\n\n".join(f"{i}|t|Aspirin and asthma number {i}.\n{i}|a|Aspirin worsened asthma in patient {i}."
+                       for i in range(1, 203))
+    r = api.post("/v1/literature/extract", files={"file": ("many.pubtator", text.encode(), "text/plain")},
+                 data={"retag": "true"}, headers=res)
+    assert r.status_code == 422 and "at most 200" in r.json()["message"]

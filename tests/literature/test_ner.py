@@ -76,7 +76,9 @@ def test_the_shipped_model_tags_an_abstract() -> None:
             "We found no evidence of hepatotoxicity. Patients with NSCLC received doxorubicin.")
     doc = Document.from_title_abstract("t1", text.split(". ", 1)[0] + ".", text.split(". ", 1)[1])
     assert doc.text == text
-    [out] = tag([copy.deepcopy(doc)])
+    empty = Document(id="empty", text="   ")
+    out, blank = tag([copy.deepcopy(doc), empty])  # a batch keeps going past an empty document
+    assert blank.mentions == []
     by_text = {m.text: m for m in out.mentions}
     assert by_text["Cisplatin"].type == "Chemical" and (by_text["Cisplatin"].start, by_text["Cisplatin"].end) == (0, 9)
     assert by_text["Cisplatin"].identifier == "MESH:D002945"

@@ -71,3 +71,17 @@ def test_one_failing_batch_keeps_the_others(test_data, monkeypatch):
     done, failed = pipeline.process(docs, batch=2)
     assert [d.id for d in done] == ["d2", "d3"]
     assert [e.where for e in failed] == ["d0", "d1"] and "boom" in failed[0].reason
+
+
+@pytest.mark.slow
+def test_pubmed_xml_through_the_shipped_tagger_and_models(test_data):
+    if pipeline.tagger() is None:
+        pytest.skip("the literature tagger is not installed")
+    docs, errors = read_path(test_data / "literature" / "pubmed_mini.xml")
+    done, failed = pipeline.process(docs)
+    assert failed == [] and [e.reason for e in errors] == ["empty abstract"]
+    doc = done[0]
+    assert all(doc.text[m.start:m.end] == m.text for m in doc.mentions)
+    cid = {(r.subject, r.object): r for r in doc.relations if r.type == "CID"}
+    rel = cid[("MESH:D002945", "MESH:D034381")]  # cisplatin -> hearing loss
+    assert doc.text[rel.evidence[0]:rel.evidence[1]] == "Cisplatin-induced hearing loss in children."

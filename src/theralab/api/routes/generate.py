@@ -98,16 +98,9 @@ def _scoring(data: dict[str, Any]) -> Any:
 
 
 def _rows(table: Any, names: list[str]) -> list[ScoredMolecule]:
-    import math
+    from theralab.discovery.generate.jobs import molecule_rows
 
-    out = []
-    for _, r in table.iterrows():
-        raw = {n: (None if math.isnan(float(r[f"{n}_raw"])) else float(r[f"{n}_raw"])) for n in names
-               if f"{n}_raw" in r}
-        out.append(ScoredMolecule(rank=int(r["rank"]) if "rank" in r else None, smiles=str(r["smiles"]),
-                                  score=float(r["score"]), components={n: float(r[n]) for n in names if n in r},
-                                  raw=raw, error=str(r.get("error", "") or "")))
-    return out
+    return [ScoredMolecule(**row) for row in molecule_rows(table, names)]
 
 
 @router.post("/score", response_model=ScoreOut)
@@ -167,43 +160,10 @@ class JobProgressOut(BaseModel):
     status: str
     optimizer: str
     budget: int
+    names: list[str]
     points: list[JobPoint]
     chunks: list[JobChunk]
     molecules: list[ScoredMolecule]
-
-
-def job_progress(job: dict[str, Any], top: int) -> JobProgressOut:
-    """The live view of a generate.run job row (shared with the web page)."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    from theralab.discovery.generate.jobs import read_progress
-    from theralab.runtime.jobs import job_dir
-
-    rows = read_progress(job_dir(job["id"]))
-    points = [JobPoint(chunk=int(r["chunk"]), calls=float(r.get("calls", 0)), best=float(r.get("best", 0)),
-                       top10=float(r.get("top10", 0)), valid=r.get("valid"), unique=r.get("unique"))
-              for r in rows if r.get("type") == "step"]
-    chunks = [JobChunk(chunk=int(r["chunk"]), calls=int(r["calls"]), best=float(r["best"]), top10=float(r["top10"]),
-                       diversity_top100=float(r["diversity_top100"]), stopped=str(r["stopped"]))
-              for r in rows if r.get("type") == "chunk"]
-    spec = (job.get("params") or {}).get("spec") or {}
-    names = [c["name"] for c in (spec.get("scoring") or {}).get("components", [])]
-    out = Path(str((job.get("params") or {}).get("output", "")))
-    molecules: list[ScoredMolecule] = []
-    if out.name and out.is_file():
-        try:
-            table = pd.read_csv(out).head(top)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError):  # being rewritten: show it next time
-            table = pd.DataFrame()
-        if len(table):
-            table = table.astype({f"{n}_raw": float for n in names if f"{n}_raw" in table})
-            molecules = _rows(table.fillna({n: 0.0 for n in names if n in table}), names)
-    run = spec.get("run") or {}
-    return JobProgressOut(job_id=job["id"], status=job["status"], optimizer=str(run.get("optimizer", "ga")),
-                          budget=int(run.get("budget", 0)), points=points[-2000:], chunks=chunks,
-                          molecules=molecules)
 
 
 @router.get("/jobs/{job_id}", response_model=JobProgressOut)
@@ -215,5 +175,7 @@ def job(job_id: JobId, user: Designer, top: Annotated[int, Query(ge=1, le=500)] 
     row = get_owned_job(job_id, user.username, "admin" in user.roles)
     if row["kind"] != "generate.run":
         raise InputError(f"job {job_id} is a {row['kind']} job, not generate.run", where="job_id")
+    from theralab.discovery.generate.jobs import live_view
+
     user.audit("generate.job.read", "Job", job_id)
-    return job_progress(row, top)
+    return JobProgressOut.model_validate(live_view(row, top))

@@ -163,3 +163,58 @@ class GenerateRunJob:
 
             pd.DataFrame(columns=["rank", "smiles", "score"]).to_csv(out, index=False)
         return str(out)
+
+
+def molecule_rows(table: Any, names: list[str]) -> list[dict[str, Any]]:
+    """Ranked-table rows as plain dicts: rank, smiles, score, component desirabilities, raw values, error.
+
+    NaN raw values become None and NaN desirabilities 0, so the rows serialise as JSON.
+    """
+    out = []
+    for _, r in table.iterrows():
+        raw = {}
+        for n in names:
+            if f"{n}_raw" in r:
+                value = float(r[f"{n}_raw"])
+                raw[n] = None if math.isnan(value) else value
+        comps = {n: (0.0 if math.isnan(float(r[n])) else float(r[n])) for n in names if n in r}
+        out.append({"rank": int(r["rank"]) if "rank" in r else None, "smiles": str(r["smiles"]),
+                    "score": float(r["score"]), "components": comps, "raw": raw,
+                    "error": str(r.get("error", "") or "") if str(r.get("error", "")) != "nan" else ""})
+    return out
+
+
+def live_view(job: dict[str, Any], top: int = 20) -> dict[str, Any]:
+    """What a running or finished ``generate.run`` job shows: the score curve, chunks, top molecules.
+
+    Read from the job's folder (``progress.jsonl`` and the ranked table the last chunk wrote), so
+    the API and the web page show the same thing without touching the search.
+    """
+    import pandas as pd
+
+    from theralab.runtime.jobs import job_dir
+
+    rows = read_progress(job_dir(job["id"]))
+    points = [{"chunk": int(r["chunk"]), "calls": float(r.get("calls", 0)), "best": float(r.get("best", 0)),
+               "top10": float(r.get("top10", 0)), "valid": r.get("valid"), "unique": r.get("unique")}
+              for r in rows if r.get("type") == "step"]
+    chunks = [{"chunk": int(r["chunk"]), "calls": int(r["calls"]), "best": float(r["best"]),
+               "top10": float(r["top10"]), "diversity_top100": float(r["diversity_top100"]),
+               "stopped": str(r["stopped"])}
+              for r in rows if r.get("type") == "chunk"]
+    params = job.get("params") or {}
+    spec = params.get("spec") or {}
+    names = [c["name"] for c in (spec.get("scoring") or {}).get("components", [])]
+    out = Path(str(params.get("output", "")))
+    molecules: list[dict[str, Any]] = []
+    if out.name and out.is_file():
+        try:
+            table = pd.read_csv(out).head(top)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):  # being rewritten: shown next time
+            table = pd.DataFrame()
+        if len(table):
+            molecules = molecule_rows(table, names)
+    run = spec.get("run") or {}
+    return {"job_id": job["id"], "status": job["status"], "optimizer": str(run.get("optimizer", "ga")),
+            "budget": int(run.get("budget", 0)), "names": names, "points": points[-2000:], "chunks": chunks,
+            "molecules": molecules}

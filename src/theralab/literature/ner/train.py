@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if len(members) > 1 or members[0] != args.out:
         combine(members, args.out)
     model = NERModel.load(args.out, encoder, verify=False)
+    model.cache = args.cache
     metrics: dict[str, Any] = {"train_seconds": round(time.time() - t0, 1),
                                "history": {str(s): json.loads((m / CONFIG_FILE).read_text()).get("history")
                                            for s, m in zip(seeds, members, strict=True)}}

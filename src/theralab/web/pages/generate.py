@@ -168,7 +168,6 @@ async def generate_check(request: Request, user: WebUser) -> JSONResponse:
 
 @router.post("/generate")
 async def generate_start(request: Request, user: WebUser) -> Response:
-    from theralab.api.job_params import validate_params
     from theralab.discovery.generate.jobs import submit_run
     from theralab.privacy.confine import check_kind_allowed
     from theralab.runtime.jobs import start_in_background
@@ -179,8 +178,7 @@ async def generate_start(request: Request, user: WebUser) -> Response:
     if errors:
         return _page(request, user, form, errors, status=422)
     chunk = max(10, math.ceil(spec["run"]["budget"] / 20))
-    try:
-        validate_params("generate.run", {"spec": spec, "chunk_budget": chunk})  # the API's rules, too
+    try:  # form_to_spec applied the API's rules (check_remote, budget <= 20,000)
         job_id = submit_run(spec, owner=user.username, chunk_budget=chunk)
     except InputError as exc:
         return _page(request, user, form, {"form": str(exc)}, status=422)
@@ -201,19 +199,19 @@ def _job(job_id: str, user: Any) -> dict[str, Any]:
 def _curve(view: Any) -> dict[str, Any]:
     from theralab.web.charts import chart_spec
 
-    calls = [p.calls for p in view.points]
-    traces = [{"x": calls, "y": [p.best for p in view.points], "name": "best", "mode": "lines"},
-              {"x": calls, "y": [p.top10 for p in view.points], "name": "top-10 mean", "mode": "lines"}]
+    calls = [p["calls"] for p in view["points"]]
+    traces = [{"x": calls, "y": [p["best"] for p in view["points"]], "name": "best", "mode": "lines"},
+              {"x": calls, "y": [p["top10"] for p in view["points"]], "name": "top-10 mean", "mode": "lines"}]
     return chart_spec("Score while the search runs", ("Scoring calls", None), ("Score", "0–1"), traces,
                       download="generation_curve.csv")
 
 
 @router.get("/generate/jobs/{job_id}", response_class=HTMLResponse)
 def generate_job_page(request: Request, job_id: JobId, user: WebUser) -> HTMLResponse:
-    from theralab.api.routes.generate import job_progress
+    from theralab.discovery.generate.jobs import live_view
 
     job = _job(job_id, user)
-    view = job_progress(job, 25)
+    view = live_view(job, 25)
     user.audit("generate.job.read", "Job", job_id)
     return render(request, "generate_job.html", {"job": job, "view": view, "curve": _curve(view),
                                                  "names": _names(job), "svgs": _svgs(view)})
@@ -226,9 +224,9 @@ def _svgs(view: Any) -> dict[str, Any]:
     from theralab.chem.depict import mol_to_svg
 
     out = {}
-    for m in view.molecules:
+    for m in view["molecules"]:
         try:
-            out[m.smiles] = Markup(mol_to_svg(m.smiles, width=180, height=140))
+            out[m["smiles"]] = Markup(mol_to_svg(m["smiles"], width=180, height=140))
         except TheralabError:  # a molecule RDKit scored but cannot draw: show its SMILES only
             continue
     return out
@@ -242,14 +240,14 @@ def _names(job: dict[str, Any]) -> list[str]:
 @router.get("/generate/jobs/{job_id}/live.json")
 def generate_job_live(request: Request, job_id: JobId, user: WebUser) -> JSONResponse:
     """The curve spec and the top table (HTML with structures) for the live view to swap in."""
-    from theralab.api.routes.generate import job_progress
+    from theralab.discovery.generate.jobs import live_view
     from theralab.web.templating import templates
 
     job = _job(job_id, user)
-    view = job_progress(job, 25)
+    view = live_view(job, 25)
     table = templates.get_template("_generate_top.html").render(view=view, names=_names(job), svgs=_svgs(view))
     summary = templates.get_template("_generate_summary.html").render(view=view, job=job)
-    last = view.chunks[-1] if view.chunks else None
+    last = view["chunks"][-1] if view["chunks"] else None
     return JSONResponse({"status": job["status"], "curve": _curve(view), "table": table, "summary": summary,
-                         "calls": last.calls if last else 0, "budget": view.budget,
-                         "diversity": last.diversity_top100 if last else None})
+                         "calls": last["calls"] if last else 0, "budget": view["budget"],
+                         "diversity": last["diversity_top100"] if last else None})

@@ -28,6 +28,7 @@ BADGE = {"Chemical": "badge-info", "Disease": "badge-high", "Gene": "badge-ok", 
          "Variant": "badge-medium"}
 COLOURS = {"Chemical": "#1f77b4", "Disease": "#d62728", "Gene": "#2ca02c", "Species": "#7f7f7f", "Variant": "#ff7f0e"}
 MAX_UPLOAD = 20 * 1024 * 1024
+MAX_TAGGED = 200  # the tagger reads about two abstracts a second on a CPU
 
 
 def _network(center: dict[str, Any], rows: list[Any], a: str) -> dict[str, Any]:
@@ -136,6 +137,9 @@ async def literature_load(request: Request, user: WebUser, upload: UploadFile = 
             raise InputError("the upload is over 20 MB", where="upload", hint="use 'theralab literature load'")
         fmt = None if format == "auto" or format not in FORMATS else format
         docs, errors = read_bytes(data, (upload.filename or "upload").replace("/", "_")[-200:], fmt)
+        if sum(1 for d in docs if not d.mentions) > MAX_TAGGED:
+            raise InputError(f"more than {MAX_TAGGED} documents to tag in one upload", where="upload",
+                             hint="split the file, or run 'theralab literature load FILE' on the command line")
         done, failed = process(docs)
         with session_scope() as session:
             counts = load_documents(session, done, user=user.username)
