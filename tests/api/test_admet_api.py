@@ -66,7 +66,7 @@ def test_models_train_explain_and_job(api, shared_data, tmp_path) -> None:
     assert len(result) == 1080 and result["logp"].notna().all() and result["row"].tolist() == list(range(1, 1081))
 
 
-def test_web_page_table_radar_heatmap_and_csv(api) -> None:
+def test_web_page_table_percentiles_heatmap_and_csv(api) -> None:
     pytest.importorskip("admet_ai")
     r = api.post("/login", data={"username": "res", "password": "password-res", "next": "/admet"},
                  follow_redirects=False)
@@ -77,10 +77,9 @@ def test_web_page_table_radar_heatmap_and_csv(api) -> None:
     html = page.text
     assert 'id="admet-table"' in html and 'data-col="hERG"' in html and 'id="thresholds"' in html
     assert "aspirin" in html and "malformed SMILES" in html
-    assert 'id="radar"' in html and '"molecular_weight"' in html
-    # a structure and a heatmap (molecule inside a frame with value and colour scale) for the valid row only
-    assert html.count("lower the predicted hERG") == 1 and html.count("<svg") == 3
-    assert html.count("<linearGradient") == 1 and "hERG = " in html and "of value - baseline" in html
+    assert 'data-chart="admet-percentiles"' in html  # the DrugBank-percentile chart (was a radar)
+    # an atom heatmap (with its colour scale) for the valid row only
+    assert html.count('<figure class="heatmap">') == 1 and html.count("<linearGradient") == 1
     assert 'download="admet.csv"' in html and "data:text/csv;base64," in html
     empty = api.post("/admet", data={"text": "  ", "model": "panel"})
     assert empty.status_code == 422 and "no molecules given" in empty.text

@@ -15,7 +15,21 @@ SCORING = {"components": [{"name": "qed", "type": "qed"},
 
 
 @pytest.fixture(scope="module")
-def client() -> TestClient:
+def client(tmp_path_factory: pytest.TempPathFactory):
+    """The API on a fresh database of its own (never the user's default installation)."""
+    from theralab.runtime import migrate
+    from theralab.settings import reset_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("THERALAB_DATA_DIR", str(tmp_path_factory.mktemp("generate-api") / "tl"))
+        mp.delenv("THERALAB_DATABASE_URL", raising=False)
+        reset_settings()
+        migrate.upgrade()
+        yield _client()
+    reset_settings()
+
+
+def _client() -> TestClient:
     try:
         from theralab.app import create_app
 

@@ -31,6 +31,9 @@ def demo(tmp_path_factory):
         load_demo(patients=12)
         with session_scope() as s:
             create_user(s, "doc", "password-doc", ["clinician"])
+            from theralab.privacy import careteam
+
+            careteam.add_member(s, "demo-ward", "doc")  # staff created after the demo join its team
             from theralab.demo.ward import ward_patients
 
             beds = ward_patients(s)
@@ -165,11 +168,13 @@ def test_header_links_only_to_pages_the_role_opens(demo):
     from fastapi.testclient import TestClient
 
     from theralab.app import create_app
+    from theralab.privacy import careteam
     from theralab.privacy.auth import create_user
     from theralab.runtime.db import session_scope
 
     with session_scope() as s:
         create_user(s, "res", "password-res", ["researcher"])
+        careteam.add_member(s, "demo-ward", "res")
     with TestClient(create_app()) as res:
         res.post("/login", data={"username": "res", "password": "password-res", "next": "/"}, follow_redirects=False)
         page = res.get(f"/ehr/patients/{demo.beds[0]}").text

@@ -34,7 +34,6 @@ def load(
         console.print(f"{key}: {value}")
     password = secrets.token_urlsafe(12)
     with session_scope() as session:
-        _demo_care_team(session)
         exists = session.scalar(select(User).where(User.username == admin)) is not None
         if exists:
             set_password(session, admin, password, one_time=True)
@@ -46,18 +45,3 @@ def load(
         f"with the one-time password [bold]{password}[/bold]\n"
         f"(it works once: the first login asks for a new password; a new one is printed each time this runs)"
     )
-
-
-def _demo_care_team(session: object) -> None:
-    """Care team ``demo-ward``: every demo patient, and every clinician and researcher account that
-    exists now (so the demo's staff see the demo patients under the care-team check)."""
-    from sqlalchemy import select
-
-    from theralab.ehr.tables import PatientRow
-    from theralab.privacy import careteam
-    from theralab.privacy.tables import User
-
-    careteam.add_patients(session, "demo-ward", session.scalars(select(PatientRow.id)), by="demo")  # type: ignore[attr-defined]
-    for user in session.scalars(select(User)):  # type: ignore[attr-defined]
-        if user.role_set & careteam.STAFF:
-            careteam.add_member(session, "demo-ward", user.username, by="demo")

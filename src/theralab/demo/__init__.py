@@ -43,7 +43,37 @@ def load_demo(seed: int = 7, patients: int = 200) -> dict[str, Any]:
         report.update(science)  # one line per part (screening library, screening run)
     else:
         report["science"] = science
+    report["literature"] = _part("literature", load_literature)
+    report["care_team"] = _part("care team", care_team)
     return report
+
+
+def load_literature() -> str:
+    """The literature sample (made-up abstracts through the real extraction) so the graph page has content."""
+    from theralab.literature.sample import load_sample
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        counts = load_sample(session)
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+def care_team() -> str:
+    """Care team ``demo-ward``: every demo patient, and every clinician and researcher account that exists
+    now, so the demo's staff see the demo patients under the care-team check (one place for CLI and tests)."""
+    from sqlalchemy import select
+
+    from theralab.ehr.tables import PatientRow
+    from theralab.privacy import careteam
+    from theralab.privacy.tables import User
+    from theralab.runtime.db import session_scope
+
+    with session_scope() as session:
+        added = careteam.add_patients(session, "demo-ward", session.scalars(select(PatientRow.id)), by="demo")
+        members = [u.username for u in session.scalars(select(User)) if u.role_set & careteam.STAFF]
+        for name in members:
+            careteam.add_member(session, "demo-ward", name, by="demo")
+    return f"demo-ward: {added} patients added, members {', '.join(members) or 'none yet'}"
 
 
 def _load_patients(data_dir: Path, patients: int, seed: int) -> dict[str, Any]:
