@@ -19,8 +19,11 @@ def test_read_pubtator_offsets_point_at_the_mention(test_data):
     assert docs[1].text == "Lidocaine-induced cardiac asystole."  # empty abstract: title only
 
 
-def test_pubtator_texts_reads_a_folder(test_data):
-    texts = pubtator_texts(test_data / "literature")
+def test_pubtator_texts_reads_a_folder(test_data, tmp_path):
+    import shutil
+
+    shutil.copy(test_data / "literature" / "mini.PubTator.txt", tmp_path / "mini.PubTator.txt")
+    texts = pubtator_texts(tmp_path)
     assert len(texts) == 2 and texts[0].startswith("Naloxone reverses") and "blood pressure" in texts[0]
 
 

@@ -130,7 +130,7 @@ def demo_server(tmp_path_factory):
         from sqlalchemy import select
 
         from theralab.app import create_app
-        from theralab.demo import load_demo
+        from theralab.demo import care_team, load_demo
         from theralab.ehr.tables import PatientRow
         from theralab.privacy.auth import create_user
         from theralab.runtime import migrate
@@ -144,6 +144,7 @@ def demo_server(tmp_path_factory):
             patient = session.scalars(select(PatientRow.id).order_by(PatientRow.id)).first() or ""
             for name, roles in USERS.items():
                 create_user(session, name, f"password-{name}", roles, patient_id=patient if "patient" in roles else "")
+        care_team()  # the staff made after the demo join its care team, as `theralab demo load` does for staff
         run_job(create_job("selftest", {"n": 20, "chunk_size": 10}, owner="doc"))
         app = create_app()
         with socket.socket() as sock:

@@ -84,7 +84,8 @@ def test_web_page(api, tiny_model):
     assert page.status_code == 200 and "tiny-outcome" in page.text and "draft-001" in page.text
     res = api.post("/trials/outcome", data={"model": "tiny-outcome", "protocol": json.dumps(DRAFT)})
     assert res.status_code == 200, res.text
-    assert 'id="probability"' in res.text and "What-if edits" in res.text and "/static-vendor/plotly.min.js" in res.text
-    assert "TreeSHAP, log-odds units" in res.text and "percentage points" in res.text
+    assert 'id="outcome-result"' in res.text and "What-if edits" in res.text
+    assert 'data-chart="drivers-chart"' in res.text and 'data-chart="whatif-chart"' in res.text  # house chart specs
+    assert "Contribution to the log-odds of success" in res.text and "percentage points" in res.text  # axis units
     bad = api.post("/trials/outcome", data={"model": "tiny-outcome", "protocol": "{not json"})
     assert bad.status_code == 422 and "not JSON" in bad.text
