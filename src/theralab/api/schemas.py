@@ -130,6 +130,34 @@ class FhirBundle(OpenResult):
     entry: list[dict[str, Any]] = Field(default_factory=list)
 
 
+def _dataclass_fields(cls: type) -> dict[str, Any]:
+    """``name -> (type, default)`` of a dataclass's init fields, for ``pydantic.create_model``."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else ...
+        fields[f.name] = (hints[f.name], default)
+    return fields
+
+
+def response_model_of(cls: type, name: str, *, doc: str | None = None) -> type[BaseModel]:
+    """A response model generated from a library dataclass (same fields and types), named ``name``.
+
+    Why generated: the OpenAPI schema then says exactly what the library returns, and a field added to
+    the dataclass reaches the API without a second, drifting copy.
+    """
+    from pydantic import create_model
+
+    model = create_model(name, **_dataclass_fields(cls))
+    model.__doc__ = doc or cls.__doc__
+    return model
+
+
 def request_model_of(cls: type, *, doc: str | None = None) -> type[BaseModel]:
     """A strict pydantic request model generated from a library dataclass (same fields, types, defaults).
 
@@ -137,18 +165,8 @@ def request_model_of(cls: type, *, doc: str | None = None) -> type[BaseModel]:
     it feeds (a new parameter added to one and not the other); generating it keeps one definition.
     Unknown fields are refused (``extra="forbid"``), so a typo is a 422, not a silent default.
     """
-    import dataclasses
-    import typing
-
     from pydantic import ConfigDict, create_model
 
-    hints = typing.get_type_hints(cls)
-    fields: dict[str, typing.Any] = {}
-    for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
-        default = f.default if f.default is not dataclasses.MISSING else ...
-        fields[f.name] = (hints[f.name], default)
-    model = create_model(f"{cls.__name__}In", __config__=ConfigDict(extra="forbid"), **fields)
+    model = create_model(f"{cls.__name__}In", __config__=ConfigDict(extra="forbid"), **_dataclass_fields(cls))
     model.__doc__ = doc or cls.__doc__
     return model

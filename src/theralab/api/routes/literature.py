@@ -14,7 +14,9 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from theralab.api.schemas import response_model_of
 from theralab.errors import InputError
+from theralab.literature.graph import Edge, Neighbour
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 
 router = APIRouter(prefix="/literature", tags=["literature"])
@@ -87,17 +89,8 @@ class EntityOut(BaseModel):
     documents: int
 
 
-class NeighbourOut(BaseModel):
-    """An entity linked to the queried one, ranked by evidence."""
-
-    id: str
-    name: str
-    type: str
-    documents: int
-    score: float
-    first_year: int | None
-    last_year: int | None
-    relation_types: list[str]
+NeighbourOut = response_model_of(Neighbour, "NeighbourOut",
+                                 doc="An entity linked to the queried one, ranked by evidence.")
 
 
 class NeighboursOut(BaseModel):
@@ -107,22 +100,7 @@ class NeighboursOut(BaseModel):
     neighbours: list[NeighbourOut]
 
 
-class EdgeOut(BaseModel):
-    """One relation of the graph with its aggregate."""
-
-    relation_id: int
-    type: str
-    subject: str
-    subject_name: str
-    subject_type: str
-    object: str
-    object_name: str
-    object_type: str
-    documents: int
-    first_year: int | None
-    last_year: int | None
-    confidence: float
-    score: float
+EdgeOut = response_model_of(Edge, "EdgeOut", doc="One relation of the graph with its aggregate.")
 
 
 class ViaOut(BaseModel):
