@@ -37,3 +37,10 @@ def test_warnings_and_errors_are_silent_and_errors_are_collected(capfd: pytest.C
 def test_valid_smiles_has_no_reason() -> None:
     mol, reason = parse_smiles("CCO")
     assert mol is not None and reason is None
+
+
+def test_a_long_non_ascii_input_that_rdkit_clips_mid_character_still_gives_a_reason() -> None:
+    """Found by Hypothesis in CI: RDKit echoes a long input clipped inside a multi-byte character."""
+    for n in range(150, 260):
+        mol, reason = parse_smiles("C(" + "é" * n)
+        assert mol is None and reason is not None and reason.startswith("malformed SMILES (syntax error)")

@@ -30,7 +30,11 @@ class RdkitErrors:
     def messages(self) -> list[str]:
         """Distinct messages without time stamps, caret drawings or the echo of the input, in order."""
         out: list[str] = []
-        for line in str(self._capture.messages).splitlines():
+        try:
+            raw = str(self._capture.messages)
+        except UnicodeDecodeError:  # RDKit clips a long echoed input inside a multi-byte character
+            return ["(RDKit's message is not valid UTF-8 text)"]
+        for line in raw.splitlines():
             text = _STAMP.sub("", line).strip()
             text = _ECHO.sub("", text.removeprefix("SMILES Parse Error: ")).rstrip(":")
             if text and not _NOISE.match(text) and text not in out:
