@@ -233,3 +233,26 @@ def test_a_stream_subscriber_is_woken_by_the_commit_not_by_a_poll(tl_env):
 
     rang, delay, events = asyncio.run(scenario())
     assert rang and delay < 0.1 and events == ["raised"]
+
+
+def test_an_alert_committed_by_another_process_rings_the_doorbell_on_sqlite(tl_env):
+    """SQLite has no LISTEN/NOTIFY: the event-id watch must carry another process's alert (e.g. the
+    MQTT ingest process) to this process's stream subscribers, not the stream's 2 s safety-net check."""
+    import subprocess
+    import sys
+
+    from theralab.runtime.alert_bus import BUS, watch_other_processes
+
+    rang = threading.Event()
+    token = BUS.subscribe(lambda _items: rang.set())
+    try:
+        watch_other_processes(tl_env.database_url)
+        script = ("from theralab.runtime.db import session_scope\n"
+                  "from theralab.runtime import alerts\n"
+                  "with session_scope() as s:\n"
+                  "    alerts.raise_alert(s, domain='monitoring', subject='p-9', rule='news2', severity='high',\n"
+                  "                       title='NEWS2 9', evidence={})\n")
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+        assert rang.wait(10), "no ring for an alert committed by another process"
+    finally:
+        BUS.unsubscribe(token)

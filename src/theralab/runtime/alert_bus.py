@@ -9,8 +9,11 @@ was rolled back, and a subscriber that missed a ring catches up from its cursor)
 
 Several processes (the API server and ``theralab monitor serve`` for MQTT) share one database:
 on PostgreSQL each commit that announces also sends ``NOTIFY theralab_alerts`` and
-:func:`start_pg_listener` rings this process's subscribers when another process announces; on
-SQLite, subscribers fall back to a periodic check (``fallback_s``), which is also a safety net.
+:func:`start_pg_listener` rings this process's subscribers when another process announces. SQLite
+has no such channel, so :func:`start_event_watch` looks at the newest alert event id every
+:data:`WATCH_INTERVAL_S` (one indexed ``max(id)`` read per process, however many clients listen) and
+rings when another process has added one. :func:`watch_other_processes` picks the right one.
+Subscribers still re-check the database now and then as a safety net.
 """
 
 from __future__ import annotations
@@ -145,4 +148,57 @@ def start_pg_listener(url: str, bus: AlertBus = BUS) -> threading.Thread | None:
         return _listener
 
 
-__all__ = ["BUS", "CHANNEL", "AlertBus", "AsyncDoorbell", "start_pg_listener"]
+WATCH_INTERVAL_S = 0.025  # SQLite: how often the newest alert event id is read (cost: one index lookup)
+_watch: threading.Thread | None = None
+_watched: dict[str, Any] = {"url": None, "seen": None}
+
+
+def start_event_watch(url: str) -> threading.Thread:
+    """Ring this process's subscribers when another process commits an alert event.
+
+    Why: on SQLite the API server and ``theralab monitor serve`` (MQTT) are separate processes with no
+    notification channel between them; without this an MQTT alert waited for the stream's periodic
+    re-check (seconds). Reading ``max(alert_events.id)`` every 25 ms adds at most that to the push.
+    One thread per process watches the database in use (a later call with another URL moves it).
+    """
+    global _watch
+    with _listener_lock:
+        if _watched["url"] != url:
+            _watched.update(url=url, seen=None)
+        if _watch is not None and _watch.is_alive():
+            return _watch
+
+        def _run() -> None:
+            import time
+
+            from theralab.runtime.db import get_engine
+
+            newest = text("SELECT max(id) FROM alert_events")  # by name: alerts.py imports this module
+            while True:
+                url_now = _watched["url"]
+                try:
+                    with get_engine(url_now).connect() as conn:
+                        current = conn.execute(newest).scalar() or 0
+                    with _listener_lock:
+                        if _watched["url"] == url_now:
+                            seen, _watched["seen"] = _watched["seen"], current
+                    if seen is not None and current > seen:
+                        BUS.publish([{"action": "notify"}])
+                except Exception:  # noqa: BLE001 - a failed read only delays delivery to the safety-net check
+                    log.debug("alert event watch failed", exc_info=True)
+                time.sleep(WATCH_INTERVAL_S)
+
+        _watch = threading.Thread(target=_run, name="alert-watch", daemon=True)
+        _watch.start()
+        return _watch
+
+
+def watch_other_processes(url: str) -> threading.Thread | None:
+    """Deliver other processes' announcements here: LISTEN on PostgreSQL, the event-id watch elsewhere."""
+    if url.startswith("postgresql"):
+        return start_pg_listener(url)
+    return start_event_watch(url)
+
+
+__all__ = ["BUS", "CHANNEL", "WATCH_INTERVAL_S", "AlertBus", "AsyncDoorbell", "start_event_watch",
+           "start_pg_listener", "watch_other_processes"]

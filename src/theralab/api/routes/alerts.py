@@ -128,7 +128,7 @@ def escalate(user: Annotated[Principal, Depends(require_roles("admin", scope="Fl
     return [a.to_dict() for a in alert_store.escalate_due(session, after_minutes)]
 
 
-STREAM_FALLBACK_S = 2.0  # re-check the database this often even without a doorbell (other processes on SQLite)
+STREAM_FALLBACK_S = 2.0  # safety net: re-check the database this often even without a doorbell
 
 
 @router.get("/stream", response_class=StreamingResponse,
@@ -141,14 +141,15 @@ async def stream(
 ) -> StreamingResponse:
     """Server-sent events: every announcement (raised, re-opened, severity raised, escalated).
 
-    Pushed when the transaction that announces commits (an in-process doorbell; PostgreSQL
-    LISTEN/NOTIFY across server processes), read from the database so nothing is missed: each
-    event's ``id`` is its event id, and a client reconnecting with ``Last-Event-ID`` resumes there.
+    Pushed when the transaction that announces commits (an in-process doorbell; across processes,
+    PostgreSQL LISTEN/NOTIFY or, on SQLite, a 25 ms watch of the newest event id), read from the
+    database so nothing is missed: each event's ``id`` is its event id, and a client reconnecting
+    with ``Last-Event-ID`` resumes there.
     """
-    from theralab.runtime.alert_bus import AsyncDoorbell, start_pg_listener
+    from theralab.runtime.alert_bus import AsyncDoorbell, watch_other_processes
     from theralab.settings import get_settings
 
-    start_pg_listener(get_settings().database_url)
+    watch_other_processes(get_settings().database_url)
 
     def _after(last: int) -> list[dict[str, Any]]:
         from sqlalchemy import select

@@ -92,12 +92,14 @@ def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 5
     the derived id, so two requests carrying the same readings at the same moment give one stored
     copy and a duplicate count, never an integrity error.
     """
-    insert = _insert(session)
+    if not rows:
+        return 0
+    # one cached statement run with many parameter sets (SQLAlchemy batches them into multi-row
+    # INSERTs itself), instead of a VALUES list that is compiled again for every batch
+    statement = _insert(session)(Obs).on_conflict_do_nothing(index_elements=["id"]).returning(Obs.id)
     inserted = 0
     for start in range(0, len(rows), chunk):
-        statement = insert(Obs).values(rows[start:start + chunk]).on_conflict_do_nothing(
-            index_elements=["id"]).returning(Obs.id)
-        inserted += len(session.execute(statement).all())
+        inserted += len(session.execute(statement, rows[start:start + chunk]).all())
     return inserted
 
 
