@@ -47,11 +47,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+LATE = False  # --late: every batch older than the one before (the worst case for rescoring)
+
+
 def _batch(minute0: datetime, n: int, offset: int) -> list[dict]:
+    """Batch ``offset`` of ``n`` readings.
+
+    As a monitor sends them: the five NEWS2 vitals of one time point share its time, and time moves
+    forward from ``minute0`` (one time point a second). With ``--late`` each reading has its own
+    second and every batch is older than the last, so every batch rescores the hour after it.
+    """
     out = []
     for i in range(n):
         code, value, unit = VITALS[i % len(VITALS)]
-        at = minute0 - timedelta(seconds=offset * n + i)
+        if LATE:
+            at = minute0 - timedelta(seconds=offset * n + i)
+        else:
+            at = minute0 + timedelta(seconds=(offset * n + i) // len(VITALS))
         out.append({"code": code, "value": value, "unit": unit, "at": at.isoformat().replace("+00:00", "Z")})
     return out
 
@@ -70,7 +82,11 @@ def main() -> None:
     parser.add_argument("--mode", choices=["throughput", "sse"], default="throughput",
                         help="throughput: the figures above; sse: reading -> alert on a live /v1/alerts/stream client")
     parser.add_argument("--alerts", type=int, default=200, help="sse mode: alerts to time per transport")
+    parser.add_argument("--late", action="store_true",
+                        help="throughput: each batch older than the last, one reading a second (rescoring worst case)")
     args = parser.parse_args()
+    global LATE
+    LATE = args.late
 
     data_dir = Path(tempfile.mkdtemp(prefix="tl-stream-"))
     env = {**os.environ, "THERALAB_DATA_DIR": str(data_dir)}
@@ -106,7 +122,7 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        now = datetime.now(UTC)
+        now = _start(args)
         latencies: list[float] = []
 
         def device_loop(d: int) -> int:
@@ -151,7 +167,7 @@ def main() -> None:
     pub.connect("127.0.0.1", 1883)
     pub.loop_start()
     sent_at: dict[str, float] = {}
-    now = datetime.now(UTC)
+    now = _start(args)
     with session_scope() as session:
         before = session.scalar(select(func.count()).select_from(ObservationRow)
                                 .where(ObservationRow.source == "stream:mqtt"))
@@ -183,6 +199,12 @@ def main() -> None:
     if lat:
         print(f"MQTT publish-to-alert latency: p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms "
               f"({len(lat)} alerts); median {statistics.median(lat) * 1000:.0f} ms")
+
+
+def _start(args: argparse.Namespace) -> datetime:
+    """Where the readings' clock starts: now, or far enough back that forward batches end before now."""
+    now = datetime.now(UTC)
+    return now if LATE else now - timedelta(seconds=args.batches * args.batch // len(VITALS) + 60)
 
 
 def _patients(ids: list[str]) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from theralab.monitoring.streams.store import chart, newest_time, stored_scores, upsert_score
+from theralab.monitoring.streams.store import chart, newest_time, stored_scores, upsert_scores
 from theralab.monitoring.streams.tables import ScoreRevision
 from theralab.monitoring.streams.vitals import NEWS2_CODE, VITALS
 from theralab.runtime.alerts import raise_alert
@@ -39,16 +39,28 @@ def _chart(session: Session, patient_id: str, start: datetime, end: datetime) ->
     return [(VITALS[code].name, value, at) for code, value, at in chart(session, patient_id, NEWS2_CODES, start, end)]
 
 
-def _vitals_at(chart: list[tuple[str, float, datetime]], t: datetime, window: timedelta) -> dict[str, float] | None:
-    latest: dict[str, float] = {}
-    for name, value, at in chart:
-        if at > t:
-            break
-        if at >= t - window:
-            latest[name] = value
-    if not all(name in latest for name in NEWS2_FIELDS):
-        return None
-    return {field: latest[name] for name, field in NEWS2_FIELDS.items()}
+def _vitals_at_each(chart: list[tuple[str, float, datetime]], points: list[datetime],
+                    window: timedelta) -> list[dict[str, float] | None]:
+    """The NEWS2 inputs at each of ``points`` (sorted): per vital, the newest value at or before t.
+
+    A value counts only when it was measured within ``window`` before t; when the newest one is
+    older, so is every other. One sweep over the chart (sorted by time) for all points, so a late
+    reading that makes hundreds of later time points be rescored costs one pass, not one per point.
+    """
+    newest: dict[str, tuple[float, datetime]] = {}
+    out: list[dict[str, float] | None] = []
+    i = 0
+    for t in points:
+        while i < len(chart) and chart[i][2] <= t:
+            name, value, at = chart[i]
+            newest[name] = (value, at)
+            i += 1
+        latest = {name: value for name, (value, at) in newest.items() if at >= t - window}
+        if all(name in latest for name in NEWS2_FIELDS):
+            out.append({field: latest[name] for name, field in NEWS2_FIELDS.items()})
+        else:
+            out.append(None)
+    return out
 
 
 def evaluate_patient(session: Session, patient_id: str, now: datetime, window: timedelta = timedelta(minutes=60),
@@ -81,20 +93,21 @@ def evaluate_patient(session: Session, patient_id: str, now: datetime, window: t
     points = sorted(set(times) | set(existing))[-MAX_RECOMPUTE:]
     chart = _chart(session, patient_id, points[0] - window, points[-1])
     scores = []
-    for t in points:
-        vitals = _vitals_at(chart, t, window)
+    changed: dict[datetime, float] = {}
+    for t, vitals in zip(points, _vitals_at_each(chart, points, window), strict=True):
         if vitals is None:
             continue
         result = news2({**vitals, "consciousness": "A", "on_oxygen": False})
         total = float(result.total)
         previous = existing.get(t)
         if previous != total:
-            upsert_score(session, patient_id=patient_id, device_id=device, at=t, value=total, now=now)
+            changed[t] = total
             session.add(ScoreRevision(patient_id=patient_id, code=NEWS2_CODE, at=t, value=total,
                                       previous=previous, computed_at=now, inputs=vitals))
         scores.append({"patient_id": patient_id, "at": t.isoformat(), **result.to_dict(), "vitals": vitals,
                        "fhir": result.to_fhir_observation(patient_ref=f"Patient/{patient_id}", effective=t),
                        "_result": result})
+    upsert_scores(session, patient_id=patient_id, device_id=device, values=changed, now=now)
     alerts = []
     newest = scores[-1] if scores else None
     if newest is not None and datetime.fromisoformat(newest["at"]) >= now - window:

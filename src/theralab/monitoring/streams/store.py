@@ -103,14 +103,21 @@ def insert_readings(session: Session, rows: list[dict[str, Any]], chunk: int = 5
     return inserted
 
 
-def upsert_score(session: Session, *, patient_id: str, device_id: str, at: datetime, value: float,
-                 now: datetime) -> None:
-    """Store the NEWS2 score for a time point, replacing an older value (race-safe: ON CONFLICT UPDATE)."""
-    row = observation_values(patient_id=patient_id, device_id=device_id, code=NEWS2_CODE, value=value,
-                             unit="{score}", at=at, received_at=now, transport="ews")
-    statement = _insert(session)(Obs).values(row)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["id"], set_={"value": value, "value_orig": value, "received_at": now, "updated_at": now}))
+def upsert_scores(session: Session, *, patient_id: str, device_id: str, values: dict[datetime, float],
+                  now: datetime) -> None:
+    """Store NEWS2 scores (time point -> value), replacing older values (race-safe: ON CONFLICT UPDATE).
+
+    One cached statement with a parameter set per time point, however many a late reading rescored.
+    """
+    if not values:
+        return
+    rows = [observation_values(patient_id=patient_id, device_id=device_id, code=NEWS2_CODE, value=value,
+                               unit="{score}", at=at, received_at=now, transport="ews")
+            for at, value in values.items()]
+    statement = _insert(session)(Obs)
+    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
+        "value": statement.excluded.value, "value_orig": statement.excluded.value_orig,
+        "received_at": statement.excluded.received_at, "updated_at": statement.excluded.updated_at}), rows)
 
 
 def stored_scores(session: Session, patient_id: str, device_id: str, first: datetime,
@@ -189,4 +196,4 @@ def ingest_totals(session: Session) -> dict[str, dict[str, int]]:
 
 __all__ = ["CHART_CODES", "chart", "ingest_totals", "insert_readings", "is_streamed", "latest_vitals",
            "newest_time", "observation_values", "reading_id", "readings_frame", "stored_scores", "stream_source",
-           "upsert_score"]
+           "upsert_scores"]
