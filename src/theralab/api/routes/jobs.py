@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from theralab.api.job_params import build_params, validate_params
+from theralab.api.uploads import read_upload
 from theralab.errors import ConflictError, InputError, NotFoundError
 from theralab.privacy.confine import check_kind_allowed, confined, uploads_root
 from theralab.privacy.deps import CurrentUser
@@ -115,12 +116,7 @@ async def upload(user: CurrentUser, file: Annotated[UploadFile, File(description
     except InputError as exc:
         raise InputError(f"unsupported file type {Path(name).suffix or '(none)'}", where="file",
                          hint=exc.hint) from None
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if not data:
-        raise InputError("the uploaded file is empty", where="file")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MiB", where="file",
-                         hint="ask an administrator to register it as a library")
+    data = await read_upload(file, MAX_UPLOAD_BYTES, hint="ask an administrator to register it as a library")
     upload_id = uuid.uuid4().hex
     root = uploads_root(Path(get_settings().data_dir), user.username)
     folder = confined(root / upload_id, root, "file")
