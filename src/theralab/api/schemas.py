@@ -7,6 +7,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class RequestModel(BaseModel):
+    """A request body: a field the route does not know is refused (422), so a misspelt option is an
+    error rather than silently left at its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Problem(BaseModel):
     where: str | None = None
     message: str = ""

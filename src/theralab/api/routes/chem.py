@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import RequestModel
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
@@ -27,19 +28,15 @@ class PayloadTooLarge(InputError):
     status_code = 413
 
 
-class MoleculeIn(BaseModel):
+class MoleculeIn(RequestModel):
     """One molecule: an optional identifier and its SMILES."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, max_length=200)
     smiles: str = Field(max_length=10_000)
 
 
-class ProfileRequest(BaseModel):
+class ProfileRequest(RequestModel):
     """Either ``smiles`` (a list of SMILES) or ``molecules`` (``[{id, smiles}]``), not both."""
-
-    model_config = ConfigDict(extra="forbid")
 
     smiles: list[Annotated[str, Field(max_length=10_000)]] | None = None
     molecules: list[MoleculeIn] | None = None

@@ -18,9 +18,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from theralab.api.job_params import build_params, validate_params
+from theralab.api.schemas import RequestModel
 from theralab.api.uploads import read_upload
 from theralab.errors import ConflictError, InputError, NotFoundError
 from theralab.privacy.confine import check_kind_allowed, confined, uploads_root
@@ -38,8 +39,7 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 JobId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 
-class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JobCreate(RequestModel):
 
     kind: str = Field(max_length=80, description="job kind: 'chem.profile', 'admet.predict', 'screen.run' or "
                       "'selftest'")
