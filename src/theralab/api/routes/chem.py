@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from theralab.api.encoding import json_safe
-from theralab.api.schemas import RequestModel
+from theralab.api.schemas import RequestModel, exactly_one
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
@@ -44,11 +44,9 @@ class ProfileRequest(RequestModel):
     tautomer: bool = False
     depict: bool = Field(default=False, description="also return an SVG drawing per valid molecule")
 
-    @model_validator(mode="after")
-    def _one_of(self) -> ProfileRequest:
-        if (self.smiles is None) == (self.molecules is None):
-            raise ValueError("send exactly one of 'smiles' (a list of SMILES) or 'molecules' ([{id, smiles}])")
-        return self
+    _one_of = exactly_one(
+        "smiles", "molecules", "send exactly one of 'smiles' (a list of SMILES) or 'molecules' ([{id, smiles}])"
+    )
 
 
 class AlertOut(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from theralab.api.schemas import RequestModel
+from theralab.api.schemas import RequestModel, exactly_one
 from theralab.errors import InputError, NotFoundError
 from theralab.privacy.deps import CurrentUser
 
@@ -147,11 +147,9 @@ class ScreenRunRequest(RequestModel):
     objectives: list[dict[str, Any]] = Field(default_factory=list)
     diversity: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _one_library(self) -> ScreenRunRequest:
-        if (self.library is None) == (self.smiles is None):
-            raise ValueError("send 'library' (a registered name) or 'smiles', not both or neither")
-        return self
+    _one_library = exactly_one(
+        "library", "smiles", "send 'library' (a registered name) or 'smiles', not both or neither"
+    )
 
 
 class ScreenRunResponse(BaseModel):
