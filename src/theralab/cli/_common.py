@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import ContextDecorator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -36,6 +38,12 @@ def friendly_errors(func: F | None = None) -> Any:
     """Use as ``@friendly_errors`` on a command or as ``with friendly_errors():`` around a block."""
     guard = _FriendlyErrors()
     return guard if func is None else guard(func)
+
+
+def write_json(path: Path | None, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` (a command's ``--json-out``) when one was given."""
+    if path:
+        path.write_text(json.dumps(data, indent=2))
 
 
 def progress_bar() -> Progress:

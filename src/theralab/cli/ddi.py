@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import console, friendly_errors, write_json
 
 app = typer.Typer(
     help="Drug-drug interactions (CYP): FDA 2020 basic static models (R1, R2, R3) and the mechanistic "
@@ -65,8 +64,7 @@ def check(
     if res["unknown"]:
         console.print(f"not in the interaction table (not checked): {', '.join(res['unknown'])}")
     console.print("[dim]Static-model screening with rounded literature values; not a clinical decision.[/]")
-    if json_out:
-        json_out.write_text(json.dumps(res, indent=2))
+    write_json(json_out, res)
 
 
 @app.command("basic")

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import console, friendly_errors, write_json
 
 app = typer.Typer(
     help="Dissolution: fit zero/first-order, Higuchi, Korsmeyer-Peppas, Hixson-Crowell, Weibull... and "
@@ -112,8 +112,7 @@ def compare(
         )
     verdict = {True: "similar", False: "not similar", None: "undecided (conditions fail; run the bootstrap)"}
     console.print(f"verdict: [bold]{verdict[res.similar]}[/]")
-    if json_out:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2))
+    write_json(json_out, res.to_dict())
 
 
 @app.command("formulation")

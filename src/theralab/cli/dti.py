@@ -35,6 +35,15 @@ def _read_target(text: str) -> tuple[str, str]:
     return read_fasta_or_sequence(text)
 
 
+def _register(wanted: bool, name: str, output: Path) -> None:
+    """With ``--register``, copy the model folder ``output`` into the user model registry and say where."""
+    if not wanted:
+        return
+    from theralab.models.registry import register_dir
+
+    err_console.print(f"registered as {name} -> {register_dir(output)}")
+
+
 @app.command("train")
 @friendly_errors
 def train(
@@ -112,10 +121,7 @@ def train(
     for log in logs:
         err_console.print(f"member {log['member'] + 1}: " + ", ".join(
             f"{k} {v}" for k, v in log.items() if k in ("epochs_run", "best_epoch", "stopped", "trees", "minutes")))
-    if register:
-        from theralab.models.registry import register_dir
-
-        err_console.print(f"registered as {card.name} -> {register_dir(output)}")
+    _register(register, card.name, output)
 
 
 @app.command("predict")
@@ -178,10 +184,7 @@ def bind(
     target_name, sequence = _read_target(target_sequence)
     card = bind_model(model, sequence, output, target_name=target_name, name=name)
     err_console.print(f"bound {model} to {target_name} ({len(sequence)} residues) -> {output}")
-    if register:
-        from theralab.models.registry import register_dir
-
-        err_console.print(f"registered as {card.name} -> {register_dir(output)}")
+    _register(register, card.name, output)
 
 
 @app.command("benchmark")

@@ -6,13 +6,12 @@ mg/L and clearances L/h. numpy/pandas/scipy are imported inside the commands.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import console, friendly_errors, write_json
 
 app = typer.Typer(
     help="Pharmacokinetics: simulate 1/2/3-compartment models, fit a profile (NLS), NCA, "
@@ -236,8 +235,7 @@ def fit(
             f"[yellow]warning:[/] {', '.join(poor)} poorly determined (SE of the log > 1, i.e. CV > "
             "100%): the data do not support this model; prefer a simpler one."
         )
-    if json_out:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2))
+    write_json(json_out, res.to_dict())
 
 
 @app.command("nca")
