@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors, write_json
+from theralab.cli._common import App, console, write_json
 
-app = typer.Typer(
+app = App(
     help="Drug-drug interactions (CYP): FDA 2020 basic static models (R1, R2, R3) and the mechanistic "
     "static model AUC ratio, checked pairwise over a medication list.\n\n"
     "Example: theralab ddi check ketoconazole midazolam rifampicin",
@@ -18,7 +18,6 @@ app = typer.Typer(
 
 
 @app.command("check")
-@friendly_errors
 def check(
     drugs: list[str] = typer.Argument(None, help="drug names (or use --file)"),
     file: Path | None = typer.Option(None, "--file", help="text file, one drug per line"),
@@ -68,7 +67,6 @@ def check(
 
 
 @app.command("basic")
-@friendly_errors
 def basic(
     imax_u: float = typer.Option(..., help="unbound Cmax of the perpetrator (uM)"),
     ki_u: float | None = typer.Option(None, help="unbound reversible Ki (uM)"),

@@ -11,9 +11,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, err_console, progress_bar
 
-app = typer.Typer(help="Drug-target interaction: predict binding affinity (pKd) from SMILES and a protein "
+app = App(help="Drug-target interaction: predict binding affinity (pKd) from SMILES and a protein "
                        "sequence with a DeepDTA CNN, a GIN graph model or an ECFP+k-mer baseline; rank a "
                        "library against a target; benchmark on Davis/KIBA.", no_args_is_help=True)
 
@@ -45,7 +45,6 @@ def _register(wanted: bool, name: str, output: Path) -> None:
 
 
 @app.command("train")
-@friendly_errors
 def train(
     data: str = typer.Argument(..., help=DATA_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="model directory to write (checkpoints go inside)"),
@@ -125,7 +124,6 @@ def train(
 
 
 @app.command("predict")
-@friendly_errors
 def predict(
     input: Path = typer.Argument(..., help="molecules: SMILES (.smi/.txt), CSV/TSV, SDF or Parquet"),
     target_sequence: str = typer.Option(..., "--target-sequence", "-t",
@@ -167,7 +165,6 @@ def predict(
 
 
 @app.command("bind")
-@friendly_errors
 def bind(
     model: str = typer.Argument(..., help="registered DTI model name or directory"),
     target_sequence: str = typer.Option(..., "--target-sequence", "-t", help="a FASTA file, or the sequence"),
@@ -188,7 +185,6 @@ def bind(
 
 
 @app.command("benchmark")
-@friendly_errors
 def benchmark(
     dataset: str = typer.Argument(..., help="davis or kiba"),
     models: str = typer.Option("baseline,graph,cnn", "--models", help="comma list"),

@@ -9,10 +9,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 from theralab.errors import InputError
 
-app = typer.Typer(help="Early-warning scores: NEWS2 (RCP 2017), qSOFA, MEWS.", no_args_is_help=True)
+app = App(help="Early-warning scores: NEWS2 (RCP 2017), qSOFA, MEWS.", no_args_is_help=True)
 
 # CSV header aliases -> VitalSigns field
 ALIASES = {
@@ -59,7 +59,6 @@ def _print(res, as_json: bool, fhir: bool) -> None:
 
 
 @app.command()
-@friendly_errors
 def news2(
     rr: float = typer.Option(..., "--rr", help="respiration rate, /min"),
     spo2: float = typer.Option(..., "--spo2", help="SpO2, %"),
@@ -91,7 +90,6 @@ def news2(
 
 
 @app.command()
-@friendly_errors
 def mews(
     rr: float = typer.Option(..., "--rr"),
     sbp: float = typer.Option(..., "--sbp"),
@@ -117,7 +115,6 @@ def mews(
 
 
 @app.command()
-@friendly_errors
 def qsofa(
     rr: float = typer.Option(..., "--rr"),
     sbp: float = typer.Option(..., "--sbp"),
@@ -131,7 +128,6 @@ def qsofa(
 
 
 @app.command("csv")
-@friendly_errors
 def csv_mode(
     path: Path = typer.Argument(..., help="CSV with rr, spo2, sbp, pulse, temp (and acvpu, on_oxygen, spo2_scale)"),
     output: Path = typer.Option(None, "-o", "--output", help="write scored rows here (CSV)"),

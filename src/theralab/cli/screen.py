@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from theralab.cli._common import friendly_errors
+from theralab.cli._common import App, friendly_errors
 from theralab.errors import InputError
 
-app = typer.Typer(
+app = App(
     help="Virtual screening: fingerprint indexes, similarity and substructure search, registered libraries, "
     "and resumable screening runs from a TOML file (local or Dask).",
     no_args_is_help=True,
@@ -216,7 +216,7 @@ def run_cmd(
         console.print(f"hits: {job['result_location']}\nreport: {Path(job['result_location']).parent / 'report.html'}")
 
 
-library_app = typer.Typer(help="Registered libraries: standardised, de-duplicated and indexed once, reused by "
+library_app = App(help="Registered libraries: standardised, de-duplicated and indexed once, reused by "
                           "every screen ('library = NAME' in a run file).", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 
