@@ -80,4 +80,6 @@ def patient_table(table: str, *columns: sa.Column, key: tuple[str, ...] = ("id",
     )
 
 
-__all__ = ["add_column", "coded", "drop_column", "drop_table", "index_columns", "patient_table", "record_id", "text", "utc"]
+__all__ = [
+    "add_column", "coded", "drop_column", "drop_table", "index_columns", "patient_table", "record_id", "text", "utc",
+]
