@@ -15,6 +15,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
     reset_settings()
+    import theralab.ehr.tables  # noqa: F401
     import theralab.privacy.tables  # noqa: F401
     from theralab.app import create_app
     from theralab.runtime.db import Base, get_engine

@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 import theralab.privacy.deps as deps
 from theralab.ehr.synthetic.cohort import generate_cohort
-
-
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from theralab.settings import reset_settings
-
-    monkeypatch.setenv("THERALAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("THERALAB_DATABASE_URL", raising=False)
-    reset_settings()
-    import theralab.privacy.tables  # noqa: F401
-    from theralab.app import create_app
-    from theralab.ehr import tables as store  # noqa: F401
-    from theralab.runtime.db import Base, get_engine
-
-    Base.metadata.create_all(get_engine())
-    application = create_app(with_web=False)
-    yield application
-    reset_settings()
 
 
 def _client(app, *roles: str) -> TestClient:

@@ -14,6 +14,7 @@ from theralab.models.registry import (
     load_card,
     register_dir,
     save_card,
+    verified_dir,
 )
 
 
@@ -36,6 +37,15 @@ def test_card_round_trip_and_checksum(tmp_path):
     (model_dir / "weights.txt").write_text("tree 2\n")  # tampered
     with pytest.raises(ModelError, match="sha256"):
         load_card(model_dir)
+
+
+def test_verified_dir_is_the_given_folder_or_the_shipped_one_once_checked(tmp_path):
+    shipped = _make_model(tmp_path)
+    assert verified_dir(None, shipped) == shipped
+    assert verified_dir(str(shipped), tmp_path / "elsewhere") == shipped
+    (shipped / "weights.txt").write_text("tree 2\n")  # tampered: refused before anything reads it
+    with pytest.raises(ModelError, match="sha256"):
+        verified_dir(None, shipped)
 
 
 def test_data_fingerprint_changes_with_content():

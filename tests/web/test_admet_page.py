@@ -3,39 +3,11 @@ a readable atom heatmap, the percentile chart as a ``[data-chart]`` spec, no inl
 
 from __future__ import annotations
 
-import html as htmllib
-import json
 import re
 
 import pytest
 
-
-def _login(api, name="res"):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
-
-
-def charts(page: str) -> dict[str, dict]:
-    found = {}
-    for chart_id in re.findall(r'data-chart="([^"]+)"', page):
-        block = re.search(rf'<script type="application/json" id="{re.escape(chart_id)}">(.*?)</script>', page, re.S)
-        assert block, f"chart {chart_id} has no data block"
-        found[chart_id] = json.loads(block.group(1))
-    return found
-
-
-def visible_text(page: str) -> str:
-    hidden = r"<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>"
-    return htmllib.unescape(re.sub(hidden, " ", page, flags=re.S))
-
-
-def assert_clean(page: str) -> None:
-    for attrs in re.findall(r"<script([^>]*)>", page):
-        assert "src=" in attrs or 'type="application/json"' in attrs, f"inline script: <script{attrs}>"
-    assert not re.search(r"\son(input|click|change|load|submit)=", page), "inline event handler"
-    text = visible_text(page)
-    assert "{'" not in text and "['" not in text and not re.search(r"\[-?\d[\d.]*, -?\d", text), "raw Python repr"
-    assert "nan" not in text.split() and "None" not in text.split()
+from .helpers import assert_clean, charts, login
 
 
 def test_admet_values_carry_units_and_the_traffic_lights_are_explained(api):
@@ -43,7 +15,7 @@ def test_admet_values_carry_units_and_the_traffic_lights_are_explained(api):
     import torch
 
     torch.set_num_threads(1)
-    _login(api)
+    login(api, "res")
     page = api.post("/admet", data={"text": "CC(=O)Nc1ccc(O)cc1 paracetamol", "model": "panel"}).text
     assert_clean(page)
     header = re.search(r'<table class="data" id="admet-table"[^>]*>\s*<thead>(.*?)</thead>', page, re.S).group(1)

@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+from .helpers import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(api):
-    """Serve the same app as the ``api`` fixture on a free port in a thread."""
-    import uvicorn
-
-    from theralab.app import create_app
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_login_and_profile_two_molecules(live_server, tmp_path):

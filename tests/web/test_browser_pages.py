@@ -28,21 +28,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+from .helpers import ARGS, CHROMIUM, serve
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 SIZES = [(1366, 768), (1920, 1080)]
 SCREENSHOTS = Path(os.environ.get("THERALAB_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
 REPORT = SCREENSHOTS.parent / "browser-pages.json"
@@ -116,8 +113,6 @@ def _user_for(path: str) -> str:
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     """The full app with the demo data, the four demo users and one finished job, on a free port."""
-    import uvicorn
-
     from theralab.settings import reset_settings
 
     folder = tmp_path_factory.mktemp("browser-pages")
@@ -147,19 +142,9 @@ def demo_server(tmp_path_factory):
         care_team()  # the staff made after the demo join its care team, as `theralab demo load` does for staff
         run_job(create_job("selftest", {"n": 20, "chunk_size": 10}, owner="doc"))
         app = create_app()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.time() + 30
-        while not server.started and time.time() < deadline:
-            time.sleep(0.05)
-        timings["(demo load and server start)"] = round(time.perf_counter() - started, 1)
-        yield {"url": f"http://127.0.0.1:{port}", "app": app}
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serve(app, wait_s=30) as url:
+            timings["(demo load and server start)"] = round(time.perf_counter() - started, 1)
+            yield {"url": url, "app": app}
     reset_settings()
 
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from .helpers import login
+
 TARGETS = ["".join(np.random.default_rng(s).choice(list("ACDEFGHIKLMNPQRSTVWY"), 40)) for s in range(3)]
-
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
 
 
 @pytest.fixture
@@ -31,7 +28,7 @@ def page_api(api, tmp_path):
 
 
 def test_rank_page(page_api):
-    _login(page_api, "res")
+    login(page_api, "res")
     assert "dti-page-test" in page_api.get("/dti").text
     page = page_api.post("/dti", data={"model": "dti-page-test", "sequence": f">T1\n{TARGETS[1]}",
                                        "text": "CCO ethanol\nC1CC broken\nC[Si](C)(C)C tms"})
@@ -56,5 +53,5 @@ def test_rank_page(page_api):
     assert bad.status_code == 422 and "non-amino-acid" in bad.text
     unknown = page_api.post("/dti", data={"model": "dti-page-test", "target_id": "EGFR", "text": "CCO"})
     assert unknown.status_code == 422 and "not a training target" in unknown.text
-    _login(page_api, "pat")
+    login(page_api, "pat")
     assert page_api.get("/dti").status_code == 403

@@ -7,10 +7,7 @@ from sqlalchemy import select
 from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
 
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 def test_patient_pages(api):
@@ -18,7 +15,7 @@ def test_patient_pages(api):
 
     with session_scope() as session:
         load_demo_patients(session, n=4, seed=11)
-    _login(api, "doc")
+    login(api, "doc")
     listing = api.get("/ehr").text
     assert "4 in the record" in listing
     first = listing.split('href="/ehr/patients/')[1].split('"')[0]
@@ -27,7 +24,7 @@ def test_patient_pages(api):
     with session_scope() as session:
         actions = [(e.actor, e.action, e.resource_id) for e in session.scalars(select(AuditEvent))]
     assert ("doc", "ehr.patient.read", first) in actions
-    _login(api, "pat")
+    login(api, "pat")
     assert api.get("/ehr").status_code == 403
-    _login(api, "doc")
+    login(api, "doc")
     assert api.get("/ehr/patients/nope").status_code == 404

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import threading
-import time
 
 import pytest
 
+from .helpers import ARGS, CHROMIUM
+
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
-@pytest.fixture
-def server(api):
-    """The ``api`` fixture's app served on a free port (uvicorn in a thread)."""
-    import uvicorn
-
-    from theralab.app import create_app
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-def test_generate_page_validates_inline_and_runs(server, tmp_path):
+def test_generate_page_validates_inline_and_runs(live_server, tmp_path):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -47,11 +22,11 @@ def test_generate_page_validates_inline_and_runs(server, tmp_path):
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{server}/generate")
+        page.goto(f"{live_server}/generate")
         page.fill("input[name=username]", "res")
         page.fill("input[name=password]", "password-res")
         page.click("button[type=submit]")
-        page.wait_for_url(f"{server}/generate")
+        page.wait_for_url(f"{live_server}/generate")
         page.wait_for_selector("#generate-status:not(:empty)")  # selectors, not functions: the CSP forbids eval
         page.fill("#f-mw_high", "100")
         page.wait_for_selector("#f-mw_high-error:not(:empty)")

@@ -7,10 +7,7 @@ import tomllib
 
 from theralab.web.pages.generate import DEFAULTS, form_to_spec
 
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 def test_form_to_spec_gives_a_valid_run_file_and_field_errors():
@@ -33,7 +30,7 @@ def test_form_to_spec_gives_a_valid_run_file_and_field_errors():
 
 def test_page_check_start_and_live_view(api, monkeypatch):
     monkeypatch.setenv("THERALAB_WORKERS", "1")
-    _login(api, "res")
+    login(api, "res")
     page = api.get("/generate")
     assert page.status_code == 200 and "generate.js" in page.text and "<script>" not in page.text
     assert 'id="generate-toml"' in page.text and "smiles-gru-prior" in page.text
@@ -56,6 +53,6 @@ def test_page_check_start_and_live_view(api, monkeypatch):
     view = api.get(f"/generate/jobs/{job_id}")
     assert view.status_code == 200 and 'data-chart="generate-curve"' in view.text and "<svg" in view.text
     assert "Download results" in view.text
-    _login(api, "doc")  # a clinician may not use the page, nor read another user's run
+    login(api, "doc")  # a clinician may not use the page, nor read another user's run
     assert api.get("/generate", follow_redirects=False).status_code in (303, 403)
     assert api.get(f"/generate/jobs/{job_id}/live.json", follow_redirects=False).status_code in (303, 403)

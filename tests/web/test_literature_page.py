@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 def test_search_load_and_evidence(api, test_data):
-    _login(api, "res")
+    login(api, "res")
     page = api.get("/literature")
     assert page.status_code == 200 and "knowledge graph is empty" in page.text and 'id="sample-button"' in page.text
     up = api.post("/literature", files={"upload": ("g.json", (test_data / "literature" / "genes_mini.bioc.json")
@@ -36,27 +33,27 @@ def test_search_load_and_evidence(api, test_data):
 
 
 def test_clinician_reads_patient_refused(api):
-    _login(api, "doc")
+    login(api, "doc")
     page = api.get("/literature")
     assert page.status_code == 200 and 'id="literature-load"' not in page.text
     assert api.post("/literature", files={"upload": ("a.txt", b"x", "text/plain")}).status_code == 403
-    _login(api, "pat")
+    login(api, "pat")
     assert api.get("/literature").status_code == 403
 
 
 def test_sample_button_fills_the_graph(api):
-    _login(api, "res")
+    login(api, "res")
     page = api.post("/literature/sample")
     assert page.status_code == 200 and "Loaded 8 documents" in page.text
     page = api.get("/literature", params={"q": "cisplatin"})
     assert "hearing loss" in page.text
     spec = json.loads(re.search(r'id="literature-network">(.*?)</script>', page.text, re.S).group(1))
     assert spec["x"]["title"] and spec["y"]["title"]
-    _login(api, "doc")
+    login(api, "doc")
     assert api.post("/literature/sample").status_code == 403
 
 
 def test_evidence_without_a_pair_shows_its_form(api):
-    _login(api, "doc")
+    login(api, "doc")
     page = api.get("/literature/evidence")
     assert page.status_code == 200 and 'id="evidence-form"' in page.text

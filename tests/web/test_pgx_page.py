@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 def test_vcf_upload_and_medication_review(api, test_data):
-    _login(api, "doc")
+    login(api, "doc")
     assert "Call" in api.get("/pgx").text
     vcf = (test_data / "pgx" / "two_samples.vcf").read_bytes()
     from theralab.precision.pgx.report import call_vcf
@@ -24,5 +21,5 @@ def test_vcf_upload_and_medication_review(api, test_data):
     assert "clopidogrel" in html and "Medication review" in html
     empty = api.post("/pgx", data={"medications": ""})
     assert empty.status_code == 422 and "upload a VCF" in empty.text
-    _login(api, "res")
+    login(api, "res")
     assert api.get("/pgx").status_code == 403

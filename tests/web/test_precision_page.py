@@ -6,16 +6,13 @@ import io
 
 import numpy as np
 
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 def test_tumour_report_and_roles(api):
-    _login(api, "pat")
+    login(api, "pat")
     assert api.get("/precision").status_code == 403
-    _login(api, "doc")
+    login(api, "doc")
     assert "Match therapies" in api.get("/precision").text
     page = api.post("/precision/tumour", data={"variants": "BRAF p.V600E\nKRAS G12D", "oncotree": "MEL"})
     assert page.status_code == 200, page.text[:400]
@@ -26,7 +23,7 @@ def test_tumour_report_and_roles(api):
 
 def test_risk_panel(api, shared_data):
     d = shared_data / "precision" / "prs_test"
-    _login(api, "res")
+    login(api, "res")
     page = api.post("/precision/prs", data={"sample": "HG00097_HG00097", "incidence": "0.1", "or_per_sd": "1.5"},
                     files={"scorefile": ("PGS001229_22.txt", (d / "PGS001229_22.txt").read_bytes()),
                            "vcf": ("g.vcf.gz", (d / "cineca_synthetic_subset.vcf.gz").read_bytes())})
@@ -41,7 +38,7 @@ def test_risk_panel(api, shared_data):
 def test_image_viewer(api):
     from PIL import Image
 
-    _login(api, "doc")
+    login(api, "doc")
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (56, 56), dtype=np.uint8)).save(buf, format="PNG")
     page = api.post("/precision/image", files={"image": ("x.png", buf.getvalue(), "image/png")})

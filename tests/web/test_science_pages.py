@@ -7,43 +7,15 @@ without axis titles or units; a bootstrap interval printed as a raw Python list;
 
 from __future__ import annotations
 
-import html as htmllib
-import json
 import re
 
 import pytest
 
-
-def _login(api, name="res"):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
-
-
-def charts(page: str) -> dict[str, dict]:
-    found = {}
-    for chart_id in re.findall(r'data-chart="([^"]+)"', page):
-        block = re.search(rf'<script type="application/json" id="{re.escape(chart_id)}">(.*?)</script>', page, re.S)
-        assert block, f"chart {chart_id} has no data block"
-        found[chart_id] = json.loads(block.group(1))
-    return found
-
-
-def visible_text(page: str) -> str:
-    hidden = r"<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>"
-    return htmllib.unescape(re.sub(hidden, " ", page, flags=re.S))
-
-
-def assert_clean(page: str) -> None:
-    for attrs in re.findall(r"<script([^>]*)>", page):
-        assert "src=" in attrs or 'type="application/json"' in attrs, f"inline script: <script{attrs}>"
-    assert not re.search(r"\son(input|click|change|load|submit)=", page), "inline event handler"
-    text = visible_text(page)
-    assert "{'" not in text and "['" not in text and not re.search(r"\[-?\d[\d.]*, -?\d", text), "raw Python repr"
-    assert "nan" not in text.split() and "None" not in text.split()
+from .helpers import assert_clean, charts, login, visible_text
 
 
 def test_chem_table_stays_inside_the_page_with_equal_structures(api):
-    _login(api)
+    login(api, "res")
     text = "\n".join(["CC(=O)Oc1ccccc1C(=O)O aspirin", "C1CC( broken",
                       "Cc1ccc(NC(=O)c2ccc(CN3CCN(C)CC3)cc2)cc1Nc1nccc(-c2cccnc2)n1 imatinib"])
     page = api.post("/chem", data={"text": text}).text
@@ -56,7 +28,7 @@ def test_chem_table_stays_inside_the_page_with_equal_structures(api):
 
 
 def test_development_charts_have_units_bands_and_downloads(api):
-    _login(api)
+    login(api, "res")
     page = api.get("/development").text
     assert_clean(page)
     specs = charts(page)
@@ -86,7 +58,7 @@ def test_development_charts_have_units_bands_and_downloads(api):
 
 
 def test_development_page_refuses_oversized_or_impossible_input_with_422(api):
-    _login(api)
+    login(api, "res")
     for query, message in (("pk_n_doses=100000", "doses must be between 1 and 200"),
                            ("pk_v1=0", "v1 must be a positive number"), ("pk_f=2", "bioavailability"),
                            ("pk_route=im", "unknown route")):

@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 import time
 
-
-def _login(api, name="res"):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 def _wait(api, job_id: str, headers: dict) -> str:
@@ -27,7 +24,7 @@ def test_screening_form_runs_a_job_and_shows_the_report(api, tl_env):
     from theralab.demo import write_demo_library
 
     write_demo_library(tl_env.data_dir / "libraries" / "demo.csv")
-    _login(api)
+    login(api, "res")
     page = api.get("/screening").text
     assert "demo.csv" in page and 'type="range"' in page
     assert re.search(r'<option value="demo.csv" selected>', page)  # a real library, never "-"
@@ -50,7 +47,7 @@ def test_screening_form_runs_a_job_and_shows_the_report(api, tl_env):
     assert run.status_code == 200 and run.text.count('<div class="structure">') == 5
     other = api.login("doc")
     assert api.get(f"/v1/jobs/{job_id}", headers=other).status_code == 403
-    _login(api, "doc")
+    login(api, "doc")
     assert api.get(f"/screening/runs/{job_id}").status_code == 403
 
 
@@ -59,7 +56,7 @@ def test_demo_run_page_marks_query_actives_and_navigates_back(api, tl_env):
     from theralab.demo import science as demo_science
 
     demo_science.load(owner="res")
-    _login(api)
+    login(api, "res")
     page = api.get("/screening").text
     assert re.search(r'<option value="demo-screening" selected>', page)
     run_id = re.search(r'href="/screening/runs/([0-9a-f-]{36})"', page).group(1)
@@ -84,7 +81,7 @@ def test_the_demo_run_is_a_shared_example_every_staff_user_can_open(api, tl_env)
 
     demo_science.load()
     (job,) = [j for j in list_jobs(owner=SHARED_OWNER) if j["kind"] == "screen.run"]
-    _login(api, "doc")
+    login(api, "doc")
     page = api.get("/screening").text
     assert f'href="/screening/runs/{job["id"]}"' in page and "example" in page
     assert 'id="run-button" disabled' in page  # a clinician may open runs but not start one (privacy.confine)

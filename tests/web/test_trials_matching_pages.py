@@ -8,12 +8,9 @@ from theralab.privacy.tables import AuditEvent
 from theralab.runtime.db import session_scope
 from theralab.trials.matching.synthetic import benchmark_trial
 
+from .helpers import login
+
 AT = "2025-01-01"
-
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
 
 
 def _setup():
@@ -34,7 +31,7 @@ def _setup():
 
 def test_trial_pages_and_editing(api):
     _setup()
-    _login(api, "res")
+    login(api, "res")
     listing = api.get("/trials/matching")
     assert listing.status_code == 200 and "SYN-WEB" in listing.text and "Parse and add" in listing.text
     page = api.get(f"/trials/matching/SYN-WEB?at={AT}")
@@ -65,13 +62,13 @@ def test_trial_pages_and_editing(api):
         events = {(e.actor, e.action, e.resource_id) for e in s.scalars(select(AuditEvent))}
     assert ("res", "trials.match.patient", first) in events and ("res", "trials.criteria.correct", "SYN-WEB") in events
 
-    _login(api, "pat")
+    login(api, "pat")
     assert api.get(f"/trials/matching/SYN-WEB?at={AT}").status_code == 403
     assert api.get(f"/trials/matching/SYN-WEB/patients/{first}").status_code == 403
 
 
 def test_add_trial_form_reports_bad_text(api):
     _setup()
-    _login(api, "doc")
+    login(api, "doc")
     r = api.post("/trials/matching", data={"trial_id": "EMPTY-1", "title": "", "text": "   "})
     assert r.status_code == 422 and "criteria text is empty" in r.text

@@ -8,37 +8,13 @@ no inline scripts, the safety signals as a sortable paged table with a dispropor
 from __future__ import annotations
 
 import html as htmllib
-import json
 import re
 
-
-def _login(api, name="doc"):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
-
-
-def charts(page: str) -> dict[str, dict]:
-    """Every chart spec on a page, by id (the contract's JSON data blocks)."""
-    found = {}
-    for chart_id in re.findall(r'data-chart="([^"]+)"', page):
-        block = re.search(rf'<script type="application/json" id="{re.escape(chart_id)}">(.*?)</script>', page, re.S)
-        assert block, f"chart {chart_id} has no data block"
-        found[chart_id] = json.loads(block.group(1))
-    return found
-
-
-def assert_clean(page: str) -> None:
-    """No inline executable script, and no Python repr (list, dict) in the visible text."""
-    for attrs in re.findall(r"<script([^>]*)>", page):
-        assert "src=" in attrs or 'type="application/json"' in attrs, f"inline script: <script{attrs}>"
-    assert not re.search(r"\son[a-z]+=\"", page), "inline event handler"
-    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", page, flags=re.S)
-    text = htmllib.unescape(text)
-    assert "{'" not in text and "['" not in text and not re.search(r"\[\d[\d.]*, \d", text), "raw Python repr"
+from .helpers import assert_clean, charts, login
 
 
 def test_design_calculator_matches_rpact(api):
-    _login(api)
+    login(api, "doc")
     first = api.get("/trials").text
     assert "Compute" in first
     assert_clean(first)
@@ -55,7 +31,7 @@ def test_design_calculator_matches_rpact(api):
 
 
 def test_meta_page_matches_metafor_on_bcg(api):
-    _login(api)
+    login(api, "doc")
     page = api.get("/trials/meta").text
     text = re.search(r'<textarea id="meta-text" name="text" rows="8">(.*?)</textarea>', page, re.S).group(1)
     result = api.post("/trials/meta", data={"text": htmllib.unescape(text), "measure": "RR", "method": "DL"}).text
@@ -69,7 +45,7 @@ def test_meta_statistics_are_tables_and_plots_keep_full_labels(api):
     """Finding: Egger's test printed as a raw dict, forest-plot labels cut."""
     from theralab.web.pages.trials import BCG_EXAMPLE
 
-    _login(api)
+    login(api, "doc")
     page = api.post("/trials/meta", data={"text": BCG_EXAMPLE, "measure": "RR", "method": "REML"}).text
     assert_clean(page)
     het = re.search(r'<table class="data" id="heterogeneity">(.*?)</table>', page, re.S).group(1)
@@ -98,18 +74,18 @@ def _reports(n_other: int = 600) -> bytes:
 
 
 def test_safety_dashboard_raises_alerts(api):
-    _login(api)
+    login(api, "doc")
     files = {"upload": ("ae.csv", _reports(), "text/csv")}
     page = api.post("/trials/safety", data={"trial": "NCT-9"}, files=files).text
     assert "signal" in page and "X × rash" in page
     assert api.get("/trials/safety?trial=NCT-9").text.count("Acknowledge") == 1
-    _login(api, "res")  # a researcher sees the inbox but acknowledging is a clinician's act
+    login(api, "res")  # a researcher sees the inbox but acknowledging is a clinician's act
     assert api.get("/trials/safety?trial=NCT-9").text.count(">Acknowledge<") == 0
 
 
 def test_safety_signals_are_a_sortable_paged_table_with_a_disproportionality_plot(api):
     """Finding: a 40,000 px page of 200 Acknowledge buttons; no disproportionality plot."""
-    _login(api)
+    login(api, "doc")
     rows = ["id,drug,event"]
     rid = 0
     for d in range(30):  # 30 drugs x 8 events: 240 pairs, more than one table page
@@ -136,7 +112,7 @@ def test_safety_signals_are_a_sortable_paged_table_with_a_disproportionality_plo
 
 def test_outcome_page_draws_no_inline_script(api):
     """The outcome page's charts go through the chart contract; without a model it says how to train one."""
-    _login(api)
+    login(api, "doc")
     page = api.get("/trials/outcome").text
     assert_clean(page)
     assert "theralab trials outcome train" in page and 'aria-current="page"' in page  # the trial tabs mark the page

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def _login(api, name):
-    api.cookies.clear()
-    api.post("/login", data={"username": name, "password": f"password-{name}", "next": "/"}, follow_redirects=False)
+from .helpers import login
 
 
 @pytest.mark.parametrize(
@@ -26,7 +23,7 @@ def test_upload_runs_as_a_job(api, monkeypatch, page, form, kind, suffix, extra)
 
     started = []
     monkeypatch.setattr(jobs, "start_in_background", started.append)  # record the launch; do not run it here
-    _login(api, "res")
+    login(api, "res")
     resp = api.post(page, data=form, files={"upload": ("mols.smi", b"CCO ethanol\nc1ccccc1 benzene\n", "text/plain")},
                     follow_redirects=False)
     assert resp.status_code == 303

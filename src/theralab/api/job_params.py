@@ -13,17 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from theralab.api.schemas import RequestModel
 from theralab.errors import InputError
 from theralab.privacy.confine import confined, library_file, safe_name, upload_path
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MoleculeSource(_Strict):
+class MoleculeSource(RequestModel):
     """Molecules from one upload (``upload_id``) or one registered library (``library``)."""
 
     upload_id: str | None = Field(None, max_length=120, description="id returned by POST /v1/jobs/uploads")
@@ -44,7 +41,7 @@ class AdmetParams(MoleculeSource):
                        description="'panel' or a registered model name")
 
 
-class SelftestParams(_Strict):
+class SelftestParams(RequestModel):
     n: int = Field(100, ge=0, le=100_000)
     chunk_size: int = Field(10, ge=1, le=100_000)
     delay: float = Field(0.0, ge=0.0, le=5.0)
@@ -56,7 +53,7 @@ class SelftestParams(_Strict):
         return self
 
 
-class ScreenParams(_Strict):
+class ScreenParams(RequestModel):
     """A screening run configuration (see ``theralab screen run --help``) whose ``run`` section names
     a ``library`` or an ``upload_id`` instead of files; results go to the job's folder."""
 
@@ -69,7 +66,7 @@ class ScreenParams(_Strict):
     diversity: dict[str, Any] = Field(default_factory=dict)
 
 
-class GenerateRunParams(_Strict):
+class GenerateRunParams(RequestModel):
     """A generative-design run file given as data (the TOML's tables as JSON), run in budget chunks.
 
     ``spec`` is validated by :func:`theralab.discovery.generate.parse_run` (``extra="forbid"``), then

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class RequestModel(BaseModel):
+    """A request body: a field the route does not know is refused (422), so a misspelt option is an
+    error rather than silently left at its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def exactly_one(first: str, second: str, message: str) -> Any:
+    """A model validator (assign it in the class body) that accepts the request only when exactly one
+    of the fields ``first`` and ``second`` is given; otherwise a 422 with ``message``."""
+
+    def check(self: BaseModel) -> BaseModel:
+        if (getattr(self, first) is None) == (getattr(self, second) is None):
+            raise ValueError(message)
+        return self
+
+    return model_validator(mode="after")(check)
 
 
 class Problem(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import ContextDecorator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -36,6 +38,28 @@ def friendly_errors(func: F | None = None) -> Any:
     """Use as ``@friendly_errors`` on a command or as ``with friendly_errors():`` around a block."""
     guard = _FriendlyErrors()
     return guard if func is None else guard(func)
+
+
+class App(typer.Typer):
+    """A command group whose every command reports a :class:`~theralab.errors.TheralabError` as one red
+    line and exit status 2 (:func:`friendly_errors`) instead of a traceback, so that no command has to
+    remember the decorator."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+        register = super().command(*args, **kwargs)
+
+        def decorator(func: F) -> F:
+            guarded: F = friendly_errors(func)
+            register(guarded)
+            return guarded
+
+        return decorator
+
+
+def write_json(path: Path | None, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` (a command's ``--json-out``) when one was given."""
+    if path:
+        path.write_text(json.dumps(data, indent=2))
 
 
 def progress_bar() -> Progress:

@@ -12,14 +12,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, err_console, progress_bar
 
-app = typer.Typer(help="ADMET: 41-endpoint pretrained panel; train, evaluate and explain your own models.",
+app = App(help="ADMET: 41-endpoint pretrained panel; train, evaluate and explain your own models.",
                   no_args_is_help=True)
 
 
 @app.command("predict")
-@friendly_errors
 def predict(
     input: Path = typer.Argument(..., help="SMILES (.smi/.txt), CSV/TSV, SDF or Parquet file"),
     output: Path = typer.Option(..., "-o", "--output", help="output .csv or .parquet"),
@@ -55,7 +54,6 @@ def predict(
 
 
 @app.command("train")
-@friendly_errors
 def train(
     data: Path = typer.Argument(..., help="CSV/TSV/Parquet with a SMILES column and target column(s)"),
     target: list[str] = typer.Option(..., "--target", help="target column (repeat for multi-task)"),
@@ -89,7 +87,6 @@ def train(
 
 
 @app.command("evaluate")
-@friendly_errors
 def evaluate(
     model: str = typer.Argument(..., help="model directory or registered name"),
     data: Path = typer.Argument(..., help="labelled CSV/TSV/Parquet with the model's target columns"),
@@ -108,7 +105,6 @@ def evaluate(
 
 
 @app.command("explain")
-@friendly_errors
 def explain(
     model: str = typer.Argument(..., help="'panel' (ADMET-AI endpoints), or a model directory or registered name"),
     smiles: str = typer.Argument(..., help="one molecule"),

@@ -11,9 +11,9 @@ import json
 import typer
 from rich.markup import escape
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(help="Health assistant: terminal chat, questionnaires (PHQ-9, GAD-7, ...), symptom triage, "
+app = App(help="Health assistant: terminal chat, questionnaires (PHQ-9, GAD-7, ...), symptom triage, "
                        "appointment reminders.", no_args_is_help=True)
 
 
@@ -32,7 +32,6 @@ def _show(reply: dict) -> None:
 
 
 @app.command()
-@friendly_errors
 def chat(
     user: str = typer.Option(..., "--user", "-u", help="the patient account to chat as (its linked record is used)"),
     message: list[str] = typer.Option(None, "--message", "-m",
@@ -68,7 +67,6 @@ def chat(
 
 
 @app.command()
-@friendly_errors
 def score(
     instrument: str = typer.Argument(..., help="phq9, phq2, gad7 or gad2"),
     answers: list[str] = typer.Argument(..., help="one answer per item, 0-3"),
@@ -100,7 +98,6 @@ def score(
 
 
 @app.command(name="triage")
-@friendly_errors
 def triage_cmd(
     text: str = typer.Argument(..., help="the symptoms in plain words"),
     age: int = typer.Option(None, help="age in years"),
@@ -123,7 +120,6 @@ def triage_cmd(
 
 
 @app.command()
-@friendly_errors
 def reminders() -> None:
     """Print (and mark sent) the appointment reminders that are due; run it from cron every few minutes."""
     from theralab.monitoring.assistant.scheduling import due_reminders

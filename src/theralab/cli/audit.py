@@ -7,14 +7,13 @@ from pathlib import Path
 
 import typer
 
-from theralab.cli._common import console, err_console, friendly_errors
+from theralab.cli._common import App, console, err_console
 
-app = typer.Typer(help="The audit trail: verify its hash chain (tampering shows), export it as FHIR AuditEvents.",
+app = App(help="The audit trail: verify its hash chain (tampering shows), export it as FHIR AuditEvents.",
                   no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def verify() -> None:
     """Seal pending events, then recompute the whole chain; exit 1 at the first edited, missing or moved event."""
     from theralab.privacy.audit import verify as verify_chain
@@ -29,7 +28,6 @@ def verify() -> None:
 
 
 @app.command()
-@friendly_errors
 def export(
     output: Path = typer.Option(..., "-o", "--output", help="ndjson file: one FHIR R4 AuditEvent a line"),
     limit: int = typer.Option(100_000, help="most recent events to write"),

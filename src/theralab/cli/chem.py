@@ -10,9 +10,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from theralab.cli._common import App
 from theralab.errors import TheralabError
 
-app = typer.Typer(
+app = App(
     help="Molecules: profile files (descriptors, rules, alerts) and draw structures.", no_args_is_help=True
 )
 console = Console(stderr=True)

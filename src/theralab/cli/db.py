@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(help="Database schema: 'theralab db upgrade' applies every migration (safe to repeat).",
+app = App(help="Database schema: 'theralab db upgrade' applies every migration (safe to repeat).",
                   no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def upgrade(url: str = typer.Option(None, help="database URL (default: THERALAB_DATABASE_URL or the SQLite file "
                                                 "in the data dir)")) -> None:
     """Apply all Alembic migrations up to the latest schema."""
@@ -22,7 +21,6 @@ def upgrade(url: str = typer.Option(None, help="database URL (default: THERALAB_
 
 
 @app.command()
-@friendly_errors
 def current(url: str = typer.Option(None, help="database URL")) -> None:
     """Print the schema revision of the database."""
     from theralab.runtime import migrate
@@ -31,7 +29,6 @@ def current(url: str = typer.Option(None, help="database URL")) -> None:
 
 
 @app.command()
-@friendly_errors
 def encrypt() -> None:
     """Rewrite identifier and genome columns with the first key of THERALAB_ENCRYPTION_KEY.
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console, write_json
 
-app = typer.Typer(
+app = App(
     help="Drug-drug interactions (CYP): FDA 2020 basic static models (R1, R2, R3) and the mechanistic "
     "static model AUC ratio, checked pairwise over a medication list.\n\n"
     "Example: theralab ddi check ketoconazole midazolam rifampicin",
@@ -19,7 +18,6 @@ app = typer.Typer(
 
 
 @app.command("check")
-@friendly_errors
 def check(
     drugs: list[str] = typer.Argument(None, help="drug names (or use --file)"),
     file: Path | None = typer.Option(None, "--file", help="text file, one drug per line"),
@@ -65,12 +63,10 @@ def check(
     if res["unknown"]:
         console.print(f"not in the interaction table (not checked): {', '.join(res['unknown'])}")
     console.print("[dim]Static-model screening with rounded literature values; not a clinical decision.[/]")
-    if json_out:
-        json_out.write_text(json.dumps(res, indent=2))
+    write_json(json_out, res)
 
 
 @app.command("basic")
-@friendly_errors
 def basic(
     imax_u: float = typer.Option(..., help="unbound Cmax of the perpetrator (uM)"),
     ki_u: float | None = typer.Option(None, help="unbound reversible Ki (uM)"),

@@ -6,13 +6,12 @@ import secrets
 
 import typer
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(help="Demo data made by theralab itself (seeded, reproducible).", no_args_is_help=True)
+app = App(help="Demo data made by theralab itself (seeded, reproducible).", no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def load(
     seed: int = typer.Option(7, help="random seed (same seed, same data)"),
     patients: int = typer.Option(200, help="number of synthetic patients"),

@@ -12,9 +12,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console, write_json
 
-app = typer.Typer(
+app = App(
     help="Dissolution: fit zero/first-order, Higuchi, Korsmeyer-Peppas, Hixson-Crowell, Weibull... and "
     "compare profiles with f1/f2 (FDA 1997 conditions checked, bootstrap f2 when they fail).\n\n"
     "Example: theralab dissolution compare ref.csv test.csv",
@@ -39,7 +39,6 @@ def _load(path: Path, time_col: str):  # noqa: ANN202
 
 
 @app.command("fit")
-@friendly_errors
 def fit(
     data: Path = typer.Argument(..., help="CSV: time column plus release (%) column(s); units are averaged"),
     time_col: str = typer.Option("time", help="time column"),
@@ -63,7 +62,6 @@ def fit(
 
 
 @app.command("compare")
-@friendly_errors
 def compare(
     reference: Path = typer.Argument(..., help="reference CSV: time + one column per unit"),
     test: Path = typer.Argument(..., help="test CSV: same times, one column per unit"),
@@ -112,12 +110,10 @@ def compare(
         )
     verdict = {True: "similar", False: "not similar", None: "undecided (conditions fail; run the bootstrap)"}
     console.print(f"verdict: [bold]{verdict[res.similar]}[/]")
-    if json_out:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2))
+    write_json(json_out, res.to_dict())
 
 
 @app.command("formulation")
-@friendly_errors
 def formulation(
     table: Path = typer.Argument(..., help="CSV, one row per batch: formulation variables and release columns"),
     features: str = typer.Option(..., help="comma-separated formulation-variable columns"),

@@ -11,9 +11,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, err_console, progress_bar
 
-app = typer.Typer(help="Drug-target interaction: predict binding affinity (pKd) from SMILES and a protein "
+app = App(help="Drug-target interaction: predict binding affinity (pKd) from SMILES and a protein "
                        "sequence with a DeepDTA CNN, a GIN graph model or an ECFP+k-mer baseline; rank a "
                        "library against a target; benchmark on Davis/KIBA.", no_args_is_help=True)
 
@@ -35,8 +35,16 @@ def _read_target(text: str) -> tuple[str, str]:
     return read_fasta_or_sequence(text)
 
 
+def _register(wanted: bool, name: str, output: Path) -> None:
+    """With ``--register``, copy the model folder ``output`` into the user model registry and say where."""
+    if not wanted:
+        return
+    from theralab.models.registry import register_dir
+
+    err_console.print(f"registered as {name} -> {register_dir(output)}")
+
+
 @app.command("train")
-@friendly_errors
 def train(
     data: str = typer.Argument(..., help=DATA_HELP),
     output: Path = typer.Option(..., "-o", "--output", help="model directory to write (checkpoints go inside)"),
@@ -112,14 +120,10 @@ def train(
     for log in logs:
         err_console.print(f"member {log['member'] + 1}: " + ", ".join(
             f"{k} {v}" for k, v in log.items() if k in ("epochs_run", "best_epoch", "stopped", "trees", "minutes")))
-    if register:
-        from theralab.models.registry import register_dir
-
-        err_console.print(f"registered as {card.name} -> {register_dir(output)}")
+    _register(register, card.name, output)
 
 
 @app.command("predict")
-@friendly_errors
 def predict(
     input: Path = typer.Argument(..., help="molecules: SMILES (.smi/.txt), CSV/TSV, SDF or Parquet"),
     target_sequence: str = typer.Option(..., "--target-sequence", "-t",
@@ -161,7 +165,6 @@ def predict(
 
 
 @app.command("bind")
-@friendly_errors
 def bind(
     model: str = typer.Argument(..., help="registered DTI model name or directory"),
     target_sequence: str = typer.Option(..., "--target-sequence", "-t", help="a FASTA file, or the sequence"),
@@ -178,14 +181,10 @@ def bind(
     target_name, sequence = _read_target(target_sequence)
     card = bind_model(model, sequence, output, target_name=target_name, name=name)
     err_console.print(f"bound {model} to {target_name} ({len(sequence)} residues) -> {output}")
-    if register:
-        from theralab.models.registry import register_dir
-
-        err_console.print(f"registered as {card.name} -> {register_dir(output)}")
+    _register(register, card.name, output)
 
 
 @app.command("benchmark")
-@friendly_errors
 def benchmark(
     dataset: str = typer.Argument(..., help="davis or kiba"),
     models: str = typer.Option("baseline,graph,cnn", "--models", help="comma list"),

@@ -8,15 +8,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(
+app = App(
     help="ECG analysis: QRS detection, heart rate, HRV, signal quality, rhythm (AF).", no_args_is_help=True
 )
 
 
 @app.command()
-@friendly_errors
 def analyze(
     record: Path = typer.Argument(..., help="WFDB record path without extension (e.g. mitdb/100), or a .csv"),
     output: Path = typer.Option(None, "-o", "--output", help="write the full analysis as JSON"),
@@ -58,7 +57,6 @@ def analyze(
 
 
 @app.command()
-@friendly_errors
 def classify(
     folder: Path = typer.Argument(..., help="folder of WFDB records (.hea + .dat/.mat) and/or .csv files"),
     output: Path = typer.Option(..., "-o", "--output", help="CSV to write: one row per record"),
@@ -84,7 +82,6 @@ def classify(
 
 
 @app.command()
-@friendly_errors
 def strip(
     record: Path = typer.Argument(..., help="WFDB record path without extension, or a .csv"),
     output: Path = typer.Option(..., "-o", "--output", help="PNG to write"),

@@ -8,9 +8,9 @@ from typing import Any
 
 import typer
 
-from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, err_console, progress_bar
 
-app = typer.Typer(
+app = App(
     help="Patient records: FHIR R4 import and export, patient list, synthetic cohorts.", no_args_is_help=True
 )
 
@@ -25,7 +25,6 @@ def _db_error(exc: Exception) -> None:
 
 
 @app.command("import")
-@friendly_errors
 def import_(
     path: Path = typer.Argument(
         ..., help="FHIR Bundle .json, bulk-export .ndjson, a folder of them, or a Synthea CSV folder"
@@ -119,7 +118,6 @@ def _audited_read(action: str, patient_id: str, reader: Any) -> Any:
 
 
 @app.command()
-@friendly_errors
 def export(
     patient_id: str = typer.Argument(..., help="the patient's FHIR id"),
     output: Path = typer.Option(..., "-o", "--output", help="bundle JSON file to write"),
@@ -138,7 +136,6 @@ def export(
 
 
 @app.command()
-@friendly_errors
 def patients(
     limit: int = typer.Option(50, help="rows to show"),
     offset: int = typer.Option(0, help="rows to skip"),
@@ -184,7 +181,6 @@ def patients(
 
 
 @app.command()
-@friendly_errors
 def synth(
     n: int = typer.Option(100, "-n", help="number of patients"),
     seed: int = typer.Option(1, help="random seed (same seed, same patients)"),
@@ -217,7 +213,6 @@ def synth(
 
 
 @app.command()
-@friendly_errors
 def show(
     patient_id: str = typer.Argument(..., help="the patient's FHIR id"),
     at: str = typer.Option(None, help="date to judge 'active' and 'latest' at (YYYY-MM-DD; default today)"),

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 from theralab.errors import InputError
 
-app = typer.Typer(help="Early-warning scores: NEWS2 (RCP 2017), qSOFA, MEWS.", no_args_is_help=True)
+app = App(help="Early-warning scores: NEWS2 (RCP 2017), qSOFA, MEWS.", no_args_is_help=True)
 
 # CSV header aliases -> VitalSigns field
 ALIASES = {
@@ -58,71 +59,54 @@ def _print(res, as_json: bool, fhir: bool) -> None:
         console.print(f"[bold]{k}:[/bold] {v}")
 
 
+#: The vital signs the three scores share, one definition each.
+RR = Annotated[float, typer.Option("--rr", help="respiration rate, /min")]
+SBP = Annotated[float, typer.Option("--sbp", help="systolic blood pressure, mmHg")]
+PULSE = Annotated[float, typer.Option("--pulse", "--hr", help="pulse, /min")]
+TEMP = Annotated[float, typer.Option("--temp", help="temperature, degrees C")]
+ACVPU = Annotated[str, typer.Option("--acvpu", help="A, C (new confusion), V, P or U")]
+AS_JSON = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _vitals(rr: float, spo2: float, sbp: float, pulse: float, temp: float, acvpu: str, **more: object) -> dict:
+    """The observations as the scores read them (VitalSigns field names)."""
+    return {"respiration_rate": rr, "spo2": spo2, "systolic_bp": sbp, "pulse": pulse, "temperature": temp,
+            "consciousness": acvpu, **more}
+
+
 @app.command()
-@friendly_errors
 def news2(
-    rr: float = typer.Option(..., "--rr", help="respiration rate, /min"),
-    spo2: float = typer.Option(..., "--spo2", help="SpO2, %"),
-    sbp: float = typer.Option(..., "--sbp", help="systolic blood pressure, mmHg"),
-    pulse: float = typer.Option(..., "--pulse", "--hr", help="pulse, /min"),
-    temp: float = typer.Option(..., "--temp", help="temperature, degrees C"),
-    acvpu: str = typer.Option("A", "--acvpu", help="A, C (new confusion), V, P or U"),
+    rr: RR,
+    spo2: Annotated[float, typer.Option("--spo2", help="SpO2, %")],
+    sbp: SBP,
+    pulse: PULSE,
+    temp: TEMP,
+    acvpu: ACVPU = "A",
     oxygen: bool = typer.Option(False, "--oxygen/--air", help="on supplemental oxygen"),
     scale: int = typer.Option(1, "--scale", help="SpO2 scale 1, or 2 for prescribed 88-92 % target"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    as_json: AS_JSON = False,
     fhir: bool = typer.Option(False, "--fhir", help="print a FHIR R4 Observation"),
 ) -> None:
     """NEWS2 for one set of observations."""
     from theralab.monitoring.ews import news2 as score
 
-    res = score(
-        {
-            "respiration_rate": rr,
-            "spo2": spo2,
-            "systolic_bp": sbp,
-            "pulse": pulse,
-            "temperature": temp,
-            "consciousness": acvpu,
-            "on_oxygen": oxygen,
-            "spo2_scale": scale,
-        }
-    )
-    _print(res, as_json, fhir)
+    _print(score(_vitals(rr, spo2, sbp, pulse, temp, acvpu, on_oxygen=oxygen, spo2_scale=scale)), as_json, fhir)
 
 
 @app.command()
-@friendly_errors
-def mews(
-    rr: float = typer.Option(..., "--rr"),
-    sbp: float = typer.Option(..., "--sbp"),
-    pulse: float = typer.Option(..., "--pulse", "--hr"),
-    temp: float = typer.Option(..., "--temp"),
-    acvpu: str = typer.Option("A", "--acvpu"),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
+def mews(rr: RR, sbp: SBP, pulse: PULSE, temp: TEMP, acvpu: ACVPU = "A", as_json: AS_JSON = False) -> None:
     """Modified Early Warning Score (Subbe 2001)."""
     from theralab.monitoring.ews import mews as score
 
-    res = score(
-        {
-            "respiration_rate": rr,
-            "spo2": 98,
-            "systolic_bp": sbp,
-            "pulse": pulse,
-            "temperature": temp,
-            "consciousness": acvpu,
-        }
-    )
-    _print(res, as_json, False)
+    _print(score(_vitals(rr, 98, sbp, pulse, temp, acvpu)), as_json, False)
 
 
 @app.command()
-@friendly_errors
 def qsofa(
-    rr: float = typer.Option(..., "--rr"),
-    sbp: float = typer.Option(..., "--sbp"),
+    rr: RR,
+    sbp: SBP,
     altered: bool = typer.Option(False, "--altered-mentation/--alert", help="GCS < 15"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: AS_JSON = False,
 ) -> None:
     """quick SOFA (Sepsis-3)."""
     from theralab.monitoring.ews import qsofa as score
@@ -131,7 +115,6 @@ def qsofa(
 
 
 @app.command("csv")
-@friendly_errors
 def csv_mode(
     path: Path = typer.Argument(..., help="CSV with rr, spo2, sbp, pulse, temp (and acvpu, on_oxygen, spo2_scale)"),
     output: Path = typer.Option(None, "-o", "--output", help="write scored rows here (CSV)"),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from theralab.cli._common import console, err_console, friendly_errors
+from theralab.cli._common import App, console, err_console
 
-app = typer.Typer(
+app = App(
     help=(
         "Generative molecular design. 'run' optimises molecules against a TOML run file of scoring "
         "components (QED, SA, properties, SMARTS, similarity, models, ADMET, selectivity, custom) with "
@@ -20,7 +20,6 @@ app = typer.Typer(
 
 
 @app.command("run")
-@friendly_errors
 def run_cmd(
     run_file: Path = typer.Argument(..., help="TOML run file: [run], [scoring] + [[scoring.components]], "
                                     "[ga], [rl], [gan]"),
@@ -67,7 +66,6 @@ def run_cmd(
 
 
 @app.command("sample")
-@friendly_errors
 def sample_cmd(
     n: int = typer.Option(1000, "--n", min=1, help="number of SMILES to sample"),
     out: Path = typer.Option(None, "--out", "-o", help="write the samples (one SMILES per line, .smi/.csv)"),

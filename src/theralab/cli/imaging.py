@@ -8,14 +8,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, progress_bar
 
-app = typer.Typer(help="Imaging diagnosis: a small CNN for 2D grey-scale images (PNG, JPEG, DICOM) with "
+app = App(help="Imaging diagnosis: a small CNN for 2D grey-scale images (PNG, JPEG, DICOM) with "
                        "temperature-calibrated probabilities and Grad-CAM heatmaps.", no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def train(
     data: str = typer.Argument(..., help=".npz with train_images (N x H x W, uint8 or [0, 1]) and train_labels "
                                          "(0/1); val_images/val_labels are scored if present (MedMNIST layout)"),
@@ -67,7 +66,6 @@ def train(
 
 
 @app.command()
-@friendly_errors
 def predict(
     images: list[str] = typer.Argument(..., help="PNG/JPEG/DICOM files"),
     model: str = typer.Option(None, help="model directory (default: the shipped pneumonia-cnn)"),

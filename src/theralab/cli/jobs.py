@@ -7,9 +7,9 @@ import json
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, progress_bar
 
-app = typer.Typer(help="Jobs: long work split into chunks; an interrupted job resumes where it stopped.",
+app = App(help="Jobs: long work split into chunks; an interrupted job resumes where it stopped.",
                   no_args_is_help=True)
 
 
@@ -26,7 +26,6 @@ def _run_with_bar(job_id: str, executor: str | None) -> dict:
 
 
 @app.command("list")
-@friendly_errors
 def list_cmd(limit: int = typer.Option(20, help="how many")) -> None:
     """Latest jobs first."""
     from theralab.runtime.jobs import list_jobs
@@ -39,7 +38,6 @@ def list_cmd(limit: int = typer.Option(20, help="how many")) -> None:
 
 
 @app.command()
-@friendly_errors
 def show(job_id: str) -> None:
     """Show a job as JSON."""
     from theralab.runtime.jobs import get_job
@@ -48,7 +46,6 @@ def show(job_id: str) -> None:
 
 
 @app.command()
-@friendly_errors
 def submit(
     kind: str,
     params: str = typer.Option("{}", help='parameters as JSON, e.g. \'{"input": "lib.csv"}\''),
@@ -69,7 +66,6 @@ def submit(
 
 
 @app.command()
-@friendly_errors
 def resume(job_id: str, executor: str = typer.Option(None, help="'local' or a Dask scheduler address")) -> None:
     """Resume an interrupted, failed or cancelled job; finished chunks are not redone."""
     job = _run_with_bar(job_id, executor)
@@ -77,7 +73,6 @@ def resume(job_id: str, executor: str = typer.Option(None, help="'local' or a Da
 
 
 @app.command()
-@friendly_errors
 def cancel(job_id: str) -> None:
     """Ask a running job to stop (finished chunks are kept)."""
     from theralab.runtime.jobs import cancel_job
@@ -87,7 +82,6 @@ def cancel(job_id: str) -> None:
 
 
 @app.command()
-@friendly_errors
 def selftest(
     n: int = typer.Option(1000, help="how many integers to square"),
     executor: str = typer.Option(None, help="'local' or a Dask scheduler address"),

@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, err_console, progress_bar
 
-app = typer.Typer(
+app = App(
     help="Literature mining: read papers (PubMed XML, PubTator, BioC JSON, text), tag chemicals, diseases and "
     "genes, extract relations with their evidence sentences, and query the knowledge graph.\n\n"
     "Typical use:\n\n"
@@ -23,7 +23,7 @@ app = typer.Typer(
     "  theralab literature export -o graph.graphml                  # CSV or GraphML for Cytoscape/Gephi",
     no_args_is_help=True,
 )
-query_app = typer.Typer(help="Ask the knowledge graph (after 'theralab literature load').", no_args_is_help=True)
+query_app = App(help="Ask the knowledge graph (after 'theralab literature load').", no_args_is_help=True)
 app.add_typer(query_app, name="query")
 
 FORMAT_HELP = "input format: auto (from name and content), pubmed-xml, pubtator, bioc-json or text"
@@ -47,7 +47,6 @@ def _read_and_process(inp: Path, fmt: str, retag: bool, relations: bool = True) 
 
 
 @app.command("extract")
-@friendly_errors
 def extract(
     inp: Path = typer.Argument(..., metavar="INPUT", help="a file or a folder of files (PubMed XML, PubTator, BioC "
                                "JSON, .txt); each document gets its own error if it cannot be read"),
@@ -81,7 +80,6 @@ def extract(
 
 
 @app.command("load")
-@friendly_errors
 def load(
     inp: Path | None = typer.Argument(None, metavar="INPUT", help="a file or folder (as for 'extract')"),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
@@ -130,7 +128,6 @@ def _neighbours(entity: str, etype: str | None, limit: int, as_json: bool) -> No
 
 
 @query_app.command("targets")
-@friendly_errors
 def targets(disease: str = typer.Argument(..., help="disease name or id, e.g. 'asthma' or MESH:D001249"),
             limit: int = typer.Option(20, help="rows"), as_json: bool = typer.Option(False, "--json")) -> None:
     """Genes linked to DISEASE, ranked by the number of documents (then confidence)."""
@@ -138,7 +135,6 @@ def targets(disease: str = typer.Argument(..., help="disease name or id, e.g. 'a
 
 
 @query_app.command("drugs")
-@friendly_errors
 def drugs(entity: str = typer.Argument(..., help="gene or disease name or id, e.g. EGFR"),
           limit: int = typer.Option(20, help="rows"), as_json: bool = typer.Option(False, "--json")) -> None:
     """Chemicals linked to a gene (or disease), ranked by the number of documents."""
@@ -146,7 +142,6 @@ def drugs(entity: str = typer.Argument(..., help="gene or disease name or id, e.
 
 
 @query_app.command("neighbours")
-@friendly_errors
 def neighbours_cmd(entity: str = typer.Argument(..., help="any entity name or id"),
                    type: str | None = typer.Option(None, "--type", help="Chemical, Disease or Gene"),
                    limit: int = typer.Option(20, help="rows"), as_json: bool = typer.Option(False, "--json")) -> None:
@@ -155,7 +150,6 @@ def neighbours_cmd(entity: str = typer.Argument(..., help="any entity name or id
 
 
 @query_app.command("connect")
-@friendly_errors
 def connect(a: str = typer.Argument(..., help="first entity"), b: str = typer.Argument(..., help="second entity"),
             evidence: bool = typer.Option(False, "--evidence", help="print the sentences of the direct relations"),
             as_json: bool = typer.Option(False, "--json")) -> None:
@@ -184,7 +178,6 @@ def connect(a: str = typer.Argument(..., help="first entity"), b: str = typer.Ar
 
 
 @app.command("export")
-@friendly_errors
 def export(out: Path = typer.Option(..., "-o", "--out", help="graph.csv or graph.graphml"),
            around: str | None = typer.Option(None, help="only the edges of this entity"),
            min_documents: int = typer.Option(1, help="only edges read in at least this many documents")) -> None:
@@ -202,7 +195,6 @@ def export(out: Path = typer.Option(..., "-o", "--out", help="graph.csv or graph
 
 
 @app.command("stats")
-@friendly_errors
 def stats() -> None:
     """How many documents, entities and relations the knowledge graph holds."""
     from theralab.literature.graph import stats as graph_stats

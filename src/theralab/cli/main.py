@@ -1,6 +1,6 @@
 """The ``theralab`` command: one command group per domain (``theralab <domain> <verb>``).
 
-Each domain module in ``theralab.cli`` exposes ``app = typer.Typer(...)``; they are registered
+Each domain module in ``theralab.cli`` exposes ``app = App(...)``; they are registered
 below. Heavy libraries are imported inside the commands, so ``theralab --help`` stays fast.
 """
 
@@ -11,9 +11,10 @@ import sys
 
 import typer
 
+from theralab.cli._common import App
 from theralab.errors import TheralabError
 
-app = typer.Typer(
+app = App(
     name="theralab",
     help="theralab: from molecule to patient. Run 'theralab <group> --help' for each group.",
     no_args_is_help=True,

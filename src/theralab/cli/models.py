@@ -9,9 +9,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(help="Model registry: every model is a directory with its card (model.json) and weights.",
+app = App(help="Model registry: every model is a directory with its card (model.json) and weights.",
                   no_args_is_help=True)
 
 
@@ -43,7 +43,6 @@ def key_metric(metrics: dict[str, Any]) -> str:
 
 
 @app.command("list")
-@friendly_errors
 def list_cmd() -> None:
     """List registered models (shipped with theralab and trained by you), one line each with its key
     metric; 'theralab models show NAME' prints a whole card."""
@@ -60,7 +59,6 @@ def list_cmd() -> None:
 
 
 @app.command()
-@friendly_errors
 def show(name: str, version: str = typer.Option(None, help="version (default: latest)")) -> None:
     """Show a model's card after verifying its weights' checksums."""
     from theralab.models.registry import find_model, load_card
@@ -70,7 +68,6 @@ def show(name: str, version: str = typer.Option(None, help="version (default: la
 
 
 @app.command()
-@friendly_errors
 def retrain(
     name: str,
     version: str = typer.Option(None, help="version (default: latest)"),
@@ -115,7 +112,6 @@ def _read_table(path: str):  # noqa: ANN202 - pandas frame
 
 
 @app.command()
-@friendly_errors
 def audit(
     model: str = typer.Argument(..., help="registered model name or model directory; '-' to audit the --score "
                                           "column already in the data"),

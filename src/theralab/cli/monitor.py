@@ -9,17 +9,16 @@ from pathlib import Path
 
 import typer
 
-from theralab.cli._common import console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, progress_bar
 from theralab.errors import InputError
 
-app = typer.Typer(help="Remote monitoring streams: devices, MQTT ingest, replay of recorded vitals.",
+app = App(help="Remote monitoring streams: devices, MQTT ingest, replay of recorded vitals.",
                   no_args_is_help=True)
-device_app = typer.Typer(help="Devices (wearables, bedside monitors) bound to patients.", no_args_is_help=True)
+device_app = App(help="Devices (wearables, bedside monitors) bound to patients.", no_args_is_help=True)
 app.add_typer(device_app, name="device")
 
 
 @device_app.command("add")
-@friendly_errors
 def device_add(device_id: str, patient_id: str, kind: str = typer.Option("wearable", help="device kind"),
                location: str = typer.Option("", help="where it is, e.g. 'Ward 7A, bed 3' (shown on the ward board)"),
                ) -> None:
@@ -33,7 +32,6 @@ def device_add(device_id: str, patient_id: str, kind: str = typer.Option("wearab
 
 
 @app.command()
-@friendly_errors
 def serve(
     host: str = typer.Option("127.0.0.1", help="MQTT broker host"),
     port: int = typer.Option(1883, help="MQTT broker port"),
@@ -75,7 +73,6 @@ def _parse_speed(speed: str) -> float:
 
 
 @app.command()
-@friendly_errors
 def replay(
     file: Path = typer.Argument(..., help="CSV with columns time (ISO 8601 UTC), code (LOINC or name), value, unit"),
     device: str = typer.Option(..., help="device id (registered with 'theralab monitor device add')"),
@@ -156,7 +153,6 @@ def _mqtt_sender(host: str, port: int, device: str, token: str):  # type: ignore
 
 
 @app.command()
-@friendly_errors
 def escalate(after_minutes: float = typer.Option(15.0, help="escalate alerts unacknowledged this long")) -> None:
     """Escalate unacknowledged alerts (run every minute from cron or a scheduler)."""
     from theralab.runtime.alerts import escalate_due

@@ -7,14 +7,13 @@ import json
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(help="Precision oncology: tumour variants (MAF or annotated VCF) -> therapies from a versioned "
+app = App(help="Precision oncology: tumour variants (MAF or annotated VCF) -> therapies from a versioned "
                        "knowledge base, with evidence levels, tiers and resistance markers.", no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def match(
     variants: str = typer.Argument(..., help="somatic variants: a MAF (.maf/.tsv) or a VEP/SnpEff annotated VCF"),
     tumour: str = typer.Option(None, "--tumour", "--oncotree", help="the tumour's OncoTree code, e.g. MEL, NSCLC"),
@@ -56,7 +55,6 @@ def match(
 
 
 @app.command("kb-check")
-@friendly_errors
 def kb_check(path: str = typer.Argument(..., help="knowledge base JSON to validate")) -> None:
     """Validate a knowledge base file against the format and summarise it."""
     from collections import Counter

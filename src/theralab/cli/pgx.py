@@ -11,9 +11,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(
+app = App(
     help="Pharmacogenomics: VCF -> star-allele diplotypes -> phenotypes -> CPIC recommendations.\n\n"
     "Example: theralab pgx call patient.vcf.gz --outside-calls cyp2d6.tsv -o report/",
     no_args_is_help=True,
@@ -21,7 +21,6 @@ app = typer.Typer(
 
 
 @app.command("call")
-@friendly_errors
 def call(
     vcf: Path = typer.Argument(..., help="VCF or bgzipped VCF on GRCh38 (index beside it for speed)"),
     out: Path = typer.Option(..., "-o", "--out", help="report directory (JSON, HTML per sample, summary.tsv)"),
@@ -78,7 +77,6 @@ def call(
 
 
 @app.command("drugs")
-@friendly_errors
 def drugs(gene: str = typer.Option(None, "--gene", help="only drugs whose guideline involves this gene")) -> None:
     """List the drugs with a shipped CPIC guideline and the genes each depends on."""
     from theralab.precision.pgx.recommend import all_drugs
@@ -97,7 +95,6 @@ def drugs(gene: str = typer.Option(None, "--gene", help="only drugs whose guidel
 
 
 @app.command("drug")
-@friendly_errors
 def drug(
     name: str = typer.Argument(..., help="drug name, e.g. clopidogrel"),
     report: Path = typer.Option(..., "--report", help="a <sample>.json written by 'theralab pgx call'"),
@@ -120,7 +117,6 @@ def drug(
 
 
 @app.command("warfarin")
-@friendly_errors
 def warfarin(
     report: Path = typer.Option(..., "--report", help="a <sample>.json written by 'theralab pgx call'"),
     age: float = typer.Option(..., "--age", help="years"),

@@ -6,15 +6,14 @@ mg/L and clearances L/h. numpy/pandas/scipy are imported inside the commands.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console, write_json
 
-app = typer.Typer(
+app = App(
     help="Pharmacokinetics: simulate 1/2/3-compartment models, fit a profile (NLS), NCA, "
     "dose-regimen search.\n\n"
     "Example: theralab pk simulate --cl 5 --v1 50 --ka 1 --dose 500 --route oral",
@@ -74,7 +73,6 @@ def _table(title: str, rows: dict[str, object]) -> Table:
 
 
 @app.command("simulate")
-@friendly_errors
 def simulate(
     cl: float = _CL,
     v1: float = _V1,
@@ -134,7 +132,6 @@ def simulate(
 
 
 @app.command("population")
-@friendly_errors
 def population(
     cl: float = _CL,
     v1: float = _V1,
@@ -192,7 +189,6 @@ def population(
 
 
 @app.command("fit")
-@friendly_errors
 def fit(
     data: Path = typer.Argument(..., help="CSV with time and concentration columns (one subject)"),
     dose: float = typer.Option(..., help="dose amount (same units as in the fit, e.g. mg/kg)"),
@@ -236,12 +232,10 @@ def fit(
             f"[yellow]warning:[/] {', '.join(poor)} poorly determined (SE of the log > 1, i.e. CV > "
             "100%): the data do not support this model; prefer a simpler one."
         )
-    if json_out:
-        json_out.write_text(json.dumps(res.to_dict(), indent=2))
+    write_json(json_out, res.to_dict())
 
 
 @app.command("nca")
-@friendly_errors
 def nca_cmd(
     data: Path = typer.Argument(..., help="CSV with time and concentration (and optionally subject) columns"),
     dose: float | None = typer.Option(None, help="dose amount: gives CL/F and Vz/F"),
@@ -317,7 +311,6 @@ def nca_cmd(
 
 
 @app.command("regimen")
-@friendly_errors
 def regimen(
     cl: float = _CL,
     v1: float = _V1,

@@ -6,14 +6,13 @@ import json
 
 import typer
 
-from theralab.cli._common import console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, progress_bar
 
-app = typer.Typer(help="Drug response: predict ln(IC50) of drugs on cell lines from drug structure and cell "
+app = App(help="Drug response: predict ln(IC50) of drugs on cell lines from drug structure and cell "
                        "omics; evaluate on random-pair, unseen-cell and unseen-drug splits.", no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def evaluate(
     data_dir: str = typer.Argument(..., help="folder with the GDSC/DeepCDR files (precision/drug_response)"),
     split: list[str] = typer.Option(["random", "cell", "drug"], help="random | cell | drug (repeat)"),

@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, progress_bar
 
-app = typer.Typer(help="Disease risk: polygenic scores from genotypes (PGS Catalog files on VCF/bed/pgen), and "
+app = App(help="Disease risk: polygenic scores from genotypes (PGS Catalog files on VCF/bed/pgen), and "
                        "clinical risk and survival models with calibration, explanations and fairness reports.",
                   no_args_is_help=True)
 
@@ -31,7 +31,6 @@ def _read_table(path: str):  # noqa: ANN202 - pandas frame
 
 
 @app.command()
-@friendly_errors
 def prs(
     scorefile: str = typer.Argument(..., help="PGS Catalog scoring file (.txt or .txt.gz, format v1/v2)"),
     genotypes: str = typer.Argument(..., help="genotypes: .vcf(.gz), PLINK .bed (or prefix) or .pgen"),
@@ -105,7 +104,6 @@ def prs(
 
 
 @app.command()
-@friendly_errors
 def train(
     data: str = typer.Argument(..., help="CSV/TSV/Parquet, one row per patient"),
     out: str = typer.Option(..., help="model directory to write (card + weights)"),
@@ -191,7 +189,6 @@ def train(
 
 
 @app.command()
-@friendly_errors
 def predict(
     model: str = typer.Argument(..., help="model directory or registered name (from 'theralab risk train')"),
     data: str = typer.Argument(..., help="CSV/TSV/Parquet with the model's feature columns"),

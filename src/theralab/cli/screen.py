@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from theralab.cli._common import friendly_errors
+from theralab.cli._common import App
 from theralab.errors import InputError
 
-app = typer.Typer(
+app = App(
     help="Virtual screening: fingerprint indexes, similarity and substructure search, registered libraries, "
     "and resumable screening runs from a TOML file (local or Dask).",
     no_args_is_help=True,
@@ -54,25 +54,24 @@ def index_cmd(
     from theralab.chem.search import build_index
     from theralab.chem.search.readers import estimate_rows
 
-    with friendly_errors():
-        total = estimate_rows(library) if library.is_file() else None
-        columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=err_console, transient=True) as bar:
-            task = bar.add_task("index", total=total)
-            manifest = build_index(
-                library,
-                output,
-                fp=fp,
-                bits=bits,
-                smiles_column=smiles_column,
-                id_column=id_column,
-                chunk_size=chunk_size,
-                workers=workers,
-                substructure=substructure,
-                duplicates=duplicates,
-                fresh=fresh,
-                progress=lambda n: bar.advance(task, n),
-            )
+    total = estimate_rows(library) if library.is_file() else None
+    columns = [TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("index", total=total)
+        manifest = build_index(
+            library,
+            output,
+            fp=fp,
+            bits=bits,
+            smiles_column=smiles_column,
+            id_column=id_column,
+            chunk_size=chunk_size,
+            workers=workers,
+            substructure=substructure,
+            duplicates=duplicates,
+            fresh=fresh,
+            progress=lambda n: bar.advance(task, n),
+        )
     table = Table(title=f"index {output}")
     for col in ("molecules", "invalid", "duplicates", "fingerprint", "seconds", "resumed chunks"):
         table.add_column(col)
@@ -121,30 +120,29 @@ def search_cmd(
     """Search an index by Tanimoto similarity (threshold or top-k) and/or substructure."""
     from theralab.chem.search import FingerprintIndex
 
-    with friendly_errors():
-        if threshold is not None and top is not None:
-            raise InputError("give --threshold or --top, not both", where="--threshold/--top")
-        if output is not None and output.suffix.lower() not in (".csv", ".tsv", ".parquet"):
-            raise InputError(f"cannot write {output.name}", where="--output", hint="use a .csv, .tsv or .parquet name")
-        if query is None and not substructure:
-            raise InputError(
-                "nothing to search for",
-                where="--query",
-                hint="give --query SMILES|FILE with --threshold/--top, or --substructure SMARTS",
-            )
-        index = FingerprintIndex.open(index_dir)
-        if query is None:
-            results = [index.substructure(substructure, max_hits=max_hits)]
-        else:
-            if threshold is None and top is None:
-                raise InputError("say how to rank: --threshold T or --top K", where="--threshold/--top")
-            results = index.search_many(
-                read_queries(query), threshold=threshold, k=top, threads=threads, substructure=substructure
-            )
-        _report(results, show)
-        if output is not None:
-            _write(results, output)
-            console.print(f"wrote {sum(len(r.hits) for r in results):,} hits to {output}")
+    if threshold is not None and top is not None:
+        raise InputError("give --threshold or --top, not both", where="--threshold/--top")
+    if output is not None and output.suffix.lower() not in (".csv", ".tsv", ".parquet"):
+        raise InputError(f"cannot write {output.name}", where="--output", hint="use a .csv, .tsv or .parquet name")
+    if query is None and not substructure:
+        raise InputError(
+            "nothing to search for",
+            where="--query",
+            hint="give --query SMILES|FILE with --threshold/--top, or --substructure SMARTS",
+        )
+    index = FingerprintIndex.open(index_dir)
+    if query is None:
+        results = [index.substructure(substructure, max_hits=max_hits)]
+    else:
+        if threshold is None and top is None:
+            raise InputError("say how to rank: --threshold T or --top K", where="--threshold/--top")
+        results = index.search_many(
+            read_queries(query), threshold=threshold, k=top, threads=threads, substructure=substructure
+        )
+    _report(results, show)
+    if output is not None:
+        _write(results, output)
+        console.print(f"wrote {sum(len(r.hits) for r in results):,} hits to {output}")
 
 
 def _report(results: list[Any], show: int) -> None:
@@ -188,35 +186,34 @@ def run_cmd(
     from theralab.discovery.screening.config import load_config
     from theralab.runtime.jobs import create_job, get_job, run_job
 
-    with friendly_errors():
-        config = load_config(run_file)
-        if resume is None:
-            check_config(config)  # a mistake in the run file is reported here, before any job exists
-        job_id = resume or create_job("screen.run", config.model_dump(), owner="cli")
-        console.print(f"job [bold]{job_id}[/bold]")
-        try:
-            with progress_bar() as bar:
-                task = bar.add_task("screening", total=None)
-                job = run_job(job_id, executor_spec=executor,
-                              on_progress=lambda done, total: bar.update(task, completed=done, total=total))
-        except BaseException as exc:
-            from theralab.errors import TheralabError
+    config = load_config(run_file)
+    if resume is None:
+        check_config(config)  # a mistake in the run file is reported here, before any job exists
+    job_id = resume or create_job("screen.run", config.model_dump(), owner="cli")
+    console.print(f"job [bold]{job_id}[/bold]")
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("screening", total=None)
+            job = run_job(job_id, executor_spec=executor,
+                          on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except BaseException as exc:
+        from theralab.errors import TheralabError
 
-            state = get_job(job_id)
-            # Only work that can continue is worth resuming: an interrupted or crashed run with a plan.
-            if not isinstance(exc, TheralabError) and state.get("total_chunks"):
-                err_console.print(f"{state.get('done_chunks', 0)} of {state['total_chunks']} chunks are done; "
-                                  f"continue with: theralab screen run {run_file} --resume {job_id}")
-            raise
-        funnel = screen_summary(job["result_location"])
-        table = Table("step", "molecules")
-        for step, count in funnel.items():
-            table.add_row(str(step), str(count))
-        console.print(table)
-        console.print(f"hits: {job['result_location']}\nreport: {Path(job['result_location']).parent / 'report.html'}")
+        state = get_job(job_id)
+        # Only work that can continue is worth resuming: an interrupted or crashed run with a plan.
+        if not isinstance(exc, TheralabError) and state.get("total_chunks"):
+            err_console.print(f"{state.get('done_chunks', 0)} of {state['total_chunks']} chunks are done; "
+                              f"continue with: theralab screen run {run_file} --resume {job_id}")
+        raise
+    funnel = screen_summary(job["result_location"])
+    table = Table("step", "molecules")
+    for step, count in funnel.items():
+        table.add_row(str(step), str(count))
+    console.print(table)
+    console.print(f"hits: {job['result_location']}\nreport: {Path(job['result_location']).parent / 'report.html'}")
 
 
-library_app = typer.Typer(help="Registered libraries: standardised, de-duplicated and indexed once, reused by "
+library_app = App(help="Registered libraries: standardised, de-duplicated and indexed once, reused by "
                           "every screen ('library = NAME' in a run file).", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 
@@ -234,18 +231,17 @@ def library_add(
     from theralab.cli._common import progress_bar
     from theralab.discovery.screening.libraries import register_library
 
-    with friendly_errors():
-        with progress_bar() as bar:
-            task = bar.add_task("registering", total=1.0)
+    with progress_bar() as bar:
+        task = bar.add_task("registering", total=1.0)
 
-            def show(step: str, fraction: float | None) -> None:
-                bar.update(task, description=step, completed=fraction or 0.0)
+        def show(step: str, fraction: float | None) -> None:
+            bar.update(task, description=step, completed=fraction or 0.0)
 
-            manifest = register_library(name, source, smiles_column=smiles_column, id_column=id_column,
-                                        standardize=standardize, replace=replace, progress=show)
-        console.print(f"library [bold]{name}[/bold]: {manifest['rows']} rows, {manifest['unique']} unique, "
-                      f"{manifest['duplicates']} duplicates collapsed, {manifest['invalid']} invalid "
-                      f"(see {Path(manifest['molecules']).parent / 'invalid.csv'})")
+        manifest = register_library(name, source, smiles_column=smiles_column, id_column=id_column,
+                                    standardize=standardize, replace=replace, progress=show)
+    console.print(f"library [bold]{name}[/bold]: {manifest['rows']} rows, {manifest['unique']} unique, "
+                  f"{manifest['duplicates']} duplicates collapsed, {manifest['invalid']} invalid "
+                  f"(see {Path(manifest['molecules']).parent / 'invalid.csv'})")
 
 
 @library_app.command("list")

@@ -7,13 +7,12 @@ import secrets
 import typer
 from rich.table import Table
 
-from theralab.cli._common import console, friendly_errors
+from theralab.cli._common import App, console
 
-app = typer.Typer(help="Local users. Roles: admin, researcher, clinician, patient.", no_args_is_help=True)
+app = App(help="Local users. Roles: admin, researcher, clinician, patient.", no_args_is_help=True)
 
 
 @app.command()
-@friendly_errors
 def create(
     username: str,
     role: list[str] = typer.Option(["researcher"], "--role", "-r", help="role; repeat for several"),
@@ -33,7 +32,6 @@ def create(
 
 
 @app.command("set-password")
-@friendly_errors
 def set_password_cmd(username: str, password: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
     """Change a user's password."""
     from theralab.privacy.auth import set_password
@@ -45,7 +43,6 @@ def set_password_cmd(username: str, password: str = typer.Option(..., prompt=Tru
 
 
 @app.command("list")
-@friendly_errors
 def list_users() -> None:
     """List users and their roles."""
     from sqlalchemy import select
@@ -61,7 +58,6 @@ def list_users() -> None:
 
 
 @app.command("team-add")
-@friendly_errors
 def team_add(
     team: str,
     member: list[str] = typer.Option([], "--member", "-m", help="user name to put on the team; repeat"),
@@ -80,7 +76,6 @@ def team_add(
 
 
 @app.command("team-remove")
-@friendly_errors
 def team_remove(
     team: str,
     member: list[str] = typer.Option([], "--member", "-m", help="user name to take off the team; repeat"),
@@ -98,7 +93,6 @@ def team_remove(
 
 
 @app.command("teams")
-@friendly_errors
 def list_teams() -> None:
     """List care teams, their members and how many patients each has."""
     from theralab.privacy import careteam

@@ -118,11 +118,9 @@ class Normaliser:
 
 def load_normaliser(folder: Path | None = None) -> Normaliser:
     """The shipped lexicon (checksum verified through its registry card)."""
-    from theralab.models.registry import load_card
+    from theralab.models.registry import verified_dir
 
-    folder = Path(folder) if folder else LEXICON_DIR
-    load_card(folder)
-    return Normaliser.load(folder)
+    return Normaliser.load(verified_dir(folder, LEXICON_DIR))
 
 
 def normalise_document(doc: Document, normaliser: Normaliser) -> Document:

@@ -96,6 +96,14 @@ def load_card(model_dir: Path, *, verify: bool = True) -> ModelCard:
     return card
 
 
+def verified_dir(folder: Path | str | None, shipped: Path) -> Path:
+    """The model folder to read (``folder``, or the ``shipped`` one when none is given), once its card's
+    weight checksums are verified (:func:`load_card`)."""
+    folder = Path(folder) if folder else Path(shipped)
+    load_card(folder)
+    return folder
+
+
 def card_and_file(model_dir: Path, name: str, *, verify: bool = True) -> tuple[ModelCard, Path]:
     """A model's card (weights verified unless ``verify`` is False) and the path of its file ``name``.
 

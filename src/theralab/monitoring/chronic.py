@@ -10,7 +10,7 @@ mis-measured cuffs cannot swing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -117,13 +117,7 @@ class Trend:
         return self.low > 0 or self.high < 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "slope": self.slope,
-            "low": self.low,
-            "high": self.high,
-            "unit": self.unit,
-            "significant": self.significant,
-        }
+        return {**asdict(self), "significant": self.significant}
 
 
 def trend(values: Any, times: Any, per: str = "week") -> Trend:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -64,11 +64,15 @@ def add_member(session: Session, team: str, username: str, *, by: str = "") -> b
     return True
 
 
+def _remove(session: Session, table: type[CareTeamMember | CareTeamPatient], team: str, which: Any) -> bool:
+    """Delete the ``table`` row of ``team`` that ``which`` selects; False when there was none."""
+    result = session.execute(delete(table).where(table.team == team, which))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def remove_member(session: Session, team: str, username: str) -> bool:
     """Take ``username`` off ``team`` (effective for the next request)."""
-    result = session.execute(delete(CareTeamMember).where(CareTeamMember.team == team,
-                                                          CareTeamMember.username == username))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _remove(session, CareTeamMember, team, CareTeamMember.username == username)
 
 
 def add_patients(session: Session, team: str, patient_ids: Iterable[str], *, by: str = "") -> int:
@@ -89,9 +93,7 @@ def add_patients(session: Session, team: str, patient_ids: Iterable[str], *, by:
 
 def remove_patient(session: Session, team: str, patient_id: str) -> bool:
     """Take a patient off ``team``'s care."""
-    result = session.execute(delete(CareTeamPatient).where(CareTeamPatient.team == team,
-                                                           CareTeamPatient.patient_id == patient_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _remove(session, CareTeamPatient, team, CareTeamPatient.patient_id == patient_id)
 
 
 def teams(session: Session) -> list[dict[str, object]]:

@@ -93,31 +93,32 @@ class ConsentRecord(Base):
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
 
 
-class CareTeamMember(Base):
+class _TeamEntry:
+    """What every care-team row carries: its team, and who put the entry there and when."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-3)
+    team: Mapped[str] = mapped_column(String(120), nullable=False, index=True, sort_order=-2)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, sort_order=1)
+    added_by: Mapped[str] = mapped_column(String(120), nullable=False, default="", sort_order=2)
+
+
+class CareTeamMember(_TeamEntry, Base):
     """A user on a care team. A clinician or researcher sees the patients of the teams they are on."""
 
     __tablename__ = "privacy_care_team_members"
     __table_args__ = (UniqueConstraint("team", "username", name="uq_privacy_care_team_members_team_username"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    team: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
     username: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    added_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
 
 
-class CareTeamPatient(Base):
+class CareTeamPatient(_TeamEntry, Base):
     """A patient under a care team's care; ``patient_id`` ``*`` puts every patient under the team
     (a hospital-wide rapid-response team, or a single-practice site)."""
 
     __tablename__ = "privacy_care_team_patients"
     __table_args__ = (UniqueConstraint("team", "patient_id", name="uq_privacy_care_team_patients_team_patient_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    team: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
     patient_id: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    added_by: Mapped[str] = mapped_column(String(120), nullable=False, default="")
 
 
 class LoginFailure(Base):

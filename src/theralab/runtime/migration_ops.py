@@ -41,6 +41,18 @@ def drop_table(table: str, *indexed: str, named: tuple[str, ...] = ()) -> None:
     op.drop_table(table)
 
 
+def add_column(table: str, column: sa.Column) -> None:
+    """Add one column in batch mode, so that SQLite (which cannot alter a table in place) gets it too."""
+    with op.batch_alter_table(table) as batch:
+        batch.add_column(column)
+
+
+def drop_column(table: str, column: str) -> None:
+    """Drop one column in batch mode (SQLite copies the table without it)."""
+    with op.batch_alter_table(table) as batch:
+        batch.drop_column(column)
+
+
 # ---------------------------------------------------------------- patient record (ehr_*)
 
 def record_id(name: str = "id", nullable: bool = False) -> sa.Column:
@@ -68,4 +80,6 @@ def patient_table(table: str, *columns: sa.Column, key: tuple[str, ...] = ("id",
     )
 
 
-__all__ = ["coded", "drop_table", "index_columns", "patient_table", "record_id", "text", "utc"]
+__all__ = [
+    "add_column", "coded", "drop_column", "drop_table", "index_columns", "patient_table", "record_id", "text", "utc",
+]

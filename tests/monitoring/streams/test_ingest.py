@@ -14,7 +14,6 @@ from theralab.monitoring.streams.ingest import (
     RateLimiter,
     authenticate_device,
     parse_payload,
-    register_device,
 )
 from theralab.monitoring.streams.tables import QuarantinedReading
 from theralab.runtime.alerts import Alert
@@ -25,26 +24,6 @@ NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 def _iso(minutes: float = 0) -> str:
     return (NOW + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
-
-
-def _patients(*ids: str) -> None:
-    """Patients exist before devices attach to them."""
-    from theralab.ehr.fhir import import_resources
-    from theralab.runtime.db import session_scope
-
-    with session_scope() as session:
-        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
-
-
-@pytest.fixture
-def device(tl_env_any_db):
-    _patients("p-1")
-    with session_scope() as session:
-        token = register_device(session, "w-1", "p-1")
-    with session_scope() as session:
-        dev = authenticate_device(session, "w-1", token)
-        session.expunge(dev)
-    return dev
 
 
 def _count(model) -> int:

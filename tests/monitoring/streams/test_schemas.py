@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from theralab.errors import InputError
-from theralab.monitoring.streams import Ingestor, authenticate_device, parse_payload, register_device
+from theralab.monitoring.streams import Ingestor, parse_payload
 from theralab.monitoring.streams.schemas import load_json, split_envelope
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -91,28 +91,6 @@ def test_envelope_token_must_be_a_string():
         split_envelope({"token": 123, "readings": []})
     assert split_envelope({"token": "t", "payload": {"a": 1}}) == ("t", {"a": 1})
     assert split_envelope({"token": "t", "readings": []}) == ("t", {"readings": []})
-
-
-def _patients(*ids: str) -> None:
-    """Patients exist before devices attach to them."""
-    from theralab.ehr.fhir import import_resources
-    from theralab.runtime.db import session_scope
-
-    with session_scope() as session:
-        import_resources([{"resourceType": "Patient", "id": i} for i in ids], session)
-
-
-@pytest.fixture
-def device(tl_env_any_db):
-    from theralab.runtime.db import session_scope
-
-    _patients("p-1")
-    with session_scope() as session:
-        token = register_device(session, "w-1", "p-1")
-    with session_scope() as session:
-        dev = authenticate_device(session, "w-1", token)
-        session.expunge(dev)
-    return dev
 
 
 def test_ingest_accounts_for_every_fuzzed_reading(device):

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from theralab.api.encoding import json_safe
-from theralab.api.schemas import OpenResult
+from theralab.api.schemas import OpenResult, RequestModel
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
@@ -25,20 +25,16 @@ router = APIRouter(prefix="/admet", tags=["admet"])
 MAX_INLINE = 1000
 
 
-class PredictRequest(BaseModel):
+class PredictRequest(RequestModel):
     """SMILES to score and the model: ``panel`` (41 ADMET-AI endpoints + physchem) or a trained model."""
-
-    model_config = ConfigDict(extra="forbid")
 
     smiles: list[Annotated[str, Field(max_length=10_000)]] = Field(min_length=1)
     model: str = Field(default="panel", max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                        description="'panel' or a registered model name (never a server path)")
 
 
-class ExplainRequest(BaseModel):
+class ExplainRequest(RequestModel):
     """One molecule, a trained model, and optionally which target to explain."""
-
-    model_config = ConfigDict(extra="forbid")
 
     smiles: str = Field(max_length=10_000)
     model: str = Field(max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from theralab.api.schemas import AlertEventOut, AlertOut
+from theralab.api.schemas import AlertEventOut, AlertOut, RequestModel
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 from theralab.runtime import alerts as alert_store
 from theralab.runtime.db import session_scope
@@ -24,13 +24,11 @@ Handler = Annotated[Principal, Depends(require_roles("clinician", "researcher", 
 AlertId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
-class Note(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Note(RequestModel):
     note: str = ""
 
 
-class Assign(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Assign(RequestModel):
     owner: str
 
 

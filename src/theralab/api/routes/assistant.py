@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from theralab.api.schemas import RequestModel
 from theralab.errors import ForbiddenError
 from theralab.monitoring.assistant import Assistant, Intake, conversations, scheduling, triage
 from theralab.monitoring.assistant.questionnaires import trend
@@ -41,10 +42,9 @@ ClinicianOrder, ClinicianLink = _as(("clinician",), "ServiceRequest.write"), _as
 AnyUser = Annotated[Principal, Depends(require_roles("patient", "clinician", "researcher"))]
 
 
-class MessageIn(BaseModel):
+class MessageIn(RequestModel):
     """One patient message; no ``conversation_id`` starts a new conversation."""
 
-    model_config = ConfigDict(extra="forbid")
     conversation_id: str | None = Field(None, max_length=36)
     text: str = Field("", max_length=20000, description="the message (empty and long ones get a safe reply)")
 
@@ -79,8 +79,7 @@ class TurnOut(BaseModel):
     intent: str | None
 
 
-class QuestionnaireIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class QuestionnaireIn(RequestModel):
     instrument: str = Field(description="phq9, phq2, gad7 or gad2")
     answers: list[int | str] = Field(description="one answer per item: 0-3 or the response wording")
 
@@ -111,8 +110,7 @@ class SlotOut(BaseModel):
     location: str
 
 
-class SlotsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SlotsIn(RequestModel):
     clinician: str = Field(min_length=1, max_length=120)
     start: datetime
     end: datetime
@@ -132,20 +130,17 @@ class AppointmentOut(BaseModel):
     exam_order_id: int | None
 
 
-class BookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BookIn(RequestModel):
     slot_id: int
     reason: str = Field("", max_length=300)
     exam_order_id: int | None = None
 
 
-class MoveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MoveIn(RequestModel):
     slot_id: int
 
 
-class ExamOrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExamOrderIn(RequestModel):
     patient_id: str = Field(min_length=1, max_length=128)
     exam: str = Field(min_length=1, max_length=200)
     slot_kind: str = Field(min_length=1, max_length=40)
@@ -160,8 +155,7 @@ class ExamOrderOut(BaseModel):
     status: str
 
 
-class LinkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LinkIn(RequestModel):
     username: str = Field(min_length=1, max_length=120)
     patient_id: str = Field(min_length=1, max_length=128)
 
@@ -184,8 +178,7 @@ class HandoverOut(BaseModel):
     created_at: str
 
 
-class ReplyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReplyIn(RequestModel):
     text: str = Field(min_length=1, max_length=4000)
     close: bool = False
 

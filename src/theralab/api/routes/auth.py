@@ -12,9 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from theralab.api.schemas import RequestModel
 from theralab.errors import AuthError
 from theralab.privacy import audit, oidc, refresh, scopes
 from theralab.privacy.auth import authenticate, change_password, issue_token, secret_key
@@ -36,13 +37,11 @@ class Token(BaseModel):
     scope: str = Field("", description="granted SMART scopes, space-separated (role defaults unless fewer asked)")
 
 
-class RefreshIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RefreshIn(RequestModel):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
-class PasswordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PasswordIn(RequestModel):
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=1, max_length=256)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from theralab.api.encoding import json_safe
+from theralab.api.schemas import RequestModel, exactly_one
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser
 
@@ -27,19 +28,15 @@ class PayloadTooLarge(InputError):
     status_code = 413
 
 
-class MoleculeIn(BaseModel):
+class MoleculeIn(RequestModel):
     """One molecule: an optional identifier and its SMILES."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, max_length=200)
     smiles: str = Field(max_length=10_000)
 
 
-class ProfileRequest(BaseModel):
+class ProfileRequest(RequestModel):
     """Either ``smiles`` (a list of SMILES) or ``molecules`` (``[{id, smiles}]``), not both."""
-
-    model_config = ConfigDict(extra="forbid")
 
     smiles: list[Annotated[str, Field(max_length=10_000)]] | None = None
     molecules: list[MoleculeIn] | None = None
@@ -47,11 +44,9 @@ class ProfileRequest(BaseModel):
     tautomer: bool = False
     depict: bool = Field(default=False, description="also return an SVG drawing per valid molecule")
 
-    @model_validator(mode="after")
-    def _one_of(self) -> ProfileRequest:
-        if (self.smiles is None) == (self.molecules is None):
-            raise ValueError("send exactly one of 'smiles' (a list of SMILES) or 'molecules' ([{id, smiles}])")
-        return self
+    _one_of = exactly_one(
+        "smiles", "molecules", "send exactly one of 'smiles' (a list of SMILES) or 'molecules' ([{id, smiles}])"
+    )
 
 
 class AlertOut(BaseModel):

@@ -7,28 +7,25 @@ stored here (the trial store keeps the parse and its corrections).
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from theralab.api.schemas import RequestModel
 from theralab.privacy.deps import CurrentUser
 from theralab.trials.criteria.schemas import Criteria, CriteriaCorrection
 
 router = APIRouter(prefix="/trials/criteria", tags=["trials"])
 
 
-class ParseRequest(BaseModel):
+class ParseRequest(RequestModel):
     """Criteria text (as on ClinicalTrials.gov, or one criterion per line)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: str = Field(..., max_length=200_000, description="the eligibility criteria text")
     trial_id: str | None = Field(None, description="e.g. an NCT id, stored on the result")
     default_kind: str = Field("inclusion", description="kind before any Inclusion/Exclusion header")
 
 
-class CorrectRequest(BaseModel):
+class CorrectRequest(RequestModel):
     """A parse and the correction to apply to it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     criteria: Criteria
     correction: CriteriaCorrection

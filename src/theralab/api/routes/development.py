@@ -9,20 +9,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from theralab.api.encoding import json_safe
-from theralab.api.schemas import OpenResult, request_model_of
+from theralab.api.schemas import OpenResult, RequestModel, request_model_of
 from theralab.development.pk import PatientFactors, PKParams
 from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/development", tags=["development"])
 
 MAX_POINTS = 10_000
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 #: Request models generated from the library's dataclasses (one definition of the parameters).
@@ -34,7 +30,7 @@ PatientIn = request_model_of(
 )
 
 
-class DoseIn(_Strict):
+class DoseIn(RequestModel):
     """One administration."""
 
     time: float = 0.0
@@ -43,7 +39,7 @@ class DoseIn(_Strict):
     duration: float = 0.0
 
 
-class RegimenIn(_Strict):
+class RegimenIn(RequestModel):
     """A regular regimen: ``n_doses`` of ``amount`` every ``interval``."""
 
     amount: float
@@ -53,7 +49,7 @@ class RegimenIn(_Strict):
     duration: float = 0.0
 
 
-class SimulateRequest(_Strict):
+class SimulateRequest(RequestModel):
     """Give ``doses`` or ``regimen``; ``times`` or ``t_end`` (with ``n_points``)."""
 
     params: ParamsIn
@@ -111,7 +107,7 @@ def pk_simulate(req: SimulateRequest, user: CurrentUser) -> dict[str, Any]:
     return json_safe(out)
 
 
-class PopulationRequest(_Strict):
+class PopulationRequest(RequestModel):
     """Typical parameters, regimen, IIV (log-scale variances) and optional per-subject covariates."""
 
     params: ParamsIn
@@ -149,7 +145,7 @@ def pk_population(req: PopulationRequest, user: CurrentUser) -> dict[str, Any]:
     return json_safe({"bands": band.to_dict(orient="list"), "subjects": subjects.to_dict(orient="records")})
 
 
-class FitRequest(_Strict):
+class FitRequest(RequestModel):
     """One subject's profile after a single oral dose."""
 
     time: list[float] = Field(max_length=MAX_POINTS)
@@ -174,7 +170,7 @@ def pk_fit(req: FitRequest, user: CurrentUser) -> dict[str, Any]:
     return json_safe(res.to_dict())
 
 
-class NCARequest(_Strict):
+class NCARequest(RequestModel):
     """Profile for NCA; null concentrations are BLQ."""
 
     time: list[float] = Field(max_length=MAX_POINTS)
@@ -209,7 +205,7 @@ def pk_nca(req: NCARequest, user: CurrentUser) -> dict[str, Any]:
     )
 
 
-class RegimenRequest(_Strict):
+class RegimenRequest(RequestModel):
     """Target window for one patient."""
 
     params: ParamsIn
@@ -242,7 +238,7 @@ def pk_regimen(req: RegimenRequest, user: CurrentUser) -> dict[str, Any]:
     return json_safe({"candidates": table.to_dict(orient="records")})
 
 
-class DissolutionFitRequest(_Strict):
+class DissolutionFitRequest(RequestModel):
     """Mean release profile (%)."""
 
     time: list[float] = Field(max_length=1000)
@@ -259,7 +255,7 @@ def dissolution_fit(req: DissolutionFitRequest, user: CurrentUser) -> dict[str, 
     return json_safe({"models": table.to_dict(orient="records")})
 
 
-class CompareRequest(_Strict):
+class CompareRequest(RequestModel):
     """Unit-level data: ``reference[i][j]`` is unit i at ``time[j]``."""
 
     time: list[float] = Field(max_length=100)
@@ -288,7 +284,7 @@ def dissolution_compare(req: CompareRequest, user: CurrentUser) -> dict[str, Any
     return json_safe(res.to_dict())
 
 
-class DDIRequest(_Strict):
+class DDIRequest(RequestModel):
     """A medication list (drug names)."""
 
     drugs: list[str] = Field(min_length=2, max_length=100)

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from theralab.api.schemas import RequestModel
 from theralab.privacy.deps import Principal, require_roles
 
 router = APIRouter(prefix="/generate", tags=["generate"])
@@ -27,11 +28,7 @@ MAX_BUDGET = 500
 MAX_SCORE = 1000
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ScoreIn(_Strict):
+class ScoreIn(RequestModel):
     """SMILES and a ``[scoring]`` section (as in a run file, see docs/generation.md)."""
 
     smiles: list[str] = Field(..., min_length=1, max_length=MAX_SCORE)
@@ -55,7 +52,7 @@ class ScoreOut(BaseModel):
     molecules: list[ScoredMolecule]
 
 
-class RunIn(_Strict):
+class RunIn(RequestModel):
     """A small Graph GA run from given starting molecules."""
 
     scoring: dict[str, Any]

@@ -18,9 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from theralab.api.job_params import build_params, validate_params
+from theralab.api.schemas import RequestModel
+from theralab.api.uploads import read_upload
 from theralab.errors import ConflictError, InputError, NotFoundError
 from theralab.privacy.confine import check_kind_allowed, confined, uploads_root
 from theralab.privacy.deps import CurrentUser
@@ -37,8 +39,7 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 JobId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 
-class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JobCreate(RequestModel):
 
     kind: str = Field(max_length=80, description="job kind: 'chem.profile', 'admet.predict', 'screen.run' or "
                       "'selftest'")
@@ -115,12 +116,7 @@ async def upload(user: CurrentUser, file: Annotated[UploadFile, File(description
     except InputError as exc:
         raise InputError(f"unsupported file type {Path(name).suffix or '(none)'}", where="file",
                          hint=exc.hint) from None
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if not data:
-        raise InputError("the uploaded file is empty", where="file")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MiB", where="file",
-                         hint="ask an administrator to register it as a library")
+    data = await read_upload(file, MAX_UPLOAD_BYTES, hint="ask an administrator to register it as a library")
     upload_id = uuid.uuid4().hex
     root = uploads_root(Path(get_settings().data_dir), user.username)
     folder = confined(root / upload_id, root, "file")

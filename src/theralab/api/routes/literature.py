@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from theralab.api.schemas import response_model_of
+from theralab.api.uploads import read_upload
 from theralab.errors import InputError
 from theralab.literature.graph import Edge, Neighbour
 from theralab.privacy.deps import Principal, SessionDep, require_roles
@@ -165,12 +166,7 @@ async def _read(upload: UploadFile, fmt: str, retag: bool) -> tuple[list[Any], l
     from theralab.literature.pipeline import process
     from theralab.literature.readers import read_bytes
 
-    data = await upload.read(MAX_UPLOAD + 1)
-    if not data:
-        raise InputError("the uploaded file is empty", where="file")
-    if len(data) > MAX_UPLOAD:
-        raise InputError(f"the upload is larger than {MAX_UPLOAD // (1024 * 1024)} MB", where="file",
-                         hint="split it, or use the command line: theralab literature load")
+    data = await read_upload(upload, MAX_UPLOAD, hint="split it, or use the command line: theralab literature load")
     name = (upload.filename or "upload").replace("/", "_").replace("\\", "_")[-200:]
     docs, errors = read_bytes(data, name, None if fmt == "auto" else fmt)
     if len(docs) > MAX_DOCS:

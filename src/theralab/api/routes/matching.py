@@ -12,9 +12,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from theralab.api.schemas import MatchPage, OpenResult, TrialRank, TrialSummary
+from theralab.api.schemas import MatchPage, OpenResult, RequestModel, TrialRank, TrialSummary
 from theralab.errors import InputError
 from theralab.privacy import consent
 from theralab.privacy.deps import CurrentUser, Principal, SessionDep, require_roles
@@ -27,10 +27,8 @@ Clinical = Annotated[Principal, Depends(require_roles("clinician", "researcher")
 Matcher = Annotated[Principal, Depends(require_roles("clinician", "researcher", scope="Patient.read"))]
 
 
-class TrialIn(BaseModel):
+class TrialIn(RequestModel):
     """A trial to add: its id, a title, and eligibility text to parse or an already structured parse."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(..., max_length=128, description="an NCT id or the site's own id")
     title: str = Field("", max_length=500)

@@ -12,10 +12,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from theralab.api.schemas import OpenResult
+from theralab.api.schemas import OpenResult, RequestModel
 from theralab.errors import InputError
 from theralab.monitoring.ews import VitalSigns, mews, news2
 from theralab.privacy.deps import CurrentUser
@@ -64,10 +64,8 @@ def score_mews(vitals: VitalSigns, user: CurrentUser) -> ScoreOut:
     return ScoreOut(name=res.name, total=res.total, band=res.band, parameters=res.parameters, response=res.response)
 
 
-class ECGSamples(BaseModel):
+class ECGSamples(RequestModel):
     """One ECG lead as JSON."""
-
-    model_config = ConfigDict(extra="forbid")
 
     fs: float = Field(gt=0, description="sampling rate, Hz")
     samples: list[float] = Field(min_length=1, description="one lead, any unit (mV or ADC counts)")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
+from theralab.api.schemas import RequestModel
 from theralab.errors import InputError
 from theralab.privacy.deps import CurrentUser, Principal, require_roles
 
@@ -133,16 +134,14 @@ def risk_predict(body: RiskPredictIn, user: Clinical) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ oncology
 
-class VariantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class VariantIn(RequestModel):
 
     gene: str = Field(..., min_length=1, max_length=30)
     protein_change: str = Field("", max_length=80)
     variant_class: str = Field("", max_length=40)
 
 
-class OncologyMatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OncologyMatchIn(RequestModel):
 
     variants: list[VariantIn] = Field(..., min_length=1, max_length=5000)
     oncotree_code: str | None = Field(None, max_length=20)

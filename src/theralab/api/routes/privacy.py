@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from theralab.api.schemas import RequestModel
 from theralab.privacy import audit, careteam, consent
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 
@@ -31,8 +32,7 @@ UserName = Annotated[str, PathParam(min_length=1, max_length=120)]
 TeamPatient = Annotated[str, PathParam(min_length=1, max_length=120, pattern=r"^([A-Za-z0-9._-]+|\*)$")]
 
 
-class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConsentIn(RequestModel):
 
     purpose: consent.Purpose
     granted: bool = Field(description="true to consent, false to withdraw")
@@ -47,13 +47,11 @@ class ChainOut(BaseModel):
     reason: str
 
 
-class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MemberIn(RequestModel):
     username: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
-class PatientsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PatientsIn(RequestModel):
     patient_ids: list[Annotated[str, Field(min_length=1, max_length=120, pattern=r"^([A-Za-z0-9._-]+|\*)$")]] = Field(
         min_length=1, max_length=10_000, description="patient ids, or ['*'] for every patient")
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from theralab.api.schemas import RequestModel, exactly_one
 from theralab.errors import InputError, NotFoundError
 from theralab.privacy.deps import CurrentUser
 
@@ -23,10 +24,8 @@ router = APIRouter(prefix="/screening", tags=["screening"])
 MAX_HITS = 10_000
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(RequestModel):
     """One query against one index: ``threshold`` or ``top`` (or only ``substructure``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     index: str = Field(min_length=1, max_length=300, description="index folder under <data dir>/libraries/")
     query: str | None = Field(default=None, max_length=10_000, description="query SMILES")
@@ -128,7 +127,7 @@ def search(body: SearchRequest, user: CurrentUser) -> SearchResponse:
     )
 
 
-class ScreenRunRequest(BaseModel):
+class ScreenRunRequest(RequestModel):
     """A screening run, as the sections of a run file (``docs/screening-pipeline.md``).
 
     The library is a registered library name (``theralab screen library add``) or inline SMILES
@@ -136,8 +135,6 @@ class ScreenRunRequest(BaseModel):
     Panel endpoints work as filters (``filters.require: ["hERG <= 0.3"]``) and objectives once
     ``models`` holds ``{"name": "panel"}``.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field("api screen", max_length=200)
     library: str | None = Field(None, max_length=200, description="registered library name")
@@ -150,11 +147,9 @@ class ScreenRunRequest(BaseModel):
     objectives: list[dict[str, Any]] = Field(default_factory=list)
     diversity: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _one_library(self) -> ScreenRunRequest:
-        if (self.library is None) == (self.smiles is None):
-            raise ValueError("send 'library' (a registered name) or 'smiles', not both or neither")
-        return self
+    _one_library = exactly_one(
+        "library", "smiles", "send 'library' (a registered name) or 'smiles', not both or neither"
+    )
 
 
 class ScreenRunResponse(BaseModel):

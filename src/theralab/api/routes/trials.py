@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from theralab.api.encoding import json_safe
-from theralab.api.schemas import OpenResult
+from theralab.api.schemas import OpenResult, RequestModel
 from theralab.privacy.deps import CurrentUser
 
 router = APIRouter(prefix="/trials", tags=["trials"])
@@ -21,10 +21,8 @@ router = APIRouter(prefix="/trials", tags=["trials"])
 Prob = Field(gt=0, lt=1)
 
 
-class SampleSizeRequest(BaseModel):
+class SampleSizeRequest(RequestModel):
     """Fixed-design sample size; which fields are needed depends on ``endpoint``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     endpoint: Literal["means", "proportions", "survival", "noninferiority", "equivalence"]
     alpha: float = Field(0.05, gt=0, lt=1, description="total type I error")
@@ -55,10 +53,8 @@ def sample_size(req: SampleSizeRequest, user: CurrentUser) -> dict[str, Any]:
     return json_safe(d.sample_size(**req.model_dump()).to_dict())
 
 
-class GroupSequentialRequest(BaseModel):
+class GroupSequentialRequest(RequestModel):
     """Group-sequential design; efficacy bounds are z values."""
-
-    model_config = ConfigDict(extra="forbid")
 
     k: int = Field(3, ge=1, le=20, description="number of looks")
     kind: Literal["of", "pocock", "hp", "ld-of", "ld-pocock", "hsd", "kd", "user"] = "ld-of"
@@ -109,12 +105,10 @@ META_COLUMNS = ("yi", "vi", "ai", "bi", "ci", "di", "m1", "sd1", "n1", "m2", "sd
                 "n2", "loghr", "se")
 
 
-class MetaRequest(BaseModel):
+class MetaRequest(RequestModel):
     """Study-level data as columns, in any layout the CLI and web page take (see ``docs/trials-statistics.md``):
     ``yi,vi`` (GEN), 2x2 counts ``ai,bi,ci,di`` (RR/OR/RD, also MH and PETO), ``m1,sd1,n1,m2,sd2,n2``
     (MD/SMD) or ``loghr,se`` (HR)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     measure: Literal["RR", "OR", "RD", "MD", "SMD", "HR", "GEN"] = "GEN"
     method: Literal["FE", "DL", "REML", "ML", "PM", "HE", "SJ", "HS", "MH", "PETO"] = "REML"
@@ -182,8 +176,7 @@ class Table2x2(BaseModel):
     d: int = Field(ge=0)
 
 
-class DisproportionalityRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DisproportionalityRequest(RequestModel):
 
     tables: list[Table2x2] = Field(min_length=1)
     level: float = Field(0.95, gt=0, lt=1)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from theralab.api.schemas import RequestModel
 from theralab.errors import InputError
 from theralab.privacy.deps import Principal, SessionDep, require_roles
 from theralab.trials.outcome.insight import WhatIfEdit
@@ -30,8 +31,7 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
 
 
-class PredictRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PredictRequest(RequestModel):
 
     model: str = Field(..., description="registered model name")
     protocols: list[TrialRecord] = Field(..., min_length=1, max_length=200)
@@ -51,8 +51,7 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction]
 
 
-class ExplainRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExplainRequest(RequestModel):
 
     model: str = Field(..., description="registered model name")
     protocol: TrialRecord

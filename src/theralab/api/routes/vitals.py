@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from theralab.api.schemas import DeviceOut, OpenResult, ReadingOut
+from theralab.api.schemas import DeviceOut, OpenResult, ReadingOut, RequestModel
 from theralab.errors import AuthError, InputError
 from theralab.monitoring.streams import (
     Ingestor,
@@ -41,8 +41,7 @@ def get_ingestor() -> Ingestor:
     return Ingestor()
 
 
-class DeviceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeviceCreate(RequestModel):
 
     device_id: str
     patient_id: str

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import typer
 
-from theralab.cli._common import console, err_console, friendly_errors
+from theralab.cli._common import App, console, err_console
 
-app = typer.Typer(help="Eligibility criteria: parse free text into structured, coded, editable JSON.",
+app = App(help="Eligibility criteria: parse free text into structured, coded, editable JSON.",
                   no_args_is_help=True)
 
 
@@ -24,7 +24,6 @@ def main() -> None:
 
 
 @app.command("parse")
-@friendly_errors
 def parse(
     source: str = typer.Argument(..., help="a criteria text file, or an NCT id of a trial in the Chia corpus"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write the Criteria JSON here (default: stdout)"),

@@ -231,7 +231,7 @@ def funnel(
 
 def register(app: typer.Typer) -> None:
     """Add the matching commands to the ``theralab trials`` group."""
-    app.command("add")(friendly_errors(add))
+    app.command("add")(add)
     app.command("list")(friendly_errors(list_))
     app.command("match")(friendly_errors(match))
     app.command("funnel")(friendly_errors(funnel))

@@ -12,9 +12,9 @@ from typing import Any
 
 import typer
 
-from theralab.cli._common import console, err_console, friendly_errors, progress_bar
+from theralab.cli._common import App, console, err_console, progress_bar
 
-app = typer.Typer(
+app = App(
     help="Trial outcome prediction and design insight. 'train' fits a calibrated LightGBM baseline (and a "
     "three-modality network) on your labelled historical trials (TOP-format CSV or protocol JSON); 'predict' "
     "scores trials; 'explain' shows a draft protocol's risk, the features that lower it, similar past trials and "
@@ -60,7 +60,6 @@ def _features(model_or_none: Any, records: list[Any], admet: bool, cache_dir: Pa
 
 
 @app.command("train")
-@friendly_errors
 def train(
     data: Path = typer.Argument(..., help="labelled trials: TOP-format CSV (label 1 = success) or protocol JSON"),
     name: str = typer.Option("trial-outcome", help="model name in the registry"),
@@ -96,7 +95,6 @@ def train(
 
 
 @app.command("predict")
-@friendly_errors
 def predict(
     model: str = typer.Argument(..., help="model directory or registered name"),
     data: Path = typer.Argument(..., help="trials: TOP-format CSV, ClinicalTrials.gov v2 JSON or protocol JSON"),
@@ -134,7 +132,6 @@ def predict(
 
 
 @app.command("explain")
-@friendly_errors
 def explain(
     model: str = typer.Argument(..., help="model directory or registered name"),
     protocol: Path = typer.Argument(..., help="one draft: protocol JSON, or a ClinicalTrials.gov v2 study JSON"),

@@ -12,26 +12,26 @@ from typing import Any
 
 import typer
 
-from theralab.cli._common import friendly_errors
+from theralab.cli._common import App
 from theralab.errors import InputError
 
-app = typer.Typer(
+app = App(
     help="Clinical-trial statistics: sample size and group-sequential designs (rpact-exact), "
     "safety signal detection (PRR/ROR/IC, MGPS/EBGM, MaxSPRT), meta-analysis (metafor-exact), and recruitment: "
     "criteria parsing, explainable patient matching and feasibility funnels.",
     no_args_is_help=True,
 )
-design_app = typer.Typer(
+design_app = App(
     help="Design a trial: 'samplesize' for fixed designs, 'gsd' for group-sequential boundaries, "
     "'simulate' for adaptive-design operating characteristics.",
     no_args_is_help=True,
 )
-samplesize_app = typer.Typer(
+samplesize_app = App(
     help="Fixed-design sample size. Pick the endpoint: means, proportions, survival, noninferiority, "
     "equivalence. Alpha is the total (two-sided by default) type I error; power = 1 - beta.",
     no_args_is_help=True,
 )
-safety_app = typer.Typer(
+safety_app = App(
     help="Safety signal detection on spontaneous or trial adverse-event reports "
     "(one row per report x drug x event) and sequential surveillance.",
     no_args_is_help=True,
@@ -79,7 +79,6 @@ JSON = typer.Option(False, "--json", help="print the full result as JSON")
 
 
 @samplesize_app.command("means")
-@friendly_errors
 def ss_means(
     delta: float = typer.Option(..., help="difference in means to detect"),
     sd: float = typer.Option(1.0, help="common standard deviation"),
@@ -97,7 +96,6 @@ def ss_means(
 
 
 @samplesize_app.command("proportions")
-@friendly_errors
 def ss_proportions(
     p1: float = typer.Option(..., help="event proportion in arm 1"),
     p2: float = typer.Option(..., help="event proportion in arm 2"),
@@ -118,7 +116,6 @@ def ss_proportions(
 
 
 @samplesize_app.command("survival")
-@friendly_errors
 def ss_survival(
     hr: float = typer.Option(..., help="hazard ratio treatment/control"),
     median_control: float = typer.Option(12.0, help="median survival in the control arm"),
@@ -149,7 +146,6 @@ def ss_survival(
 
 
 @samplesize_app.command("noninferiority")
-@friendly_errors
 def ss_noninferiority(
     margin: float = typer.Option(..., help="non-inferiority margin (positive)"),
     sd: float = typer.Option(None, help="SD for a continuous endpoint"),
@@ -166,7 +162,6 @@ def ss_noninferiority(
 
 
 @samplesize_app.command("equivalence")
-@friendly_errors
 def ss_equivalence(
     margin: float = typer.Option(..., help="equivalence margin (+-)"),
     sd: float = typer.Option(1.0, help="common SD"),
@@ -192,7 +187,6 @@ def _floats(text: str | None, where: str) -> list[float] | None:
 
 
 @design_app.command("gsd")
-@friendly_errors
 def gsd(
     k: int = typer.Option(3, "--k", help="number of looks (interims + final)"),
     spending: str = typer.Option(
@@ -244,7 +238,6 @@ def gsd(
 
 
 @design_app.command("simulate")
-@friendly_errors
 def simulate(
     design: str = typer.Option("ssr", help="ssr (sample-size re-estimation) or arm-dropping"),
     delta: str = typer.Option("0.3", help="true effect (ssr) or comma-separated effects per arm"),
@@ -280,7 +273,6 @@ def _read_csv(path: Path) -> Any:
 
 
 @safety_app.command("disproportionality")
-@friendly_errors
 def disproportionality_cmd(
     data: Path = typer.Argument(..., help="CSV: report rows (id, drug, event) or 2x2 counts (a, b, c, d)"),
     id_col: str = typer.Option("id", "--id", help="report id column"),
@@ -328,7 +320,6 @@ def disproportionality_cmd(
 
 
 @safety_app.command("mgps")
-@friendly_errors
 def mgps_cmd(
     data: Path = typer.Argument(..., help="CSV with one row per report x drug x event"),
     id_col: str = typer.Option("id", "--id", help="report id column"),
@@ -352,7 +343,6 @@ def mgps_cmd(
 
 
 @safety_app.command("report")
-@friendly_errors
 def report_cmd(
     ae: Path = typer.Argument(..., help="AE CSV with columns subject, arm, term (one row per event)"),
     trial: str = typer.Option(..., help="trial identifier shown in the report"),
@@ -378,7 +368,6 @@ def report_cmd(
 
 
 @safety_app.command("maxsprt")
-@friendly_errors
 def maxsprt_cmd(
     t_max: float = typer.Option(..., help="surveillance length as expected events under H0"),
     alpha: float = typer.Option(0.05, help="type I error"),
@@ -392,7 +381,6 @@ def maxsprt_cmd(
 
 
 @app.command("meta")
-@friendly_errors
 def meta_cmd(
     data: Path = typer.Argument(
         ...,

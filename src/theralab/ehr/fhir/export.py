@@ -174,33 +174,35 @@ def _medication(m: store.MedicationRow) -> dict[str, Any]:
     )
 
 
+def _note_resource(kind: str, n: store.NoteRow, status: str, code_key: str, **fields: Any) -> dict[str, Any]:
+    """What a DiagnosticReport and a DocumentReference both begin with (``status`` when the row has none;
+    the code under ``code_key``), then ``fields``."""
+    return _clean(
+        {
+            "resourceType": kind,
+            "id": n.id,
+            "status": n.status or status,
+            code_key: _cc(n.system, n.code, n.display),
+            "subject": {"reference": f"Patient/{n.patient_id}"},
+            **fields,
+        }
+    )
+
+
 def _note(n: store.NoteRow) -> dict[str, Any]:
     data = base64.b64encode(n.text.encode("utf-8")).decode("ascii") if n.text else None
     if n.resource_type == "DiagnosticReport":
-        return _clean(
-            {
-                "resourceType": "DiagnosticReport",
-                "id": n.id,
-                "status": n.status or "final",
-                "code": _cc(n.system, n.code, n.display),
-                "subject": {"reference": f"Patient/{n.patient_id}"},
-                "effectiveDateTime": _dt(n.date),
-                "presentedForm": [{"contentType": n.content_type or "text/plain", "data": data}] if data else None,
-                "result": [{"reference": f"Observation/{r}"} for r in n.result_ids] or None,
-            }
+        return _note_resource(
+            "DiagnosticReport",
+            n,
+            "final",
+            "code",
+            effectiveDateTime=_dt(n.date),
+            presentedForm=[{"contentType": n.content_type or "text/plain", "data": data}] if data else None,
+            result=[{"reference": f"Observation/{r}"} for r in n.result_ids] or None,
         )
     att = _clean({"contentType": n.content_type or "text/plain", "data": data})
-    return _clean(
-        {
-            "resourceType": "DocumentReference",
-            "id": n.id,
-            "status": n.status or "current",
-            "type": _cc(n.system, n.code, n.display),
-            "subject": {"reference": f"Patient/{n.patient_id}"},
-            "date": _dt(n.date),
-            "content": [{"attachment": att}],
-        }
-    )
+    return _note_resource("DocumentReference", n, "current", "type", date=_dt(n.date), content=[{"attachment": att}])
 
 
 def _family(rows: list[store.FamilyHistoryRow]) -> dict[str, Any]:

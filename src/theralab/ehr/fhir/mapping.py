@@ -177,17 +177,25 @@ def map_patient(r: dict[str, Any]) -> list[Row]:
     return [(store.PatientRow, row)]
 
 
+def _clinical_head(r: dict[str, Any], codings: list[dict[str, Any]], patient: str, systems: Any) -> dict[str, Any]:
+    """How a Condition and an AllergyIntolerance row begin: id, patient (the reference in field
+    ``patient``), the primary code among ``systems``, every coding, clinical and verification status."""
+    return {
+        "id": r["id"],
+        "patient_id": ref_id(r.get(patient), "Patient", patient),
+        **primary(codings, r.get("code"), systems),
+        "codings": codings,
+        "clinical_status": _code(r.get("clinicalStatus")),
+        "verification_status": _code(r.get("verificationStatus")),
+    }
+
+
 def map_condition(r: dict[str, Any]) -> list[Row]:
     codings = codings_of(r.get("code"), "code")
     onset = r.get("onsetDateTime") or (r.get("onsetPeriod") or {}).get("start")
     abatement = r.get("abatementDateTime") or (r.get("abatementPeriod") or {}).get("end")
     row = {
-        "id": r["id"],
-        "patient_id": ref_id(r.get("subject"), "Patient", "subject"),
-        **primary(codings, r.get("code"), (_SNOMED, _ICD10)),
-        "codings": codings,
-        "clinical_status": _code(r.get("clinicalStatus")),
-        "verification_status": _code(r.get("verificationStatus")),
+        **_clinical_head(r, codings, "subject", (_SNOMED, _ICD10)),
         "category": _code(_first(r.get("category"))),
         "onset": parse_datetime(onset, "onsetDateTime"),
         "abatement": parse_datetime(abatement, "abatementDateTime"),
@@ -305,44 +313,63 @@ def _dosage_text(dosage: dict[str, Any] | None) -> str | None:
     return None
 
 
-def map_medication_request(r: dict[str, Any]) -> list[Row]:
+def _medication_row(
+    r: dict[str, Any],
+    kind: str,
+    *,
+    intent: str | None,
+    start: tuple[Any, str],
+    end: tuple[Any, str],
+    dosage: Any,
+    encounter: tuple[Any, str],
+) -> list[Row]:
+    """The one row both medication resources map to.
+
+    ``start`` and ``end`` are (raw value, where) pairs and ``encounter`` a (reference, where) pair; they
+    are read here in the row's order, so the first problem reported is the same for either resource.
+    """
     codings, head = _medication(r, "medication[x]")
-    validity = ((r.get("dispenseRequest") or {}).get("validityPeriod")) or {}
     row = {
-        "resource_type": "MedicationRequest",
+        "resource_type": kind,
         "id": r["id"],
         "patient_id": ref_id(r.get("subject"), "Patient", "subject"),
         **head,
         "codings": codings,
         "status": r.get("status"),
-        "intent": r.get("intent"),
-        "start": parse_datetime(validity.get("start") or r.get("authoredOn"), "authoredOn"),
-        "end": parse_datetime(validity.get("end"), "dispenseRequest.validityPeriod.end"),
-        "dosage": _dosage_text(_first(r.get("dosageInstruction"))),
+        "intent": intent,
+        "start": parse_datetime(*start),
+        "end": parse_datetime(*end),
+        "dosage": _dosage_text(_first(dosage)),
         "reason_code": _code(_first(r.get("reasonCode"))),
-        "encounter_id": ref_id(r.get("encounter"), "Encounter", "encounter", required=False),
+        "encounter_id": ref_id(encounter[0], "Encounter", encounter[1], required=False),
     }
     return [(store.MedicationRow, row)]
+
+
+def map_medication_request(r: dict[str, Any]) -> list[Row]:
+    validity = ((r.get("dispenseRequest") or {}).get("validityPeriod")) or {}
+    return _medication_row(
+        r,
+        "MedicationRequest",
+        intent=r.get("intent"),
+        start=(validity.get("start") or r.get("authoredOn"), "authoredOn"),
+        end=(validity.get("end"), "dispenseRequest.validityPeriod.end"),
+        dosage=r.get("dosageInstruction"),
+        encounter=(r.get("encounter"), "encounter"),
+    )
 
 
 def map_medication_statement(r: dict[str, Any]) -> list[Row]:
-    codings, head = _medication(r, "medication[x]")
     period = r.get("effectivePeriod") or {}
-    row = {
-        "resource_type": "MedicationStatement",
-        "id": r["id"],
-        "patient_id": ref_id(r.get("subject"), "Patient", "subject"),
-        **head,
-        "codings": codings,
-        "status": r.get("status"),
-        "intent": None,
-        "start": parse_datetime(r.get("effectiveDateTime") or period.get("start"), "effective"),
-        "end": parse_datetime(period.get("end"), "effectivePeriod.end"),
-        "dosage": _dosage_text(_first(r.get("dosage"))),
-        "reason_code": _code(_first(r.get("reasonCode"))),
-        "encounter_id": ref_id(r.get("context"), "Encounter", "context", required=False),
-    }
-    return [(store.MedicationRow, row)]
+    return _medication_row(
+        r,
+        "MedicationStatement",
+        intent=None,
+        start=(r.get("effectiveDateTime") or period.get("start"), "effective"),
+        end=(period.get("end"), "effectivePeriod.end"),
+        dosage=r.get("dosage"),
+        encounter=(r.get("context"), "context"),
+    )
 
 
 def map_procedure(r: dict[str, Any]) -> list[Row]:
@@ -370,12 +397,7 @@ def map_allergy(r: dict[str, Any]) -> list[Row]:
             c = _first(codings_of(m, f"reaction[{i}].manifestation[{j}]")) or {}
             reactions.append({**c, "severity": reaction.get("severity")})
     row = {
-        "id": r["id"],
-        "patient_id": ref_id(r.get("patient"), "Patient", "patient"),
-        **primary(codings, r.get("code"), (_SNOMED, _RXNORM)),
-        "codings": codings,
-        "clinical_status": _code(r.get("clinicalStatus")),
-        "verification_status": _code(r.get("verificationStatus")),
+        **_clinical_head(r, codings, "patient", (_SNOMED, _RXNORM)),
         "type": r.get("type"),
         "category": _first(r.get("category")),
         "criticality": r.get("criticality"),

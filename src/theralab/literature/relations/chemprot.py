@@ -167,11 +167,9 @@ class ChemProtModel:
     @classmethod
     def load(cls, folder: Path | None = None) -> ChemProtModel:
         """Load (checksum verified) the shipped model or the one in ``folder``."""
-        from theralab.models.registry import load_card
+        from theralab.models.registry import verified_dir
 
-        folder = Path(folder) if folder else WEIGHTS
-        load_card(folder)
-        data = json.loads((folder / "chemprot.json").read_text())
+        data = json.loads((verified_dir(folder, WEIGHTS) / "chemprot.json").read_text())
         return cls(data["vocab"], data["coef"], data["intercept"], data["classes"])
 
 

@@ -170,10 +170,9 @@ class CIDModel:
         """Load (checksums verified first) the shipped model or the one in ``folder``."""
         import lightgbm as lgb
 
-        from theralab.models.registry import load_card
+        from theralab.models.registry import verified_dir
 
-        folder = Path(folder) if folder else WEIGHTS
-        load_card(folder)
+        folder = verified_dir(folder, WEIGHTS)
         meta = json.loads((folder / "cid.json").read_text())
         if meta.get("features") != FEATURES:
             raise ModelError("the CID model was trained on other features", where=str(folder),

@@ -30,13 +30,18 @@ class PatientLink(Base):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
-class QuestionnaireRow(Base):
+class _PatientEntry:
+    """A numbered row about one patient record (a questionnaire, an exam order)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
+    patient_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True, sort_order=-1)
+
+
+class QuestionnaireRow(_PatientEntry, Base):
     """One completed questionnaire; ``fhir`` is the validated QuestionnaireResponse."""
 
     __tablename__ = "assistant_questionnaires"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     instrument: Mapped[str] = mapped_column(String(20), nullable=False)
     total: Mapped[int] = mapped_column(Integer, nullable=False)
     band: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -126,13 +131,11 @@ class Appointment(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
-class ExamOrder(Base):
+class ExamOrder(_PatientEntry, Base):
     """An examination a clinician requested, which the patient then schedules."""
 
     __tablename__ = "assistant_exam_orders"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     exam: Mapped[str] = mapped_column(String(200), nullable=False)
     slot_kind: Mapped[str] = mapped_column(String(40), nullable=False)
     requested_by: Mapped[str] = mapped_column(String(120), nullable=False)

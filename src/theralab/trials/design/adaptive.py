@@ -15,17 +15,18 @@ exact for the z test and lets 10,000 trials run in milliseconds.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm
 
 from theralab.errors import InputError
 from theralab.trials.design.power import check_probability
+from theralab.trials.records import Record
 
 
 @dataclass(frozen=True)
-class OperatingCharacteristics:
+class OperatingCharacteristics(Record):
     """Simulated operating characteristics (proportions over ``n_sim`` trials)."""
 
     design: str
@@ -37,9 +38,6 @@ class OperatingCharacteristics:
     early_futility: float
     monte_carlo_se: float
     extra: dict
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _check_common(n_sim: int, alpha: float) -> None:

@@ -14,7 +14,7 @@ expected sample size use the futility bounds.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
@@ -22,6 +22,7 @@ from scipy.special import ndtr
 from scipy.stats import norm
 
 from theralab.errors import InputError
+from theralab.trials.records import Record
 
 SPENDING = ("of", "pocock", "hp", "ld-of", "ld-pocock", "hsd", "kd", "user")
 _INF = 40.0  # a z bound that is never crossed
@@ -171,7 +172,7 @@ def spending(kind: str, t: np.ndarray | float, alpha: float, gamma: float = -4.0
 
 
 @dataclass(frozen=True)
-class GroupSequentialDesign:
+class GroupSequentialDesign(Record):
     """Boundaries and operating characteristics of a group-sequential design (z scale)."""
 
     kind: str
@@ -188,10 +189,6 @@ class GroupSequentialDesign:
     expected_n_rel_h1: float = float("nan")
     expected_n_rel_h0: float = float("nan")
     power_by_look: list[float] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """Plain JSON-able dict."""
-        return asdict(self)
 
     def table(self) -> list[dict[str, float]]:
         """One row per look (for printing)."""

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from theralab.errors import InputError
+from theralab.trials.records import Record
 
 MEASURES_2X2 = ("RR", "OR", "RD")
 
@@ -158,7 +159,7 @@ def effects_hr(log_hr: object, se: object, *, labels: list[str] | None = None) -
 
 
 @dataclass(frozen=True)
-class PooledFixed:
+class PooledFixed(Record):
     """A Mantel-Haenszel or Peto pooled estimate (log scale for RR/OR)."""
 
     method: str
@@ -170,9 +171,6 @@ class PooledFixed:
     p: float
     q: float
     k: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _pooled(method: str, measure: str, est: float, se: float, q: float, k: int, level: float) -> PooledFixed:

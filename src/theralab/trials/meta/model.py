@@ -11,7 +11,7 @@ plots in :mod:`theralab.trials.meta.plots`. The package :mod:`theralab.trials.me
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
@@ -29,12 +29,13 @@ from theralab.trials.meta.effects import (  # noqa: F401  (re-exported)
     mantel_haenszel,
     peto,
 )
+from theralab.trials.records import Record
 
 METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "HS")
 
 
 @dataclass(frozen=True)
-class MetaResult:
+class MetaResult(Record):
     """A fitted (meta-regression) model. ``beta[0]`` is the pooled estimate in the intercept-only model."""
 
     method: str
@@ -69,9 +70,6 @@ class MetaResult:
     @property
     def estimate(self) -> float:
         return self.beta[0]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def pooled(self) -> dict[str, float]:
         """The pooled estimate with its SE, CI and heterogeneity (one row of an influence or subgroup table)."""
@@ -321,7 +319,7 @@ def meta_analysis(es: EffectSizes, *, method: str = "REML", test: str = "z", lev
 
 
 @dataclass(frozen=True)
-class EggerResult:
+class EggerResult(Record):
     """Regression test for funnel-plot asymmetry."""
 
     model: str
@@ -329,9 +327,6 @@ class EggerResult:
     p: float
     limit_estimate: float
     df: int | None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def egger_test(yi: object, vi: object, *, model: str = "rma", method: str = "REML") -> EggerResult:

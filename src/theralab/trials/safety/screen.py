@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from theralab.errors import InputError
+from theralab.trials.records import Record
 from theralab.trials.safety.sequential import (  # noqa: F401  (re-exported)
     SequentialSignal,
     cusum,
@@ -44,7 +45,7 @@ from theralab.trials.safety.signals import (  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
-class SafetySignal:
+class SafetySignal(Record):
     """A safety finding for the alerts service: what, how strong, by which rule, on what evidence."""
 
     kind: str  # "disproportionality", "mgps", "sequential", "hys_law"
@@ -54,9 +55,6 @@ class SafetySignal:
     metrics: dict = field(default_factory=dict)
     subject: str | None = None
     trial: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def signals_from_disproportionality(table: pd.DataFrame, *, trial: str | None = None) -> list[SafetySignal]:
@@ -105,7 +103,7 @@ HY_TESTS = {"ALT", "AST", "BILI", "ALP"}
 
 
 @dataclass(frozen=True)
-class HysLawCase:
+class HysLawCase(Record):
     """One subject meeting (or approaching) Hy's law."""
 
     subject: str
@@ -123,9 +121,6 @@ class HysLawCase:
             f"(ALT/AST {self.peak_transaminase_xuln:.1f}xULN, bilirubin {self.peak_bilirubin_xuln:.1f}xULN)"
         )
         return SafetySignal("hys_law", f"{self.subject}|{self.category}", sev, msg, asdict(self), self.subject, trial)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def hys_law(

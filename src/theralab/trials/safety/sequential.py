@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize, special
@@ -22,10 +22,11 @@ from scipy.stats import poisson
 
 from theralab.errors import InputError
 from theralab.trials.design.power import check_probability
+from theralab.trials.records import Record
 
 
 @dataclass(frozen=True)
-class SequentialSignal:
+class SequentialSignal(Record):
     """Outcome of a sequential test on a stream."""
 
     method: str
@@ -40,9 +41,6 @@ class SequentialSignal:
     @property
     def signal(self) -> bool:
         return self.decision == "reject_h0"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def sprt_bounds(alpha: float = 0.05, beta: float = 0.2) -> tuple[float, float]:

@@ -21,7 +21,7 @@ chi-square, IC and the MGPS inputs always use the raw counts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from scipy import optimize, special
 from scipy.stats import gamma, norm
 
 from theralab.errors import ConvergenceError, InputError
+from theralab.trials.records import Record
 
 
 def _as_counts(name: str, x: object) -> np.ndarray:
@@ -143,7 +144,7 @@ def count_pairs(
 
 # ------------------------------------------------------------------------------------------ MGPS
 @dataclass(frozen=True)
-class GammaMixturePrior:
+class GammaMixturePrior(Record):
     """Two-gamma mixture prior ``P Gamma(alpha1, beta1) + (1 - P) Gamma(alpha2, beta2)`` (rate form)."""
 
     alpha1: float
@@ -157,9 +158,6 @@ class GammaMixturePrior:
     @property
     def theta(self) -> np.ndarray:
         return np.array([self.alpha1, self.beta1, self.alpha2, self.beta2, self.p])
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def squash(

@@ -288,18 +288,46 @@
     });
   }
 
+  // A range input's current value, shown in its <output data-for="input id"> as it moves.
+  function sliderOutputs(root) {
+    root.querySelectorAll("output[data-for]").forEach((out) => {
+      const input = document.getElementById(out.dataset.for);
+      if (!input) return;
+      const show = () => { out.value = input.value; };
+      input.addEventListener("input", show);
+      show();
+    });
+  }
+
+  // Draw a figure the server built (plotly JSON in the element #holderId) into #boxId; `prepare(figure, box)`
+  // may adjust it first. If plotly cannot be loaded the box says so.
+  function serverFigure(boxId, holderId, prepare) {
+    const box = document.getElementById(boxId);
+    const holder = document.getElementById(holderId);
+    if (!box || !holder) return;
+    const figure = JSON.parse(holder.textContent);
+    figure.layout.autosize = true;
+    if (prepare) prepare(figure, box);
+    loadPlotly()
+      .then((Plotly) => Plotly.newPlot(box, figure.data, figure.layout, { responsive: true, displaylogo: false }))
+      .catch((err) => { box.textContent = `The chart could not be drawn: ${err.message}`; });
+  }
+
   function enhance(root) {
     root = root || document;
     root.querySelectorAll("table.data[data-sortable], table.grid[data-sortable]").forEach(sortable);
     root.querySelectorAll("table.data[data-page-size]").forEach((t) => paginate(t));
     localTimes(root);
     scrollRegions(root);
+    sliderOutputs(root);
     charts(root);
     liveSse(root);
     watchJobs(root);
   }
 
-  window.theralab = { enhance, sortable, paginate, drawChart, loadPlotly, localTimes, watchJobs, toCsv, axisTitle };
+  window.theralab = {
+    enhance, sortable, paginate, drawChart, loadPlotly, localTimes, watchJobs, toCsv, axisTitle, serverFigure,
+  };
 
   function start() { navMenus(); enhance(document); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

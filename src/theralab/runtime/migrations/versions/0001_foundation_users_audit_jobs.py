@@ -3,6 +3,10 @@
 Revision ID: 0001
 Revises: 
 Create Date: 2026-11-27 03:52:07.793915
+
+Why: every surface needs the same three things from the start: who may sign in (``users``), a
+record of who did what to which resource (``audit_events``), and long work that survives the
+request that started it (``jobs``, resumable by chunks).
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27 04:01:55.142753
+
+Why: streamed vital signs arrive from registered devices (``monitoring_devices``, a token hash per
+device); a reading that cannot be parsed is kept with its reason (``quarantined_readings``) rather
+than lost; rules raise de-duplicated alerts (``alerts``) whose every acknowledgement and
+escalation is kept (``alert_events``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27 04:20:55.695684
+
+Why: imported FHIR bundles and Synthea CSVs land in one patient record (``ehr_patients`` and one
+child table per resource kind, deleted with the patient), coded so that cohort queries and trial
+matching can ask by code and unit.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-27 05:01:41.874104
+
+Why: a trial's eligibility criteria are edited over time, and a match must say which version it
+used, so every parsed or edited version is kept (``trials_criteria_versions``) under its trial.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Revision ID: 0005_assistant
 Revises: 0004
 Create Date: 2026-12-06 13:09:48.411936
+
+Why: the patient assistant keeps its conversations and hand-overs to staff, the questionnaires it
+scored, and the slots, appointments, exam orders and reminders it books, so a clinician sees what
+the patient was told and asked.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import theralab.runtime.db
+from theralab.runtime.migration_ops import add_column, drop_column, text, utc
 
 revision = "0007_monitoring"
 down_revision = "0006_trust"
@@ -24,10 +25,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("alerts") as batch:
-        batch.add_column(sa.Column("announced_at", theralab.runtime.db.UTCDateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("quarantined_readings") as batch:
-        batch.add_column(sa.Column("message_ref", sa.String(length=200), nullable=True))
+    add_column("alerts", utc("announced_at"))
+    add_column("quarantined_readings", text("message_ref", 200))
     op.create_table(
         "monitoring_score_revisions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -47,7 +46,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_monitoring_score_revisions_patient_at", table_name="monitoring_score_revisions")
     op.drop_table("monitoring_score_revisions")
-    with op.batch_alter_table("quarantined_readings") as batch:
-        batch.drop_column("message_ref")
-    with op.batch_alter_table("alerts") as batch:
-        batch.drop_column("announced_at")
+    drop_column("quarantined_readings", "message_ref")
+    drop_column("alerts", "announced_at")

@@ -21,7 +21,7 @@ from alembic import op
 
 from theralab.monitoring.streams.store import STREAM_PREFIX, observation_values
 from theralab.runtime.db import UTCDateTime, utcnow
-from theralab.runtime.migration_ops import drop_table
+from theralab.runtime.migration_ops import add_column, drop_column, drop_table, utc
 
 revision = "0008_house"
 down_revision = "0007_monitoring"
@@ -89,8 +89,7 @@ def _readings_to_observations(conn: sa.Connection) -> None:
 
 def upgrade() -> None:
     conn = op.get_bind()
-    with op.batch_alter_table("ehr_observations") as batch:
-        batch.add_column(sa.Column("received_at", UTCDateTime(timezone=True), nullable=True))
+    add_column("ehr_observations", utc("received_at"))
     if conn.dialect.name == "postgresql":  # SQLite does not enforce lengths; room for 'theralab-ews/<patient>'
         op.alter_column("ehr_observations", "device_id", type_=sa.String(200), existing_nullable=True)
     _add_missing_patients(conn)
@@ -120,5 +119,4 @@ def downgrade() -> None:
     conn.execute(sa.delete(observations).where(streamed))
     if conn.dialect.name == "postgresql":
         op.alter_column("ehr_observations", "device_id", type_=sa.String(128), existing_nullable=True)
-    with op.batch_alter_table("ehr_observations") as batch:
-        batch.drop_column("received_at")
+    drop_column("ehr_observations", "received_at")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import theralab.runtime.db
+from theralab.runtime.migration_ops import add_column, drop_column
 
 revision = "0009_trust"
 down_revision = "0008_house"
@@ -52,8 +53,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_privacy_login_failures_key"), "privacy_login_failures", ["key"])
     op.create_index(op.f("ix_privacy_login_failures_at"), "privacy_login_failures", ["at"])
-    with op.batch_alter_table("privacy_refresh_tokens") as batch:
-        batch.add_column(sa.Column("scope", sa.String(length=1000), nullable=False, server_default=""))
+    add_column("privacy_refresh_tokens", sa.Column("scope", sa.String(length=1000), nullable=False, server_default=""))
     if op.get_bind().dialect.name == "postgresql":
         for table, columns in ENCRYPTED.items():
             for column in columns:
@@ -66,8 +66,7 @@ def downgrade() -> None:
             for column in columns:
                 op.alter_column(table, column, type_=sa.String(length=LENGTHS.get(column, 200)),
                                 existing_nullable=True)
-    with op.batch_alter_table("privacy_refresh_tokens") as batch:
-        batch.drop_column("scope")
+    drop_column("privacy_refresh_tokens", "scope")
     op.drop_index(op.f("ix_privacy_login_failures_at"), table_name="privacy_login_failures")
     op.drop_index(op.f("ix_privacy_login_failures_key"), table_name="privacy_login_failures")
     op.drop_table("privacy_login_failures")

@@ -10,8 +10,7 @@ kept with the device (``monitoring_devices.location``, e.g. "Ward 7A, bed 3"), o
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from theralab.runtime.migration_ops import add_column, drop_column, text
 
 revision = "0010_webclin"
 down_revision = "0009_trust"
@@ -20,10 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("monitoring_devices") as batch:
-        batch.add_column(sa.Column("location", sa.String(length=120), nullable=True))
+    add_column("monitoring_devices", text("location", 120))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("monitoring_devices") as batch:
-        batch.drop_column("location")
+    drop_column("monitoring_devices", "location")
