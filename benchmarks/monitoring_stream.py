@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=["throughput", "sse"], default="throughput",
                         help="throughput: the figures above; sse: reading -> alert on a live /v1/alerts/stream client")
     parser.add_argument("--alerts", type=int, default=200, help="sse mode: alerts to time per transport")
+    parser.add_argument("--mqtt-port", type=int, default=1883, help="the broker's port on 127.0.0.1")
     parser.add_argument("--late", action="store_true",
                         help="throughput: each batch older than the last, one reading a second (rescoring worst case)")
     args = parser.parse_args()
@@ -161,10 +162,11 @@ def main() -> None:
     from theralab.monitoring.streams.mqtt import MqttIngestService
     from theralab.runtime.alerts import Alert
 
-    service = MqttIngestService(topic="theralab-bench/+/observations", client_id=f"bench-{time.time_ns()}",
+    service = MqttIngestService(port=args.mqtt_port, topic="theralab-bench/+/observations",
+                                client_id=f"bench-{time.time_ns()}",
                                 clean_session=True).start()
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    pub.connect("127.0.0.1", 1883)
+    pub.connect("127.0.0.1", args.mqtt_port)
     pub.loop_start()
     sent_at: dict[str, float] = {}
     now = _start(args)
@@ -180,12 +182,19 @@ def main() -> None:
                 sent_at[f"mp-{d}"] = time.time()
             pub.publish(f"theralab-bench/mqtt-{d}/observations", json.dumps(body), qos=1)
             total += args.batch
-    deadline = time.time() + 600
+    deadline, stalled_since, last = time.time() + 600, time.time(), -1
     while time.time() < deadline:
         with session_scope() as session:
             stored = session.scalar(select(func.count()).select_from(ObservationRow).where(
                 ObservationRow.source == "stream:mqtt")) - before
         if stored >= total and service.queue.empty():
+            break
+        if stored != last:
+            stalled_since, last = time.time(), stored
+        elif time.time() - stalled_since > 20:  # nothing more arrives: the broker dropped the rest
+            print(f"MQTT: {total - stored} readings never arrived: the broker dropped messages (Mosquitto keeps "
+                  "at most max_queued_messages, 1000 by default, behind a client's in-flight window; "
+                  "see /var/log/mosquitto/mosquitto.log 'Outgoing messages are being dropped')")
             break
         time.sleep(0.2)
     mqtt_elapsed = time.perf_counter() - t0
