@@ -47,8 +47,8 @@ GRID2: list[dict[str, Any]] = (
 )
 #: round 3 (issue 19, second honest round): each robustness component of ``detect_qrs`` is a grid axis,
 #: so each fold decides from its tuning half alone whether to use it: the P/T-wave slope measured in
-#: 8-20 Hz (``slope_band``), a lower search-back floor (``searchback_fraction``, re-acquires beats
-#: after an amplitude drop) and the isolated-pair rule (``isolated_pairs``)
+#: 8-20 Hz (``slope_band``), a lower search-back floor (``searchback_fraction``), the isolated-pair rule
+#: (``isolated_pairs``) and the decay of the QRS level after an empty gap (``level_decay``)
 GRID3: list[dict[str, Any]] = [
     {
         "threshold_fraction": tf,
@@ -57,9 +57,10 @@ GRID3: list[dict[str, Any]] = [
         "slope_band": sl,
         "searchback_fraction": sbf,
         "isolated_pairs": ip,
+        "level_decay": dec,
     }
-    for tf, band, sl, sbf, ip in itertools.product(
-        (0.25, 0.3), ((5.0, 15.0), (8.0, 20.0)), (None, (8.0, 20.0)), (0.5, 0.3, 0.2), (0.0, 1.5, 2.0)
+    for tf, band, sl, sbf, ip, dec in itertools.product(
+        (0.25, 0.3), ((5.0, 15.0), (8.0, 20.0)), (None, (8.0, 20.0)), (0.5, 0.3), (0.0, 1.5), (1.0, 0.8)
     )
 ]
 PEERS = ("xqrs", "neurokit", "pantompkins")

@@ -78,6 +78,7 @@ def detect_qrs(
     slope_band: tuple[float, float] | None = None,
     searchback_fraction: float = 0.5,
     isolated_pairs: float = 0.0,
+    level_decay: float = 1.0,
 ) -> np.ndarray:
     """Detect R peaks; returns sample indices (int64, sorted).
 
@@ -103,11 +104,18 @@ def detect_qrs(
             than this many times their gap away are one QRS plus a P or T wave (or an artefact):
             the one with the smaller slope is dropped. Why "isolated": a run of fast beats
             (tachycardia, flutter) has neighbours as close as the pair, so it is never thinned.
+        level_decay: if < 1, each candidate that arrives after a gap of ``searchback`` mean RR
+            intervals in which search-back found nothing scales the remembered QRS level by this
+            factor. Why: after a lead-off stretch or an abrupt drop in amplitude (a change of
+            posture, electrode contact) the level of the old, tall beats would otherwise hold the
+            threshold above every new beat until eight of them had been accepted, i.e. forever.
 
     Raises:
         InputError: non-1-D input, NaNs, implausible ``fs`` or under 2 s of signal.
     """
     x = _check(ecg, fs)
+    if not 0.0 < level_decay <= 1.0:
+        raise InputError(f"level_decay must be in (0, 1], got {level_decay}", where="level_decay")
     filt = bandpass(x, fs, band[0], band[1])
     energy = qrs_energy(filt, fs)
     steep = filt if slope_band is None else bandpass(x, fs, slope_band[0], slope_band[1])
@@ -177,8 +185,13 @@ def detect_qrs(
         # search-back: a long gap since the last beat means a beat (or several) was missed
         if beats and len(rr) >= 2 and rejected:
             limit = searchback * float(np.mean(rr))
-            for j in search_back(beats[-1], i, list(rejected), limit, searchback_fraction * thr()):
+            found = search_back(beats[-1], i, list(rejected), limit, searchback_fraction * thr())
+            for j in found:
                 accept(j, float(energy[j]))
+            if not found and level_decay < 1.0 and i - beats[-1] > limit:
+                level = [v * level_decay for v in sig]
+                sig.clear()
+                sig.extend(level)
         if h > thr():
             if beats and i - beats[-1] < t_wave:
                 s_ratio = max_slope(i) / max(beat_slopes[-1], 1e-12)
