@@ -83,7 +83,7 @@ def detect_qrs(
     *,
     refractory_s: float = 0.2,
     t_wave_s: float = 0.36,
-    threshold_fraction: float = 0.3,
+    threshold_fraction: float = 0.25,
     pair_slope: float = 0.7,
     pair_energy: float = 0.5,
     band: tuple[float, float] = (5.0, 15.0),
