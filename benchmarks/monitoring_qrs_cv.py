@@ -33,7 +33,7 @@ from theralab.monitoring.ecg.features import RHYTHM_QRS  # noqa: E402
 #: rounds 1 and 2 run with round 3's components off (``RHYTHM_QRS`` holds round 1's settings); the
 #: search-back changes of round 3 are not switchable, so their figures are reproduced only closely
 GRID: list[dict[str, Any]] = [
-    {"threshold_fraction": tf, "band": band, "searchback": sb, **RHYTHM_QRS}
+    {**RHYTHM_QRS, "threshold_fraction": tf, "band": band, "searchback": sb}
     for tf, band, sb in itertools.product((0.25, 0.3, 0.35), ((5.0, 15.0), (8.0, 20.0)), (1.5, 1.66))
 ]
 #: round 2 (after reading round 1's errors: T waves taken for beats in 114, noise in 105/108): the
@@ -41,12 +41,12 @@ GRID: list[dict[str, Any]] = [
 GRID2: list[dict[str, Any]] = (
     GRID
     + [
-        {"threshold_fraction": 0.25, "band": band, "searchback": sb, "t_wave_s": 0.42, **RHYTHM_QRS}
+        {**RHYTHM_QRS, "threshold_fraction": 0.25, "band": band, "searchback": sb, "t_wave_s": 0.42}
         for band, sb in itertools.product(((5.0, 15.0), (8.0, 20.0)), (1.5, 1.66))
     ]
     + [
-        {"threshold_fraction": 0.25, "band": (5.0, 15.0), "searchback": 1.66, "pair_slope": 0.8, **RHYTHM_QRS},
-        {"threshold_fraction": 0.25, "band": (8.0, 20.0), "searchback": 1.5, "pair_slope": 0.8, **RHYTHM_QRS},
+        {**RHYTHM_QRS, "threshold_fraction": 0.25, "band": (5.0, 15.0), "searchback": 1.66, "pair_slope": 0.8},
+        {**RHYTHM_QRS, "threshold_fraction": 0.25, "band": (8.0, 20.0), "searchback": 1.5, "pair_slope": 0.8},
     ]
 )
 #: round 3 (issue 19, second honest round): each robustness component of ``detect_qrs`` is a grid axis,
