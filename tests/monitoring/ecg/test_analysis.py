@@ -187,3 +187,20 @@ def test_qrs_is_independent_of_sampling_rate(shared_data, fs, up, down):
     x, _, ref = _mitdb(shared_data, "119", seconds=300)
     peaks = detect_qrs(resample_poly(x, up, down), fs)
     assert _score(ref, np.round(peaks * 360 / fs).astype(int), 360) == (326, 0, 0)
+
+
+def test_rhythm_features_use_the_detector_settings_the_model_was_trained_with(shared_data):
+    # MIT-BIH 114, 1455-1485 s (V5, T waves as tall as the QRS): the round-1 settings take T waves for
+    # beats and the shipped defaults do not, so the RR features differ; the rhythm model was fitted on
+    # the round-1 beats, so its features must keep them until it is retrained
+    import wfdb
+
+    from theralab.monitoring.ecg.features import RHYTHM_QRS
+
+    path = str(shared_data / "monitoring" / "mitdb" / "114")
+    x = wfdb.rdrecord(path, channels=[0], sampfrom=1455 * 360, sampto=1485 * 360).p_signal[:, 0]
+    x = x - np.median(x)
+    trained, shipped = detect_qrs(x, 360, **RHYTHM_QRS), detect_qrs(x, 360)
+    assert trained.size > shipped.size
+    f = extract_features(x, 360)
+    assert f == extract_features(x, 360, trained) and f["rr_mean"] != extract_features(x, 360, shipped)["rr_mean"]

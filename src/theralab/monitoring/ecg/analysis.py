@@ -31,6 +31,7 @@ from scipy import signal as sps
 from scipy import stats
 
 from theralab.errors import InputError, NotFoundError
+from theralab.monitoring.ecg.features import RHYTHM_QRS
 from theralab.monitoring.ecg.qrs import detect_qrs
 
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")  # MIT-BIH beat annotation codes (non-beat codes excluded)
@@ -369,7 +370,9 @@ def analyze(
     quality = signal_quality(x, fs, peaks)
     windows: list[dict[str, Any]] = []
     if rhythm:
-        windows = _rhythm_windows(x, fs, peaks, quality, rhythm_window_s, notes)
+        # the rhythm model sees the beats of the detector settings it was trained with
+        rpeaks = detect_qrs(x, fs, **RHYTHM_QRS)
+        windows = _rhythm_windows(x, fs, rpeaks, quality, rhythm_window_s, notes)
     return ECGAnalysis(rec.name, fs, x.size / fs, peaks, heart_rate, hrv, quality, windows, notes)
 
 
