@@ -50,3 +50,13 @@ def test_rdkit_descriptors_beside_the_learned_vector_survive_save_and_load(esol,
     np.testing.assert_allclose(dmpnn.predict(again, mols[100:]), pred, rtol=1e-6)
     with pytest.raises(ValueError, match="unknown descriptor set"):
         dmpnn.descriptor_matrix(mols[:2], "mordred")
+
+
+def test_a_constant_descriptor_column_is_not_blown_up(esol) -> None:
+    """Found in the FreeSolv benchmark: float32 statistics gave a constant column a 1e-22 spread."""
+    pytest.importorskip("descriptastorus")
+    mols, y = esol
+    model, config = dmpnn.train(mols[:40], y[:40], "regression", epochs=1, seed=0, descriptors="rdkit2d_normalized")
+    x = dmpnn.descriptor_matrix(mols, "rdkit2d_normalized")
+    z = (x - np.asarray(config["x_mean"])) / np.asarray(config["x_scale"])
+    assert np.abs(z).max() < 1e3

@@ -126,9 +126,12 @@ def train(
         "descriptors": descriptors,
     }
     if x_train is not None:
-        x_scale = x_train.std(axis=0)
-        x_scale[~(x_scale > 0)] = 1.0
-        config["x_mean"], config["x_scale"] = x_train.mean(axis=0).tolist(), x_scale.tolist()
+        # float64 statistics: in float32 a constant column gets a spread of ~1e-15 and a later
+        # molecule's value becomes a z-score of 1e5; spreads under 1e-6 (the descriptors are CDF
+        # values in [0, 1]) count as constant
+        x_scale = x_train.astype(np.float64).std(axis=0)
+        x_scale[~(x_scale > 1e-6)] = 1.0
+        config["x_mean"], config["x_scale"] = x_train.astype(np.float64).mean(axis=0).tolist(), x_scale.tolist()
     if task == "regression":
         mean = np.nanmean(y, axis=0)
         scale = np.nanstd(y, axis=0)
