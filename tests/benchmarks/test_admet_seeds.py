@@ -35,3 +35,12 @@ def test_wins_count_higher_auroc_as_better():
     runs = [{"BBBP": {"task": "classification", "n_test": 205, "ours-lgbm": a, "ours-ens": a, "rf-ecfp": a,
                       "chemprop": c}} for a, c in ((0.90, 0.92), (0.95, 0.91), (0.93, 0.92))]
     assert _module().summarise(runs)["BBBP"]["vs chemprop"]["ours-lgbm"][4] == 2
+
+
+def test_without_chemprop_the_arms_are_tested_against_the_random_forest():
+    runs = [{"BBBP": {"task": "classification", "n_test": 205, "ours-lgbm": a, "rf-ecfp": r}}
+            for a, r in ((0.90, 0.88), (0.95, 0.91), (0.93, 0.94))]
+    e = _module().summarise(runs)["BBBP"]
+    assert "vs chemprop" not in e
+    diff, _sd, _t, _w, better = e["vs rf-ecfp"]["ours-lgbm"]
+    assert diff == pytest.approx(0.05 / 3) and better == 2
