@@ -44,3 +44,11 @@ def test_without_chemprop_the_arms_are_tested_against_the_random_forest():
     assert "vs chemprop" not in e
     diff, _sd, _t, _w, better = e["vs rf-ecfp"]["ours-lgbm"]
     assert diff == pytest.approx(0.05 / 3) and better == 2
+
+
+def test_an_arm_is_reproduced_within_two_sd_or_better_but_not_worse():
+    reproduces = _module().reproduces
+    assert reproduces(0.716, 0.033, 0.555, "regression").startswith("NOT reproduced")  # ESOL, first session
+    assert reproduces(0.60, 0.03, 0.555, "regression").startswith("reproduced")
+    assert reproduces(0.83, 0.10, 1.075, "regression").startswith("better")
+    assert reproduces(0.95, 0.01, 0.90, "classification").startswith("better")
