@@ -3,9 +3,14 @@
 For each data set every model sees the same split (same seed) and is scored on the same test rows:
 
 * ``ours-lgbm``: LightGBM on MapLight features (ECFP4 counts + Avalon counts + ErG + RDKit 2D);
-* ``chemprop``: Chemprop v2 D-MPNN with its defaults (bond messages, depth 3, hidden 300, mean
-  aggregation, Noam schedule, batch 50) for ``--epochs`` epochs;
-* ``ours-ens``: the mean of the two above (what ``--model ensemble`` trains);
+* ``chemprop``: Chemprop v2 D-MPNN (bond messages, depth 3, hidden 300, mean aggregation, Noam
+  schedule) for ``--epochs`` epochs. ``--chemprop-protocol cli`` (default) follows Chemprop's command
+  line: batch 64, the epoch with the lowest loss on the validation part (the calibration rows) is kept;
+  ``last`` is the first-session arm (batch 50, last epoch). ``--chemprop-descriptors
+  rdkit2d_normalized`` adds Chemprop's RDKit 2D features, as its published MoleculeNet figures do;
+  ``--chemprop-ensemble K`` averages K such models;
+* ``ours-ens``: the mean of the two above (what ``--model ensemble`` trains when the arm is the
+  first-session one: ``--chemprop-protocol last`` and no descriptors);
 * ``rf-ecfp``: scikit-learn random forest (500 trees) on 2,048-bit ECFP4.
 
 MoleculeNet: ESOL, FreeSolv, Lipophilicity (random 80/10/10), BBBP (scaffold), Tox21 and ClinTox
