@@ -3,9 +3,14 @@
 For each data set every model sees the same split (same seed) and is scored on the same test rows:
 
 * ``ours-lgbm``: LightGBM on MapLight features (ECFP4 counts + Avalon counts + ErG + RDKit 2D);
-* ``chemprop``: Chemprop v2 D-MPNN with its defaults (bond messages, depth 3, hidden 300, mean
-  aggregation, Noam schedule, batch 50) for ``--epochs`` epochs;
-* ``ours-ens``: the mean of the two above (what ``--model ensemble`` trains);
+* ``chemprop``: Chemprop v2 D-MPNN (bond messages, depth 3, hidden 300, mean aggregation, Noam
+  schedule) for ``--epochs`` epochs. ``--chemprop-protocol cli`` (default) follows Chemprop's command
+  line: batch 64, the epoch with the lowest loss on the validation part (the calibration rows) is kept;
+  ``last`` is the first-session arm (batch 50, last epoch). ``--chemprop-descriptors
+  rdkit2d_normalized`` adds Chemprop's RDKit 2D features, as its published MoleculeNet figures do;
+  ``--chemprop-ensemble K`` averages K such models;
+* ``ours-ens``: the mean of the two above (what ``--model ensemble`` trains when the arm is the
+  first-session one: ``--chemprop-protocol last`` and no descriptors);
 * ``rf-ecfp``: scikit-learn random forest (500 trees) on 2,048-bit ECFP4.
 
 MoleculeNet: ESOL, FreeSolv, Lipophilicity (random 80/10/10), BBBP (scaffold), Tox21 and ClinTox
@@ -23,6 +28,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,11 +74,35 @@ def _rf(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, task: str, seed: i
     return out
 
 
+def _chemprop_arm(mols: list, y: np.ndarray, sp: Any, task: str, args: argparse.Namespace,
+                  res: dict) -> np.ndarray:
+    """The Chemprop arm: ``--chemprop-ensemble`` D-MPNNs, their mean prediction on the test rows.
+
+    ``--chemprop-protocol cli`` follows Chemprop's command line: train on the train part, keep the
+    epoch with the lowest loss on the validation part (our calibration rows: 10 % of all, so 80/10/10),
+    batch 64 (v2's default). ``last`` trains on the train part and keeps the last epoch (batch 50).
+    """
+    from theralab.discovery.admet import dmpnn as admet_chemprop
+
+    cli = args.chemprop_protocol == "cli"
+    val = dict(val_mols=[mols[i] for i in sp.calibration], val_y=y[sp.calibration]) if cli else {}
+    preds, best = [], []
+    for k in range(args.chemprop_ensemble):
+        cp, cfg = admet_chemprop.train([mols[i] for i in sp.train], y[sp.train], task, epochs=args.epochs,
+                                       seed=args.seed * 1000 + k, batch_size=64 if cli else 50,
+                                       descriptors=args.chemprop_descriptors, **val)
+        preds.append(admet_chemprop.predict(cp, [mols[i] for i in sp.test]))
+        best.append(cfg.get("best_epoch"))
+    res["chemprop_config"] = {"protocol": args.chemprop_protocol, "epochs": args.epochs,
+                              "ensemble": args.chemprop_ensemble, "descriptors": args.chemprop_descriptors,
+                              "best_epochs": best}
+    return np.mean(preds, axis=0)
+
+
 def run_set(name: str, frame: pd.DataFrame, targets: list[str], split: str, args: argparse.Namespace,
             labels: np.ndarray | None = None) -> dict[str, float]:
     """Train every model on one split of one data set; return test scores."""
     from theralab.chem.fingerprints import Fingerprinter, fingerprint_spec, unpack_bits
-    from theralab.discovery.admet import dmpnn as admet_chemprop
     from theralab.discovery.admet.features import make_split, maplight_features
     from theralab.discovery.admet.train import prepare
     from theralab.discovery.admet.user_models import TrainConfig, fit
@@ -96,8 +126,7 @@ def run_set(name: str, frame: pd.DataFrame, targets: list[str], split: str, args
     tr = sp.train  # every model trains on the same rows; the calibration part only calibrates ours
     res["rf-ecfp"] = _score(task, y[sp.test], _rf(bits[tr], y[tr], bits[sp.test], task, args.seed))
     if not args.no_chemprop and len(mols) <= args.chemprop_max_rows:
-        cp, _ = admet_chemprop.train([mols[i] for i in sp.train], y[sp.train], task, epochs=args.epochs, seed=args.seed)
-        cpp = admet_chemprop.predict(cp, test_mols)
+        cpp = _chemprop_arm(mols, y, sp, task, args, res)
         res["chemprop"] = _score(task, y[sp.test], cpp)
         res["ours-ens"] = _score(task, y[sp.test], (cpp + lg) / 2)
     res["seconds"] = round(time.perf_counter() - t0, 1)
@@ -113,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=1, help="LightGBM bag size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-chemprop", action="store_true", help="skip Chemprop and the ensemble")
+    parser.add_argument("--chemprop-protocol", choices=["cli", "last"], default="cli",
+                        help="cli: best epoch on the validation part (Chemprop's CLI); last: last epoch")
+    parser.add_argument("--chemprop-descriptors", choices=["rdkit2d_normalized"], default=None,
+                        help="extra RDKit 2D descriptors beside the D-MPNN vector (as in Chemprop's paper)")
+    parser.add_argument("--chemprop-ensemble", type=int, default=1, help="D-MPNNs averaged in the Chemprop arm")
     parser.add_argument("--chemprop-max-rows", type=int, default=10**9, help="skip Chemprop on larger sets")
     parser.add_argument("--out", type=Path, help="write the results as JSON")
     args = parser.parse_args(argv)

@@ -203,3 +203,18 @@ def test_unparsed_reading_passes_text_through_and_still_flags_unreadable_bytes(t
     for r, p in zip(raw[:3], parsed[:3], strict=True):
         mol, err = parse_smiles(r.smiles)
         assert err == p.error and (mol is None) == (p.mol is None)
+
+
+def test_rdkit_warnings_on_valid_rows_stay_with_the_row(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """An SD record with 3D coordinates but a "2D" header, and a salt written with a bare proton:
+    RDKit reads both and warns; the warning is in the record, not on the console."""
+    sd = list(read_molecules(CHEM / "z_coords_tagged_2d.sdf"))
+    assert [r.id for r in sd] == ["ethanol_3d_coords_2d_tag", "phenol_2d"] and all(r.ok for r in sd)
+    assert sd[0].warnings == ("Warning: molecule is tagged as 2D, but at least one Z coordinate is not zero. "
+                              "Marking the mol as 3D.")
+    assert sd[1].warnings == ""
+    src = tmp_path / "in.csv"
+    src.write_text("id,smiles\nproton,CC[NH3+].[H+]\nethanol,CCO\n")
+    rows = list(read_molecules(src))
+    assert [r.warnings for r in rows] == ["WARNING: not removing hydrogen atom without neighbors", ""]
+    assert capfd.readouterr().err == ""

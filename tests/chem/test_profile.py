@@ -131,3 +131,16 @@ def test_truncated_input_keeps_rows_already_written(tmp_path: Path) -> None:
     assert "cut.smi.gz" in exc.value.where
     written = pq.ParquetFile(out).metadata.num_rows  # still a complete, readable file
     assert written > 0 and written % 500 == 0
+
+
+def test_rdkit_warnings_go_to_the_rows_warnings_column(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    df, err = profile_smiles(["CC[NH3+].[H+]", "CCO"], ids=["proton", "ethanol"])
+    assert err.empty and list(df.columns) == profile_columns()
+    assert df.set_index("id")["warnings"].to_dict() == {
+        "proton": "WARNING: not removing hydrogen atom without neighbors", "ethanol": ""}
+    out = tmp_path / "sd.csv"
+    profile_file(CHEM / "z_coords_tagged_2d.sdf", out)
+    table = pd.read_csv(out, keep_default_na=False).set_index("id")
+    assert table.loc["ethanol_3d_coords_2d_tag", "warnings"].startswith("Warning: molecule is tagged as 2D")
+    assert table.loc["phenol_2d", "warnings"] == ""
+    assert capfd.readouterr().err == ""

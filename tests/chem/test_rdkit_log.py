@@ -1,11 +1,12 @@
-"""RDKit's error messages become part of the row's reason and never reach the console."""
+"""RDKit's error messages become part of the row's reason, its warnings part of the row's warnings;
+neither reaches the console."""
 
 from __future__ import annotations
 
 import pytest
 
 from theralab.chem.io import parse_smiles
-from theralab.chem.rdkit_log import rdkit_errors
+from theralab.chem.rdkit_log import rdkit_messages
 
 
 @pytest.mark.parametrize(
@@ -27,10 +28,45 @@ def test_syntax_errors_carry_rdkits_reason(smiles: str, detail: str, capfd: pyte
 def test_warnings_and_errors_are_silent_and_errors_are_collected(capfd: pytest.CaptureFixture[str]) -> None:
     from rdkit import Chem
 
-    with rdkit_errors() as rdkit:
-        assert Chem.MolFromSmiles("[H]") is not None  # a warning: blocked
+    with rdkit_messages() as rdkit:
+        assert Chem.MolFromSmiles("[H]") is not None  # a warning: collected, not printed
         assert Chem.MolFromSmiles("c1cc1") is None  # an error: collected once
     assert rdkit.messages == ["Can't kekulize mol.  Unkekulized atoms: 0 1 2"]
+    assert rdkit.warnings == ["WARNING: not removing hydrogen atom without neighbors"]
+    assert capfd.readouterr().err == ""
+
+
+def test_a_warning_on_a_valid_smiles_is_returned_with_the_molecule(capfd: pytest.CaptureFixture[str]) -> None:
+    """A salt written with a bare proton parses; RDKit warns, and the warning stays with the row."""
+    said: list[str] = []
+    mol, reason = parse_smiles("CC[NH3+].[H+]", said)
+    assert mol is not None and reason is None
+    assert said == ["WARNING: not removing hydrogen atom without neighbors"]
+    assert capfd.readouterr().err == ""
+
+
+def test_blocks_nest_and_other_threads_are_not_collected(capfd: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from rdkit import Chem
+
+    with rdkit_messages() as outer:
+        with rdkit_messages() as inner:
+            Chem.MolFromSmiles("[H]")
+        Chem.MolFromSmiles("C.[H+]")
+        seen: list[list[str]] = []
+
+        def other() -> None:  # a thread without an open block of its own
+            with rdkit_messages() as mine:
+                Chem.MolFromSmiles("[2H]")
+            seen.append(mine.warnings)
+
+        worker = threading.Thread(target=other)
+        worker.start()
+        worker.join()
+    assert inner.warnings == ["WARNING: not removing hydrogen atom without neighbors"]
+    assert outer.warnings == ["WARNING: not removing hydrogen atom without neighbors"]  # once, from the outer call
+    assert seen == [["WARNING: not removing hydrogen atom without neighbors"]]
     assert capfd.readouterr().err == ""
 
 

@@ -61,3 +61,17 @@ def test_train_errors_are_red_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not in the data" in result.output
     result = runner.invoke(app, ["admet", "train", str(data), "--target", "y", "-o", str(tmp_path / "m")])
     assert result.exit_code == 2 and "too few" in result.output
+
+
+def test_predict_keeps_rdkit_warnings_in_the_row(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("admet_ai")
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["proton", "caf"], "smiles": ["CC[NH3+].[H+]", "Cn1cnc2c1c(=O)n(C)c(=O)n2C"]}).to_csv(
+        src, index=False)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["admet", "predict", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, keep_default_na=False)
+    assert list(table.columns[:5]) == ["row", "id", "smiles", "error", "warnings"]
+    assert table["warnings"].tolist() == ["WARNING: not removing hydrogen atom without neighbors", ""]
+    assert "WARNING" not in capfd.readouterr().err and "WARNING" not in result.output

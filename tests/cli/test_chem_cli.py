@@ -105,3 +105,13 @@ def test_bbbp_every_parseable_row_profiled(shared_data: Path, tmp_path: Path) ->
     assert len(prof) + len(side) == len(smiles) == 2039
     assert prof["inchikey"].str.len().eq(27).all()
     assert f"rows: {len(smiles)}  valid: {len(parseable)}" in result.stdout
+
+
+def test_profile_puts_rdkit_warnings_in_the_rows_not_the_console(tmp_path: Path, capfd) -> None:
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["chem", "profile", str(CHEM / "z_coords_tagged_2d.sdf"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["warnings"].tolist() == [
+        "Warning: molecule is tagged as 2D, but at least one Z coordinate is not zero. Marking the mol as 3D.", ""]
+    assert "Warning" not in capfd.readouterr().err and "Warning" not in result.output

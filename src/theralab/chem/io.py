@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from rdkit import Chem, rdBase
+from rdkit import Chem
 
-from theralab.chem.rdkit_log import rdkit_errors
+from theralab.chem.rdkit_log import rdkit_messages
 from theralab.errors import InputError
 
 SMILES_COLUMNS = tuple(
@@ -66,6 +66,8 @@ class MolRecord:
         smiles: the SMILES as written in the input (for SD files: RDKit's SMILES of the record).
         mol: the sanitised RDKit molecule, or ``None`` when the row is invalid.
         error: why the row is invalid (``None`` when ``mol`` is set).
+        warnings: what RDKit warned about while reading a valid row (``"; "``-separated, ``""``
+            when nothing), e.g. "WARNING: not removing hydrogen atom without neighbors".
     """
 
     row: int
@@ -73,6 +75,7 @@ class MolRecord:
     smiles: str
     mol: Chem.Mol | None
     error: str | None = None
+    warnings: str = ""
 
     @property
     def ok(self) -> bool:
@@ -80,11 +83,16 @@ class MolRecord:
         return self.mol is not None
 
 
-def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str | None]:
+def parse_smiles(smiles: str, warnings: list[str] | None = None) -> tuple[Chem.Mol | None, str | None]:
     """Parse one SMILES and, when it fails, say why in words RDKit would use.
 
     The fast path is a single ``MolFromSmiles``; only failures are re-parsed without
     sanitisation to tell a syntax error from a chemistry (valence, aromaticity) error.
+    Nothing RDKit says is printed.
+
+    Args:
+        smiles: the SMILES as written.
+        warnings: when given, RDKit's warnings on a molecule that parses are appended to it.
 
     Returns:
         ``(mol, None)`` on success, ``(None, reason)`` otherwise.
@@ -92,11 +100,13 @@ def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str | None]:
     text = smiles.strip()
     if not text:
         return None, "empty SMILES"
-    with rdkit_errors() as rdkit:
+    with rdkit_messages() as rdkit:
         mol = Chem.MolFromSmiles(text)
         if mol is not None:
             if mol.GetNumAtoms() == 0:
                 return None, "SMILES has no atoms"
+            if warnings is not None:
+                warnings.extend(rdkit.warnings)
             return mol, None
         raw = Chem.MolFromSmiles(text, sanitize=False)
         if raw is None:
@@ -371,7 +381,7 @@ class MoleculeReader:
         title = _safe_text(block.split("\n", 1)[0].strip())
         if not _valid_utf8(block):
             return MolRecord(row, title or str(row), "", None, "record is not valid UTF-8 text")
-        with rdBase.BlockLogs():
+        with rdkit_messages() as rdkit:
             supplier.SetData(block)
             try:
                 mol = next(supplier)
@@ -384,7 +394,8 @@ class MoleculeReader:
             ident = title
             if self.id_column and mol.HasProp(self.id_column):
                 ident = mol.GetProp(self.id_column)
-            return MolRecord(row, ident or str(row), Chem.MolToSmiles(mol), mol, None)
+            smiles = Chem.MolToSmiles(mol)
+        return MolRecord(row, ident or str(row), smiles, mol, None, "; ".join(rdkit.warnings))
 
     def sd_blocks(self) -> Iterator[tuple[int, str, str]]:
         """Raw SD records as ``(row, id, mol block)``, unparsed, with the same id rule as :meth:`chunks`.
@@ -450,8 +461,26 @@ def _make_record(row: int, smiles: str, ident: str, parse: bool = True) -> MolRe
         return MolRecord(row, ident, smiles.replace("\x00", "\\0"), None, "binary data (NUL byte) in SMILES")
     if not parse:
         return MolRecord(row, ident, smiles.strip(), None, None)
-    mol, err = parse_smiles(smiles)
-    return MolRecord(row, ident, smiles.strip(), mol, err)
+    said: list[str] = []
+    mol, err = parse_smiles(smiles, said)
+    return MolRecord(row, ident, smiles.strip(), mol, err, "; ".join(said))
+
+
+def records_from_chunk(frame: Any) -> list[MolRecord]:
+    """Parse the rows of a planned chunk (``row, id, smiles, error``, as ``chem.jobs`` writes them).
+
+    Every chunked job's worker reads its rows with this, so a row's reason and warnings are the
+    ones the reader gives in a single-process command.
+    """
+    records = []
+    for row, ident, smiles, error in frame[["row", "id", "smiles", "error"]].itertuples(index=False):
+        if isinstance(error, str) and error:  # a null may read back as None or NaN
+            records.append(MolRecord(int(row), str(ident), str(smiles), None, str(error)))
+        else:
+            said: list[str] = []
+            mol, err = parse_smiles(str(smiles), said)
+            records.append(MolRecord(int(row), str(ident), str(smiles), mol, err, "; ".join(said)))
+    return records
 
 
 def read_table(path: str | os.PathLike[str]) -> Any:
@@ -542,6 +571,7 @@ __all__ = [
     "TableWriter",
     "output_format",
     "parse_smiles",
+    "records_from_chunk",
     "read_molecules",
     "write_sdf",
     "write_table",

@@ -68,17 +68,10 @@ class ProfileJob:
         return split_molecule_file(params, workdir, "chem.profile")
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        from theralab.chem.io import MolRecord, parse_smiles
+        from theralab.chem.io import records_from_chunk
         from theralab.chem.profile import profile_records
 
-        frame = pq.read_table(spec["input"]).to_pandas()
-        records = []
-        for row, ident, smiles, error in frame.itertuples(index=False):
-            if isinstance(error, str) and error:  # a null may read back as None or NaN
-                records.append(MolRecord(int(row), str(ident), str(smiles), None, str(error)))
-            else:
-                mol, err = parse_smiles(str(smiles))
-                records.append(MolRecord(int(row), str(ident), str(smiles), mol, err))
+        records = records_from_chunk(pq.read_table(spec["input"]).to_pandas())
         df, err = profile_records(
             records, standardize=bool(params.get("standardize", True)), tautomer=bool(params.get("tautomer", False))
         )

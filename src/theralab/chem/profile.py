@@ -4,8 +4,9 @@ One profile row per valid input molecule: identifiers (``id``, ``row``, ``input_
 standardised ``smiles`` and its ``inchikey``), the standardisation ``changes``, every descriptor of
 :mod:`theralab.chem.descriptors`, every rule set of :mod:`theralab.chem.filters` (``<rule>_pass``,
 ``<rule>_violations``, ``<rule>_failed``) and the structural alerts (``n_alerts`` and ``alerts``,
-``CATALOG:description`` joined by ``"; "``). Rows that are not valid molecules, or that fail
-standardisation, go to a separate error table with ``row, id, input, reason``.
+``CATALOG:description`` joined by ``"; "``), and the ``warnings`` RDKit gave on the row while it was
+read, standardised and described (joined by ``"; "``; never printed). Rows that are not valid
+molecules, or that fail standardisation, go to a separate error table with ``row, id, input, reason``.
 
 The per-molecule loop calls RDKit directly (no per-molecule pandas, no intermediate objects);
 rule sets are then evaluated column-wise on the whole chunk, so the overhead over a plain RDKit
@@ -22,16 +23,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem, rdBase
+from rdkit import Chem
 
 from theralab.chem.descriptors import DESCRIPTOR_NAMES, DESCRIPTORS, sascorer_module
 from theralab.chem.filters import ALERT_CATALOGS, RULE_SET_NAMES, alert_catalog, evaluate_rules
 from theralab.chem.io import MoleculeReader, MolRecord, TableWriter, output_format, parse_smiles
+from theralab.chem.rdkit_log import join_warnings, rdkit_messages
 from theralab.chem.standardize import standardize as _standardize
 from theralab.errors import InputError
 
 ID_COLUMNS = ["id", "row", "input_smiles", "smiles", "inchikey", "changes"]
 ALERT_COLUMNS = ["n_alerts", "alerts"]
+WARNING_COLUMNS = ["warnings"]
 ERROR_COLUMNS = ["row", "id", "input", "reason"]
 
 
@@ -39,7 +42,7 @@ def profile_columns(rules: Sequence[str] = RULE_SET_NAMES) -> list[str]:
     """The columns of a profile table, in order."""
     from theralab.chem.filters import rule_columns
 
-    return ID_COLUMNS + list(DESCRIPTOR_NAMES) + rule_columns(rules) + ALERT_COLUMNS
+    return ID_COLUMNS + list(DESCRIPTOR_NAMES) + rule_columns(rules) + ALERT_COLUMNS + WARNING_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -102,18 +105,20 @@ def profile_records(
     values: list[list[float | int]] = []
     n_alerts: list[int] = []
     alerts: list[str] = []
+    said: list[str] = []
     errors: list[tuple[int, str, str, str]] = []
     to_smiles = Chem.MolToSmiles
     to_key = Chem.MolToInchiKey
-    with rdBase.BlockLogs():
-        for rec in records:
-            if rec.mol is None:
-                errors.append((rec.row, rec.id, rec.smiles, rec.error or "invalid molecule"))
-                continue
+    for rec in records:
+        if rec.mol is None:
+            errors.append((rec.row, rec.id, rec.smiles, rec.error or "invalid molecule"))
+            continue
+        with rdkit_messages() as rdkit:  # RDKit's warnings on this row go to its 'warnings' cell
             try:
+                std_warnings: list[str] = []
                 if standardize:
                     std = _standardize(rec.mol, tautomer=tautomer)
-                    mol, smi, change = std.mol, std.smiles, "; ".join(std.changes)
+                    mol, smi, change, std_warnings = std.mol, std.smiles, "; ".join(std.changes), std.warnings
                 else:
                     mol, change = rec.mol, ""
                     smi = to_smiles(mol)
@@ -125,16 +130,17 @@ def profile_records(
                 reason = exc.message if isinstance(exc, InputError) else f"could not profile: {exc}"
                 errors.append((rec.row, rec.id, rec.smiles, reason))
                 continue
-            ids.append(rec.id)
-            rows.append(rec.row)
-            inputs.append(rec.smiles)
-            smiles_out.append(smi)
-            keys.append(key)
-            changes.append(change)
-            values.append(vals)
-            n_alerts.append(len(hits))
-            alerts.append(hit_text)
-    profiles = assemble_rows(ids, rows, inputs, smiles_out, keys, changes, values, n_alerts, alerts, rules)
+        said.append(join_warnings(rec.warnings, std_warnings, rdkit.warnings))
+        ids.append(rec.id)
+        rows.append(rec.row)
+        inputs.append(rec.smiles)
+        smiles_out.append(smi)
+        keys.append(key)
+        changes.append(change)
+        values.append(vals)
+        n_alerts.append(len(hits))
+        alerts.append(hit_text)
+    profiles = assemble_rows(ids, rows, inputs, smiles_out, keys, changes, values, n_alerts, alerts, rules, said)
     return profiles, pd.DataFrame(errors, columns=ERROR_COLUMNS).astype({"row": "int64"})
 
 
@@ -149,7 +155,9 @@ def assemble_rows(
     n_alerts: list[int],
     alerts: list[str],
     rules: Sequence[str],
+    warnings: list[str] | None = None,
 ) -> pd.DataFrame:
+    """One profile table from per-row columns (``warnings``: RDKit's warnings per row, "" if none)."""
     n = len(ids)
     cols: dict[str, object] = {
         "id": pd.Series(ids, dtype=object),
@@ -167,6 +175,7 @@ def assemble_rows(
     df = pd.concat([df, rule_df], axis=1)
     df["n_alerts"] = np.asarray(n_alerts, dtype=np.int64)
     df["alerts"] = pd.Series(alerts, dtype=object)
+    df["warnings"] = pd.Series(warnings if warnings is not None else [""] * n, dtype=object)
     return df
 
 
@@ -185,9 +194,10 @@ def profile_smiles(
     records = []
     for i, smi in enumerate(smiles):
         text = "" if smi is None else str(smi)
-        mol, err = parse_smiles(text)
+        said: list[str] = []
+        mol, err = parse_smiles(text, said)
         ident = str(ids[i]) if ids is not None and ids[i] not in (None, "") else str(i + 1)
-        records.append(MolRecord(i + 1, ident, text.strip(), mol, err))
+        records.append(MolRecord(i + 1, ident, text.strip(), mol, err, "; ".join(said)))
     return profile_records(records, **kwargs)  # type: ignore[arg-type]
 
 

@@ -24,9 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rdkit import Chem, rdBase
+from rdkit import Chem
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
+from theralab.chem.rdkit_log import rdkit_messages
 from theralab.errors import InputError
 
 
@@ -38,11 +39,13 @@ class StandardizeResult:
         mol: the standardised molecule.
         smiles: its canonical isomeric SMILES.
         changes: human-readable changes in pipeline order, e.g. ``removed fragment [Na+]``.
+        warnings: what RDKit warned about while standardising (collected, never printed).
     """
 
     mol: Chem.Mol
     smiles: str
     changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """The result without the RDKit object, for JSON."""
@@ -92,7 +95,7 @@ def standardize(
         raise InputError("no molecule to standardise")
     tools = standardizer_tools()
     changes: list[str] = []
-    with rdBase.BlockLogs():
+    with rdkit_messages() as rdkit:
         try:
             before = Chem.MolToSmiles(mol)
             m = Chem.RemoveHs(mol)
@@ -136,7 +139,7 @@ def standardize(
                     cur = new
         except Exception as exc:  # RDKit raises its own exception types for odd chemistry
             raise InputError(f"standardisation failed: {exc}", hint="check the structure") from exc
-    return StandardizeResult(mol=m, smiles=cur, changes=changes)
+    return StandardizeResult(mol=m, smiles=cur, changes=changes, warnings=rdkit.warnings)
 
 
 def standardize_smiles(smiles: str, **kwargs: bool) -> StandardizeResult:

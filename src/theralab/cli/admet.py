@@ -28,21 +28,15 @@ def predict(
     chunk_size: int = typer.Option(2000, "--chunk-size", min=1, help="molecules per chunk"),
 ) -> None:
     """Predict every molecule of INPUT; rows that cannot be scored keep their place with an 'error'."""
-    import pandas as pd
-
     from theralab.chem.io import MoleculeReader, TableWriter
-    from theralab.discovery.admet.jobs import score_smiles
+    from theralab.discovery.admet.jobs import score_records
 
     reader = MoleculeReader(input, smiles_column=smiles_column, id_column=id_column, chunk_size=chunk_size)
     total = errors = 0
     with progress_bar() as bar, TableWriter(output) as writer:
         task = bar.add_task("scoring", total=None)
         for chunk in reader.chunks():
-            scored = score_smiles([r.smiles for r in chunk], model)
-            read_err = pd.Series([r.error or "" for r in chunk])
-            scored["error"] = read_err.where(read_err != "", scored["error"]).to_numpy()
-            scored.insert(0, "row", [r.row for r in chunk])
-            scored.insert(1, "id", [r.id for r in chunk])
+            scored = score_records(chunk, model)
             writer.write(scored)
             total += len(scored)
             errors += int((scored["error"] != "").sum())

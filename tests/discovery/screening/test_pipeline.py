@@ -235,3 +235,15 @@ def test_rdkit_messages_are_not_printed(capfd):
     with pytest.raises(InputError, match="does not parse: malformed SMILES"):
         _active_fps(("C1CC(",), 2, 2048)
     assert "SMILES Parse Error" not in capfd.readouterr().err
+
+
+def test_rdkit_warnings_on_library_rows_reach_the_row_not_the_console(tl_env, tmp_path, capfd):
+    pd.DataFrame({"id": ["proton", "ethanol", "phenol"],
+                  "smiles": ["CCC[NH3+].[H+]", "CCO", "Oc1ccccc1"]}).to_csv(tmp_path / "lib.csv", index=False)
+    run = tmp_path / "run.toml"
+    run.write_text('[run]\nlibrary = "lib.csv"\noutput_dir = "out"\n[diversity]\ntop_n = 3\n')
+    job = jobs.run_job(jobs.create_job("screen.run", load_config(run).model_dump()), LocalExecutor(1))
+    hits = pd.read_csv(job["result_location"], keep_default_na=False).set_index("id")
+    assert hits.loc["proton", "warnings"] == "WARNING: not removing hydrogen atom without neighbors"
+    assert hits.loc["ethanol", "warnings"] == "" and hits.loc["phenol", "warnings"] == ""
+    assert "WARNING" not in capfd.readouterr().err

@@ -8,16 +8,33 @@ could not be read or scored stay in the output with their ``error``, so nothing 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from theralab.runtime.jobs import write_parquet_atomic
 
+if TYPE_CHECKING:
+    from theralab.chem.io import MolRecord
+
 PANEL = "panel"
 
+
+
+def score_records(records: Sequence[MolRecord], model: str = PANEL) -> pd.DataFrame:
+    """Score the reader's rows: ``row, id``, the model's columns, the reader's ``error`` where it
+    has one, and after it RDKit's ``warnings`` on the row (collected by the reader, never printed).
+    """
+    scored = score_smiles([r.smiles for r in records], model)
+    read_error = pd.Series([r.error or "" for r in records], dtype=object)
+    scored["error"] = read_error.where(read_error != "", scored["error"]).to_numpy()
+    scored.insert(int(scored.columns.get_loc("error")) + 1, "warnings", [r.warnings for r in records])
+    scored.insert(0, "row", [r.row for r in records])
+    scored.insert(1, "id", [r.id for r in records])
+    return scored
 
 
 def score_smiles(smiles: list[str], model: str = PANEL) -> pd.DataFrame:
@@ -41,12 +58,9 @@ class AdmetPredictJob:
         return split_molecule_file(params, workdir, "admet.predict")
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        frame = pq.read_table(spec["input"]).to_pandas()
-        scored = score_smiles(frame["smiles"].astype(str).tolist(), params.get("model", PANEL))
-        read_error = frame["error"].astype(str)
-        scored["error"] = read_error.where(read_error != "", scored["error"]).to_numpy()
-        scored.insert(0, "row", frame["row"].to_numpy())
-        scored.insert(1, "id", frame["id"].astype(str).to_numpy())
+        from theralab.chem.io import records_from_chunk
+
+        scored = score_records(records_from_chunk(pq.read_table(spec["input"]).to_pandas()), params.get("model", PANEL))
         write_parquet_atomic(scored, workdir / "chunks" / f"{index:06d}.parquet")
         return {"rows": len(scored), "errors": int((scored["error"] != "").sum())}
 

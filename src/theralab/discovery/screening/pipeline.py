@@ -338,17 +338,12 @@ class ScreenJob:
              "chunk_size": config.run.chunk_size}, workdir, "screen.run")
 
     def run_chunk(self, params: dict[str, Any], index: int, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
-        from theralab.chem.io import MolRecord, parse_smiles
+        from theralab.chem.io import records_from_chunk
         from theralab.discovery.screening.profile import fast_profile
         from theralab.models.base import cached_predictor
 
         config = parse_config(params)
-        frame = pq.read_table(spec["input"]).to_pandas()
-        records = []
-        for row, ident, smiles, error in frame.itertuples(index=False):
-            bad = isinstance(error, str) and error  # a null may read back as None or NaN
-            mol, err = (None, str(error)) if bad else parse_smiles(str(smiles))
-            records.append(MolRecord(int(row), str(ident), str(smiles), mol, err))
+        records = records_from_chunk(pq.read_table(spec["input"]).to_pandas())
         # the same frames as theralab.chem.profile.profile_records, about 1.7x faster (see screening_profile)
         df, invalid = fast_profile(records, standardize=config.standardize.enabled,
                                    tautomer=config.standardize.tautomer)
@@ -388,7 +383,7 @@ class ScreenJob:
         df = apply_conditions(df, [c for c in todo if c not in early], rejected)
         df["score"] = self._score(df, config)
         write_parquet_atomic(df, workdir / "chunks" / f"{index:06d}.parquet")
-        return {"rows": len(frame), "invalid": len(invalid), "passed": len(df), "rejected": dict(rejected),
+        return {"rows": len(records), "invalid": len(invalid), "passed": len(df), "rejected": dict(rejected),
                 "warnings": sorted(notes)[:50],
                 "invalid_rows": invalid.head(1000).astype(str).to_dict("records")}
 

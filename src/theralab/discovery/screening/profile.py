@@ -42,13 +42,14 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from rdkit import Chem, rdBase
+from rdkit import Chem
 
 from theralab.chem.alert_screen import ScreenedQueries, catalog_screen, pattern_words, screened_qed
 from theralab.chem.descriptors import DESCRIPTORS, sascorer_module
 from theralab.chem.filters import ALERT_CATALOGS, RULE_SET_NAMES, alert_catalog
 from theralab.chem.io import MolRecord
 from theralab.chem.profile import ERROR_COLUMNS, assemble_rows, profile_records
+from theralab.chem.rdkit_log import join_warnings, rdkit_messages
 from theralab.chem.standardize import standardizer_tools
 
 #: elements for which RemoveHs, the metal disconnector and the reioniser's charge corrections are no-ops
@@ -91,14 +92,14 @@ def fast_profile(
     screen = alert_screen(ALERT_CATALOGS)
     funcs = [d.func for d in DESCRIPTORS]
     funcs[_QED_INDEX] = None  # type: ignore[call-overload]
-    fast: list[tuple[int, MolRecord, str, str, list[Any], str, list[str]]] = []
+    fast: list[tuple[int, MolRecord, str, str, list[Any], str, list[str], str]] = []
     slow: list[tuple[int, MolRecord]] = []
     errors: list[tuple[int, tuple[int, str, str, str]]] = []
-    with rdBase.BlockLogs():
-        for pos, rec in enumerate(records):
-            if rec.mol is None:
-                errors.append((pos, (rec.row, rec.id, rec.smiles, rec.error or "invalid molecule")))
-                continue
+    for pos, rec in enumerate(records):
+        if rec.mol is None:
+            errors.append((pos, (rec.row, rec.id, rec.smiles, rec.error or "invalid molecule")))
+            continue
+        with rdkit_messages() as rdkit:  # RDKit's warnings on this row go to its 'warnings' cell
             try:
                 if standardize and tautomer:
                     raise _Slow
@@ -117,13 +118,13 @@ def fast_profile(
             except Exception:  # noqa: BLE001 - the reference path decides (and words any error)
                 slow.append((pos, rec))
                 continue
-            fast.append((pos, rec, smi, key, vals, "", hits))
+        fast.append((pos, rec, smi, key, vals, "", hits, join_warnings(rec.warnings, rdkit.warnings)))
     parts = []
     if fast:
         df = assemble_rows(
             [f[1].id for f in fast], [f[1].row for f in fast], [f[1].smiles for f in fast], [f[2] for f in fast],
             [f[3] for f in fast], [f[5] for f in fast], [f[4] for f in fast], [len(f[6]) for f in fast],
-            ["; ".join(f[6]) for f in fast], RULE_SET_NAMES,
+            ["; ".join(f[6]) for f in fast], RULE_SET_NAMES, [f[7] for f in fast],
         )
         parts.append(df.assign(_pos=[f[0] for f in fast]))
     if slow:
