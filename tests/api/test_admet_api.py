@@ -18,6 +18,19 @@ def test_predict_inline_panel(api) -> None:
     assert body["rows"][0]["molecular_weight"] == pytest.approx(46.069, abs=1e-3)
 
 
+def test_inline_rows_carry_rdkit_warnings_and_nothing_is_printed(api, capfd) -> None:
+    """A molecule RDKit warns about (a bare proton in a salt) keeps the warning in its row; the
+    server's console stays clean (the models parse the molecule again, inside the capture)."""
+    h = api.login("res")
+    capfd.readouterr()
+    r = api.post("/v1/admet/predict", json={"smiles": ["CC[NH3+].[H+]", "CCO"]}, headers=h)
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert "hydrogen atom without neighbors" in rows[0]["warnings"] and rows[1]["warnings"] == ""
+    assert [row["row"] for row in rows] == [1, 2] and not rows[0]["error"]
+    assert "WARNING" not in capfd.readouterr().err
+
+
 def test_auth_and_validation(api) -> None:
     assert api.post("/v1/admet/predict", json={"smiles": ["CCO"]}).status_code == 401
     h = api.login("res")

@@ -466,6 +466,14 @@ def _make_record(row: int, smiles: str, ident: str, parse: bool = True) -> MolRe
     return MolRecord(row, ident, smiles.strip(), mol, err, "; ".join(said))
 
 
+def records_from_smiles(smiles: Sequence[str], ids: Sequence[str] | None = None) -> list[MolRecord]:
+    """Rows for SMILES given inline (an API body, a pasted list), read as a file's rows are.
+
+    Each gets the same reason for a bad molecule and the same collected warnings as in a file.
+    """
+    return [_make_record(i + 1, text, ids[i] if ids is not None else "") for i, text in enumerate(smiles)]
+
+
 def records_from_chunk(frame: Any) -> list[MolRecord]:
     """Parse the rows of a planned chunk (``row, id, smiles, error``, as ``chem.jobs`` writes them).
 
@@ -572,6 +580,7 @@ __all__ = [
     "output_format",
     "parse_smiles",
     "records_from_chunk",
+    "records_from_smiles",
     "read_molecules",
     "write_sdf",
     "write_table",

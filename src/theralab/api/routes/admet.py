@@ -56,7 +56,8 @@ class PredictOut(BaseModel):
              responses={202: {"description": "more than 1,000 molecules: a job was submitted ({'job': ...})"}})
 def predict(body: PredictRequest, user: CurrentUser) -> Any:
     """Score molecules inline (<= 1,000) or submit a job for more."""
-    from theralab.discovery.admet.jobs import score_smiles
+    from theralab.chem.io import records_from_smiles
+    from theralab.discovery.admet.jobs import score_records
 
     if len(body.smiles) > MAX_INLINE:
         from theralab.privacy.confine import check_kind_allowed
@@ -75,7 +76,8 @@ def predict(body: PredictRequest, user: CurrentUser) -> Any:
         from theralab.api.routes.jobs import public
 
         return JSONResponse(status_code=202, content={"job": public(runtime_jobs.get_job(job_id)).model_dump()})
-    table = score_smiles(list(body.smiles), body.model)
+    # through the reader, so each row carries its reason and RDKit's warnings (never printed)
+    table = score_records(records_from_smiles(list(body.smiles)), body.model)
     rows = [{k: json_safe(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
     errors = sum(1 for r in rows if r.get("error"))
     return {"model": body.model, "count": len(rows), "scored": len(rows) - errors, "columns": list(table.columns),

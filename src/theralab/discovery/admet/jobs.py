@@ -38,14 +38,21 @@ def score_records(records: Sequence[MolRecord], model: str = PANEL) -> pd.DataFr
 
 
 def score_smiles(smiles: list[str], model: str = PANEL) -> pd.DataFrame:
-    """Score SMILES with the panel (``model='panel'``) or a trained model (name or directory)."""
-    if model == PANEL:
-        from theralab.discovery.admet.panel import get_panel
+    """Score SMILES with the panel (``model='panel'``) or a trained model (name or directory).
 
-        return get_panel().predict_smiles(smiles)
-    from theralab.discovery.admet.train import predict_frame
+    The models parse and featurise the molecules again; what RDKit says meanwhile is captured, never
+    printed (the reader already put each row's warnings in its ``warnings``, see :func:`score_records`).
+    """
+    from theralab.chem.rdkit_log import rdkit_messages
 
-    return predict_frame(model, smiles)
+    with rdkit_messages():
+        if model == PANEL:
+            from theralab.discovery.admet.panel import get_panel
+
+            return get_panel().predict_smiles(smiles)
+        from theralab.discovery.admet.train import predict_frame
+
+        return predict_frame(model, smiles)
 
 
 class AdmetPredictJob:
