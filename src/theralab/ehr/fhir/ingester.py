@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
-from theralab.ehr.fhir.ledger import Changes, Main, classify, dangling, ensure_planner_stats, refs_of
+from theralab.ehr.fhir.ledger import Changes, Main, classify, dangling, ensure_planner_stats, in_ids, refs_of
 from theralab.ehr.fhir.prepare import Prepared, prepare
 from theralab.ehr.fhir.read import Origin
 from theralab.ehr.fhir.report import ImportIssue, ImportReport, issue_at
@@ -62,7 +62,8 @@ class Ingester:
         self._changes = Changes()
         #: dangling non-patient references are errors inside an all-or-nothing bundle, warnings elsewhere
         self._refs_are_errors = False
-        self._analyzed = False
+        #: tables whose planner statistics this import has checked (PostgreSQL; once each)
+        self._stats_checked: set[str] = set()
 
     def _known_patients(self) -> set[str]:
         if self._known is None:
@@ -113,15 +114,27 @@ class Ingester:
         # deletes nothing), found by primary key; their old components go in one statement per chunk
         changed = sorted(classify(self.session, self._mains, self._changes))
         self._mains.clear()
-        if changed and not self._analyzed:
-            self._analyzed = ensure_planner_stats(self.session) or True
-        for i in range(0, len(changed), 500):
-            self.session.execute(
-                delete(store.ObservationRow).where(store.ObservationRow.parent_id.in_(changed[i : i + 500]))
-            )
+        if changed:
+            self._check_stats([store.ObservationRow])
+        for i in range(0, len(changed), 5000):  # old components of changed observations, by the parent_id index
+            old = in_ids(self.session, store.ObservationRow.parent_id, changed[i : i + 5000])
+            self.session.execute(delete(store.ObservationRow).where(old))
+        written = []
         for model in _TABLE_ORDER:
-            upsert(self.session, model, self._rows.pop(model, []))
+            rows = self._rows.pop(model, [])
+            upsert(self.session, model, rows)
+            if rows:
+                written.append(model)
+        # after the first write to each table, so the next batches' lookups are planned on its real size
+        self._check_stats(written)
         self._pending = 0
+
+    def _check_stats(self, models: list[type[store.Base]]) -> None:
+        for model in models:
+            name = model.__tablename__
+            if name not in self._stats_checked:
+                self._stats_checked.add(name)
+                ensure_planner_stats(self.session, name)
 
     def finish(self) -> ImportReport:
         """Resolve held-back resources, write everything and return the report."""
