@@ -102,3 +102,27 @@ def test_first_load_deletes_nothing_and_a_changed_observation_deletes_its_compon
         import_resources([obs | {"status": "amended"}], s, validate=False)
     event.remove(engine, "before_cursor_execute", spy)
     assert [x for x in statements if x.lstrip().upper().startswith("DELETE")]
+
+
+def test_import_probes_only_the_patients_it_references(engine) -> None:  # noqa: ANN001
+    """No import reads every patient id (a full scan per batch of a bulk load, per one-resource upload)."""
+    from sqlalchemy import event
+
+    with session_scope(engine) as s:
+        import_resources([generate_patient(seed=9, index=i) for i in range(4)], s, validate=False)
+        pid = s.scalars(select(store.PatientRow.id).order_by(store.PatientRow.id)).first()
+    statements: list[str] = []
+
+    def spy(conn, cursor, stmt, params, context, many):  # noqa: ANN001, ANN202
+        statements.append(" ".join(stmt.split()))
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        with session_scope(engine) as s:
+            report = import_resources([_cond("c-known", pid), _cond("c-unknown", "nobody")], s, validate=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert report.loaded == {"Condition": 1}
+    assert [e.resource_id for e in report.errors] == ["c-unknown"]
+    patient_reads = [x for x in statements if "FROM ehr_patients" in x]
+    assert patient_reads and all("WHERE ehr_patients.id =" in x for x in patient_reads), patient_reads

@@ -53,7 +53,9 @@ class Ingester:
         self.report = ImportReport()
         self._rows: dict[type[store.Base], list[dict[str, Any]]] = defaultdict(list)
         self._pending = 0
-        self._known: set[str] | None = None
+        #: patient ids of this import or found in the database; ``_absent``: looked up and not there
+        self._known: set[str] = set()
+        self._absent: set[str] = set()
         self._new_patients: set[str] = set()
         self._orphans: list[tuple[str, str, Origin, list[tuple[type[store.Base], dict[str, Any]]]]] = []
         self._mains: list[Main] = []
@@ -65,10 +67,19 @@ class Ingester:
         #: tables whose planner statistics this import has checked (PostgreSQL; once each)
         self._stats_checked: set[str] = set()
 
-    def _known_patients(self) -> set[str]:
-        if self._known is None:
-            self._known = set(self.session.scalars(select(store.PatientRow.id)))
-        return self._known
+    def _patient_known(self, pid: str) -> bool:
+        """Whether patient ``pid`` is in this import or the database (one primary-key probe per new id).
+
+        Why not read every patient id once: that is a full scan per import, so each batch of a bulk load
+        (and every one-resource upload to a large database) cost more than the last.
+        """
+        if pid in self._known:
+            return True
+        if pid in self._absent:
+            return False
+        found = self.session.scalar(select(store.PatientRow.id).where(store.PatientRow.id == pid)) is not None
+        (self._known if found else self._absent).add(pid)
+        return found
 
     def add(self, resource: Any, origin: Origin) -> None:
         """Validate, map and buffer one resource; problems go to the report, never raise."""
@@ -83,11 +94,11 @@ class Ingester:
         if prep.rows is None:
             return
         if prep.rtype == "Patient":
-            self._known_patients().add(prep.rid)
+            self._known.add(prep.rid)
             self._new_patients.add(prep.rid)
         else:
             pid = prep.rows[0][1]["patient_id"]
-            if pid not in self._known_patients():
+            if not self._patient_known(pid):
                 self._orphans.append((prep.rtype, pid, prep.origin, prep.rows))
                 return
         self._buffer(prep.rtype, prep.rows, prep.origin)
@@ -138,9 +149,8 @@ class Ingester:
 
     def finish(self) -> ImportReport:
         """Resolve held-back resources, write everything and return the report."""
-        known = self._known_patients()
         for rtype, pid, origin, rows in self._orphans:
-            self._resolve_orphan(rtype, pid, origin, rows, known)
+            self._resolve_orphan(rtype, pid, origin, rows, self._known)
         self._orphans.clear()
         self.flush()
         self.session.flush()
@@ -175,7 +185,7 @@ class Ingester:
         """
         self.flush()
         snap = (
-            dict(self.report.loaded), len(self.report.errors), len(self.report.warnings), set(self._known_patients()),
+            dict(self.report.loaded), len(self.report.errors), len(self.report.warnings), set(self._known),
             set(self._new_patients), {k: dict(getattr(self._changes, k)) for k in ("new", "updated", "unchanged")},
             {k: set(v) for k, v in self._loaded_ids.items()},
         )
@@ -187,7 +197,7 @@ class Ingester:
             # the bundle's references resolve now: against itself and the database
             mine, self._orphans = self._orphans[orphans_before:], self._orphans[:orphans_before]
             for rtype, pid, origin, rows in mine:
-                self._resolve_orphan(rtype, pid, origin, rows, self._known_patients())
+                self._resolve_orphan(rtype, pid, origin, rows, self._known)
             self.flush()
             self.session.flush()
             self._check_refs()
