@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -91,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--bare", action="store_true", help="the engines of the earlier figures (see above)")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still drops its schema
     from sqlalchemy import create_engine, text
 
     from theralab.runtime.db import reset_engine
