@@ -126,3 +126,19 @@ def test_import_probes_only_the_patients_it_references(engine) -> None:  # noqa:
     assert [e.resource_id for e in report.errors] == ["c-unknown"]
     patient_reads = [x for x in statements if "FROM ehr_patients" in x]
     assert patient_reads and all("WHERE ehr_patients.id =" in x for x in patient_reads), patient_reads
+
+
+def test_many_stored_patients_are_read_in_one_scan(engine, monkeypatch) -> None:  # noqa: ANN001
+    """Past a few probes an import reads every patient id once; held-back and unknown patients still work."""
+    from theralab.ehr.fhir import ingester
+
+    monkeypatch.setattr(ingester, "_PROBES_BEFORE_SCAN", 2)
+    with session_scope(engine) as s:
+        import_resources([generate_patient(seed=11, index=i) for i in range(4)], s, validate=False)
+        pids = list(s.scalars(select(store.PatientRow.id).order_by(store.PatientRow.id)))
+    new = {"resourceType": "Patient", "id": "late", "gender": "male", "birthDate": "1980-01-01"}
+    conds = [_cond(f"c{i}", pid) for i, pid in enumerate(pids)] + [_cond("c-late", "late"), _cond("c-x", "nobody")]
+    with session_scope(engine) as s:
+        report = import_resources([*conds, new], s, validate=False)
+    assert report.loaded == {"Condition": 5, "Patient": 1}
+    assert [e.resource_id for e in report.errors] == ["c-x"]

@@ -20,6 +20,8 @@ from theralab.ehr.fhir.report import ImportIssue, ImportReport, issue_at
 from theralab.ehr.fhir.upsert import upsert
 
 _TABLE_ORDER = list(store.ALL_TABLES)
+#: single-patient probes an import makes before it reads every patient id at once
+_PROBES_BEFORE_SCAN = 1000
 
 
 class Ingester:
@@ -56,6 +58,8 @@ class Ingester:
         #: patient ids of this import or found in the database; ``_absent``: looked up and not there
         self._known: set[str] = set()
         self._absent: set[str] = set()
+        self._probes = 0
+        self._all_known = False  # every stored patient id is in _known
         self._new_patients: set[str] = set()
         self._orphans: list[tuple[str, str, Origin, list[tuple[type[store.Base], dict[str, Any]]]]] = []
         self._mains: list[Main] = []
@@ -68,15 +72,22 @@ class Ingester:
         self._stats_checked: set[str] = set()
 
     def _patient_known(self, pid: str) -> bool:
-        """Whether patient ``pid`` is in this import or the database (one primary-key probe per new id).
+        """Whether patient ``pid`` is in this import or the database (a primary-key probe per new id).
 
-        Why not read every patient id once: that is a full scan per import, so each batch of a bulk load
-        (and every one-resource upload to a large database) cost more than the last.
+        Why not read every patient id up front: that is a full scan per import, so each batch of a bulk
+        load (and every one-resource upload to a large database) cost more than the last. An import
+        that has probed ``_PROBES_BEFORE_SCAN`` stored patients (e.g. an Observation file for patients
+        loaded earlier) reads all ids once instead: one scan is then cheaper than the round trips.
         """
         if pid in self._known:
             return True
-        if pid in self._absent:
+        if pid in self._absent or self._all_known:
             return False
+        if self._probes >= _PROBES_BEFORE_SCAN:
+            self._known |= set(self.session.scalars(select(store.PatientRow.id)))
+            self._all_known = True
+            return pid in self._known
+        self._probes += 1
         found = self.session.scalar(select(store.PatientRow.id).where(store.PatientRow.id == pid)) is not None
         (self._known if found else self._absent).add(pid)
         return found
@@ -189,7 +200,7 @@ class Ingester:
             set(self._new_patients), {k: dict(getattr(self._changes, k)) for k in ("new", "updated", "unchanged")},
             {k: set(v) for k, v in self._loaded_ids.items()},
         )
-        orphans_before = len(self._orphans)
+        orphans_before, all_known = len(self._orphans), self._all_known
         sp = self.session.begin_nested()
         self._refs_are_errors = True
         try:
@@ -213,6 +224,7 @@ class Ingester:
         self.report.loaded = loaded
         del self.report.warnings[nwarn:]
         self._known, self._new_patients, self._loaded_ids = known, newp, defaultdict(set, ids)
+        self._all_known = all_known  # the restored _known may lack ids a scan inside the bundle added
         for k, v in changes.items():
             setattr(self._changes, k, defaultdict(int, v))
         first = bad[0]
