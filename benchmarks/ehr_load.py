@@ -4,8 +4,18 @@ Loads N synthetic patients (``theralab.ehr.synthetic.generate_patient``, about 6
 through :func:`theralab.ehr.fhir.import_resources` in batches, one transaction per batch, as
 ``benchmarks/trials_matching.py speed`` does, and prints the seconds of every batch: a load whose
 batches get slower as the table grows (a sequential scan per batch) shows it here. PostgreSQL runs in
-a fresh schema of the local ``test`` database, dropped afterwards. Optionally a second pass re-imports
-the first batch with one changed observation (the delete path).
+a fresh schema of the database ``THERALAB_TEST_PG`` (default: the local ``test`` database), dropped
+afterwards. A second pass re-imports the first batch with one changed observation per patient (the
+delete path).
+
+Fair under a shared, changing load: the two databases load the same batch one after the other
+(which goes first alternates), so both see the same machine at the same moment; the ratio is of the
+summed batch times.
+
+Both databases are opened as the product opens them (``theralab.runtime.db.get_engine``): the schema
+comes from the migrations, and SQLite has foreign keys on, WAL and ``synchronous=NORMAL``.
+``--bare`` gives the engines of the figures before issue 19's last round (``create_all`` tables, a
+plain SQLite connection: no foreign-key checks, rollback journal).
 
     python benchmarks/ehr_load.py --patients 6000 --batch 1000
 """
@@ -15,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import sys
 import tempfile
 import time
 import uuid
@@ -24,37 +36,54 @@ from typing import Any
 PG_URL = os.environ.get("THERALAB_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def load(url: str, n: int, batch: int, connect_args: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Load ``n`` patients into a fresh database at ``url``; seconds per batch, then a re-import."""
+def open_engine(url: str, schema: str | None = None, bare: bool = False) -> Any:
+    """A fresh database at ``url`` (in ``schema`` on PostgreSQL) with the EHR tables."""
     from sqlalchemy import create_engine
 
     from theralab.ehr import tables as store
-    from theralab.ehr.fhir import import_resources
-    from theralab.ehr.synthetic import generate_patient
-    from theralab.runtime.db import Base, session_scope
+    from theralab.runtime.db import Base, get_engine
 
-    eng = create_engine(url, connect_args=connect_args or {})
-    Base.metadata.create_all(eng, tables=store.ehr_tables())
-    times = []
-    for start in range(0, n, batch):
-        bundles = [generate_patient(1, i) for i in range(start, min(n, start + batch))]
-        t = time.perf_counter()
-        with session_scope(eng) as s:
-            import_resources(bundles, s, validate=False)
-        times.append(round(time.perf_counter() - t, 2))
+    if bare:
+        eng = create_engine(url, connect_args={"options": f"-csearch_path={schema}"} if schema else {})
+        Base.metadata.create_all(eng, tables=store.ehr_tables())
+        return eng
+    sep = "&" if "?" in url else "?"
+    return get_engine(f"{url}{sep}options=-csearch_path%3D{schema}" if schema else url)
+
+
+def load_batch(eng: Any, bundles: list[dict[str, Any]]) -> tuple[float, Any]:
+    """Seconds to import ``bundles`` in one transaction, and the import report."""
+    from theralab.ehr.fhir import import_resources
+    from theralab.runtime.db import session_scope
+
+    t = time.perf_counter()
+    with session_scope(eng) as s:
+        rep = import_resources(bundles, s, validate=False)
+    return round(time.perf_counter() - t, 2), rep
+
+
+def run(engines: dict[str, Any], n: int, batch: int) -> dict[str, Any]:
+    """Load ``n`` patients into every engine, batch by batch, alternating which goes first."""
+    from theralab.ehr.synthetic import generate_patient
+
+    names = list(engines)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    for k, start in enumerate(range(0, n, batch)):
+        bundles = [generate_patient(1, i) for i in range(start, min(n, start + batch))]  # import does not mutate
+        for name in names if k % 2 == 0 else names[::-1]:
+            times[name].append(load_batch(engines[name], bundles)[0])
+        print(json.dumps({"batch": k, **{name: times[name][-1] for name in names},
+                          "load_average": round(os.getloadavg()[0], 2)}), flush=True)
     bundles = [generate_patient(1, i) for i in range(batch)]
     for b in bundles:  # one changed observation per patient: the component-delete path
         obs = next(e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Observation")
         obs["status"] = "amended"
-    t = time.perf_counter()
-    with session_scope(eng) as s:
-        rep = import_resources(bundles, s, validate=False)
-    reimport = round(time.perf_counter() - t, 2)
-    eng.dispose()
-    return {"batches_s": times, "total_s": round(sum(times), 1), "reimport_s": reimport,
-            # older reports (before issue 19) have no new/updated/unchanged counts
-            "reimport_updated": getattr(rep, "updated", None),
-            "reimport_unchanged_total": sum(getattr(rep, "unchanged", {}).values())}
+    out: dict[str, Any] = {}
+    for name in names:
+        secs, rep = load_batch(engines[name], bundles)
+        out[name] = {"batches_s": times[name], "total_s": round(sum(times[name]), 1), "reimport_s": secs,
+                     "reimport_updated": rep.updated, "reimport_unchanged_total": sum(rep.unchanged.values())}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,28 +91,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--patients", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--bare", action="store_true", help="the engines of the earlier figures (see above)")
     args = ap.parse_args(argv)
-    out: dict[str, Any] = {"patients": args.patients, "batch": args.batch}
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as d:
-            out["sqlite"] = load(f"sqlite:///{Path(d) / 'load.db'}", args.patients, args.batch)
-        print(json.dumps({"sqlite": out["sqlite"]}), flush=True)
-    if args.db in ("postgresql", "both"):
-        from sqlalchemy import create_engine, text
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still drops its schema
+    from sqlalchemy import create_engine, text
 
-        schema = f"tl_load_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL)
-        with admin.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    from theralab.runtime.db import reset_engine
+
+    out: dict[str, Any] = {"patients": args.patients, "batch": args.batch,
+                           "engines": "bare" if args.bare else "product",
+                           "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    schema = f"tl_load_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL)
+    with tempfile.TemporaryDirectory() as d:
+        engines: dict[str, Any] = {}
         try:
-            out["postgresql"] = load(PG_URL, args.patients, args.batch, {"options": f"-csearch_path={schema}"})
+            if args.db in ("sqlite", "both"):
+                engines["sqlite"] = open_engine(f"sqlite:///{Path(d) / 'load.db'}", bare=args.bare)
+            if args.db in ("postgresql", "both"):
+                with admin.begin() as c:
+                    c.execute(text(f'CREATE SCHEMA "{schema}"'))
+                engines["postgresql"] = open_engine(PG_URL, schema, bare=args.bare)
+            out.update(run(engines, args.patients, args.batch))
         finally:
-            with admin.begin() as c:
-                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            for eng in engines.values():
+                eng.dispose()
+            reset_engine()
+            if "postgresql" in engines:
+                with admin.begin() as c:
+                    c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
-        print(json.dumps({"postgresql": out["postgresql"]}), flush=True)
     if "sqlite" in out and "postgresql" in out:
         out["ratio_pg_over_sqlite"] = round(out["postgresql"]["total_s"] / out["sqlite"]["total_s"], 2)
+    out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out))
     return 0
 

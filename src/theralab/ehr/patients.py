@@ -280,16 +280,12 @@ def _to_item(cls: type[BaseModel], row: Any) -> BaseModel:
     return cls.model_validate({name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)})
 
 
-def _streamed() -> Any:
-    return store.ObservationRow.source.like(f"{store.STREAM_PREFIX}%")
-
-
 def _newest_streamed(session: Session, ids: list[str]) -> Iterator[store.ObservationRow]:
     """The newest streamed observation of each code of each patient (one per (patient, code))."""
     obs = store.ObservationRow
     newest = (
         select(obs.patient_id, obs.code, func.max(obs.effective).label("at"))
-        .where(obs.patient_id.in_(ids), _streamed())
+        .where(obs.patient_id.in_(ids), store.streamed())
         .group_by(obs.patient_id, obs.code)
         .subquery()
     )
@@ -297,7 +293,7 @@ def _newest_streamed(session: Session, ids: list[str]) -> Iterator[store.Observa
     query = select(obs).join(
         newest, and_(obs.patient_id == newest.c.patient_id, obs.code == newest.c.code, obs.effective == newest.c.at)
     )
-    for row in session.scalars(query.where(_streamed()).order_by(obs.id)):
+    for row in session.scalars(query.where(store.streamed()).order_by(obs.id)):
         if (row.patient_id, row.code) not in seen:
             seen.add((row.patient_id, row.code))
             yield row
@@ -317,7 +313,7 @@ def load_patients(session: Session, ids: list[str]) -> list[PatientRecord]:
     for field, model, cls in _ITEMS:
         query = select(model).where(model.patient_id.in_(list(heads)))
         if model is store.ObservationRow:
-            query = query.where(or_(model.source.is_(None), ~_streamed()))
+            query = query.where(or_(model.source.is_(None), ~store.streamed()))
         for row in session.scalars(query):
             parts[row.patient_id][field].append(_to_item(cls, row))
     for row in _newest_streamed(session, list(heads)):

@@ -25,14 +25,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from theralab.privacy.crypto import EncryptedText
 from theralab.runtime.db import Base, UTCDateTime, utcnow
 
 #: ``source`` of observations that came from a device stream or the score engine ('stream:mqtt'...)
 STREAM_PREFIX = "stream:"
+#: "the row came from a stream", as SQL: the WHERE of the partial index ``ix_ehr_observations_streamed``.
+#: A literal, not a bound parameter: SQLite and PostgreSQL use a partial index only for a query whose
+#: condition is this same text (:func:`streamed`).
+STREAMED_SQL = f"source LIKE '{STREAM_PREFIX}%'"
 
 ID = String(128)
 CODE = String(64)
@@ -109,7 +114,13 @@ class ObservationRow(_Tracked, Base):
     """
 
     __tablename__ = "ehr_observations"
-    __table_args__ = (Index("ix_ehr_observations_patient_code_time", "patient_id", "code", "effective"),)
+    __table_args__ = (
+        Index("ix_ehr_observations_patient_code_time", "patient_id", "code", "effective"),
+        # streamed rows only (imports have other sources): ingest statistics count them without a full
+        # scan, and an import writes no entry in it
+        Index("ix_ehr_observations_streamed", "source", sqlite_where=text(STREAMED_SQL),
+              postgresql_where=text(STREAMED_SQL)),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     patient_id: Mapped[str] = mapped_column(ID, ForeignKey("ehr_patients.id", ondelete="CASCADE"))
@@ -274,6 +285,15 @@ CHILD_TABLES: tuple[type[Base], ...] = (
     GenotypeRow,
 )
 ALL_TABLES: tuple[type[Base], ...] = (PatientRow, *CHILD_TABLES)
+
+
+def streamed() -> ColumnElement[bool]:
+    """SQL condition: the observation came from a device stream or the score engine, not an import.
+
+    Rendered as ``source LIKE 'stream:%'`` (:data:`STREAMED_SQL`), so ``ix_ehr_observations_streamed``
+    serves it on both databases.
+    """
+    return ObservationRow.source.like(literal_column(f"'{STREAM_PREFIX}%'"))
 
 
 def ehr_tables() -> list[Any]:

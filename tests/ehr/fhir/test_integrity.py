@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from theralab.ehr import tables as store
 from theralab.ehr.fhir import import_path, import_resources, import_text
@@ -81,7 +81,7 @@ def test_reimport_reports_new_updated_unchanged(engine) -> None:  # noqa: ANN001
         assert third.updated == {"Observation": 1} and third.patient_summary().startswith("0 patients")
 
 
-def test_first_load_deletes_nothing_and_postgres_deletes_by_index(engine) -> None:  # noqa: ANN001
+def test_first_load_deletes_nothing_and_a_changed_observation_deletes_its_components(engine) -> None:  # noqa: ANN001
     statements: list[str] = []
     from sqlalchemy import event
 
@@ -93,25 +93,7 @@ def test_first_load_deletes_nothing_and_postgres_deletes_by_index(engine) -> Non
         import_resources([generate_patient(seed=5, index=i) for i in range(3)], s, validate=False)
     assert not [x for x in statements if x.lstrip().upper().startswith("DELETE")]
     event.remove(engine, "before_cursor_execute", spy)
-    if engine.dialect.name != "postgresql":
-        return
-    from theralab.ehr.fhir.ledger import ensure_planner_stats
-
-    with engine.begin() as conn:  # a large table loaded without statistics, as after a bulk load
-        conn.execute(text(
-            "INSERT INTO ehr_observations (id, patient_id, parent_id, updated_at, unit_ok) "
-            "SELECT 'g' || g, (SELECT min(id) FROM ehr_patients), "
-            "CASE WHEN g % 5 = 0 THEN 'g' || (g - 1) END, now(), true FROM generate_series(1, 60000) g"
-        ))
-    ids = ",".join(f"'g{i}'" for i in range(500))
-    explain = f"EXPLAIN DELETE FROM ehr_observations WHERE parent_id IN ({ids})"
-    with session_scope(engine) as s:
-        before = "\n".join(s.execute(text(explain)).scalars())
-        assert ensure_planner_stats(s)
-        after = "\n".join(s.execute(text(explain)).scalars())
-    assert "Seq Scan" in before  # what made each batch of the 100k load slower than the last
-    assert "Index" in after and "Seq Scan" not in after
-    # a re-import with a changed observation runs ANALYZE once, then the indexed delete
+    # a re-import with a changed observation deletes its old components (the plan: tests/ehr/fhir/test_ledger.py)
     statements.clear()
     event.listen(engine, "before_cursor_execute", spy)
     bundle = generate_patient(seed=5, index=0)
@@ -120,3 +102,43 @@ def test_first_load_deletes_nothing_and_postgres_deletes_by_index(engine) -> Non
         import_resources([obs | {"status": "amended"}], s, validate=False)
     event.remove(engine, "before_cursor_execute", spy)
     assert [x for x in statements if x.lstrip().upper().startswith("DELETE")]
+
+
+def test_import_probes_only_the_patients_it_references(engine) -> None:  # noqa: ANN001
+    """No import reads every patient id (a full scan per batch of a bulk load, per one-resource upload)."""
+    from sqlalchemy import event
+
+    with session_scope(engine) as s:
+        import_resources([generate_patient(seed=9, index=i) for i in range(4)], s, validate=False)
+        pid = s.scalars(select(store.PatientRow.id).order_by(store.PatientRow.id)).first()
+    statements: list[str] = []
+
+    def spy(conn, cursor, stmt, params, context, many):  # noqa: ANN001, ANN202
+        statements.append(" ".join(stmt.split()))
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        with session_scope(engine) as s:
+            report = import_resources([_cond("c-known", pid), _cond("c-unknown", "nobody")], s, validate=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert report.loaded == {"Condition": 1}
+    assert [e.resource_id for e in report.errors] == ["c-unknown"]
+    patient_reads = [x for x in statements if "FROM ehr_patients" in x]
+    assert patient_reads and all("WHERE ehr_patients.id =" in x for x in patient_reads), patient_reads
+
+
+def test_many_stored_patients_are_read_in_one_scan(engine, monkeypatch) -> None:  # noqa: ANN001
+    """Past a few probes an import reads every patient id once; held-back and unknown patients still work."""
+    from theralab.ehr.fhir import ingester
+
+    monkeypatch.setattr(ingester, "_PROBES_BEFORE_SCAN", 2)
+    with session_scope(engine) as s:
+        import_resources([generate_patient(seed=11, index=i) for i in range(4)], s, validate=False)
+        pids = list(s.scalars(select(store.PatientRow.id).order_by(store.PatientRow.id)))
+    new = {"resourceType": "Patient", "id": "late", "gender": "male", "birthDate": "1980-01-01"}
+    conds = [_cond(f"c{i}", pid) for i, pid in enumerate(pids)] + [_cond("c-late", "late"), _cond("c-x", "nobody")]
+    with session_scope(engine) as s:
+        report = import_resources([*conds, new], s, validate=False)
+    assert report.loaded == {"Condition": 5, "Patient": 1}
+    assert [e.resource_id for e in report.errors] == ["c-x"]

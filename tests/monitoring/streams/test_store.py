@@ -105,3 +105,45 @@ def test_deleting_a_patient_deletes_their_streams_and_devices(device):
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(ObservationRow)) == 0
         assert session.get(Device, "w-1") is None
+
+
+def test_ingest_totals_count_streamed_rows_from_their_partial_index(device):
+    """Issue 17: the statistics read ``ix_ehr_observations_streamed``, never a scan of the whole chart."""
+    from collections import Counter
+
+    from sqlalchemy import event, text
+
+    from theralab.ehr.fhir.ledger import ensure_planner_stats
+    from theralab.runtime.db import get_engine
+
+    _post(device, [("2708-6", 97, "%"), ("8480-6", 120, "mm[Hg]"), ("8867-4", 70, "/min"), ("8310-5", 37.0, "Cel")], -3)
+    with session_scope() as session:  # a large imported chart beside a few streamed readings
+        series = ("generate_series(1, 20000) g" if session.get_bind().dialect.name == "postgresql" else
+                  "(WITH RECURSIVE c(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM c WHERE g < 20000) SELECT g FROM c)")
+        rows = f"SELECT 'imp' || g, 'p-1', '8867-4', 'export.ndjson', CURRENT_TIMESTAMP, true FROM {series}"
+        cols = "(id, patient_id, code, source, updated_at, unit_ok)"
+        session.execute(text(f"INSERT INTO ehr_observations {cols} {rows}"))
+        ensure_planner_stats(session)  # PostgreSQL: statistics, as an import leaves them
+    seen: list[tuple[str, object]] = []
+
+    def spy(conn, cursor, stmt, params, context, many):  # noqa: ANN001, ANN202
+        if "GROUP BY ehr_observations.source" in stmt:
+            seen.append((stmt, params))
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        with session_scope() as session:
+            totals = ingest_totals(session)
+            everything = Counter(s.removeprefix("stream:") for s in session.scalars(select(ObservationRow.source))
+                                 if s and s.startswith("stream:"))
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert {k: v["stored"] for k, v in totals.items() if v["stored"]} == dict(everything) == {"http": 4, "ews": 1}
+    (stmt, params), = seen
+    pg = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql(("EXPLAIN " if pg else "EXPLAIN QUERY PLAN ") + stmt,
+                                                                  params))
+    assert "ix_ehr_observations_streamed" in plan, plan
+    assert ("Seq Scan" not in plan) if pg else ("SCAN ehr_observations\n" not in plan + "\n"), plan

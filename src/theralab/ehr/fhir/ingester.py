@@ -13,13 +13,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from theralab.ehr import tables as store
-from theralab.ehr.fhir.ledger import Changes, Main, classify, dangling, ensure_planner_stats, refs_of
+from theralab.ehr.fhir.ledger import Changes, Main, classify, dangling, ensure_planner_stats, in_ids, refs_of
 from theralab.ehr.fhir.prepare import Prepared, prepare
 from theralab.ehr.fhir.read import Origin
 from theralab.ehr.fhir.report import ImportIssue, ImportReport, issue_at
 from theralab.ehr.fhir.upsert import upsert
 
 _TABLE_ORDER = list(store.ALL_TABLES)
+#: single-patient probes an import makes before it reads every patient id at once
+_PROBES_BEFORE_SCAN = 1000
 
 
 class Ingester:
@@ -53,7 +55,11 @@ class Ingester:
         self.report = ImportReport()
         self._rows: dict[type[store.Base], list[dict[str, Any]]] = defaultdict(list)
         self._pending = 0
-        self._known: set[str] | None = None
+        #: patient ids of this import or found in the database; ``_absent``: looked up and not there
+        self._known: set[str] = set()
+        self._absent: set[str] = set()
+        self._probes = 0
+        self._all_known = False  # every stored patient id is in _known
         self._new_patients: set[str] = set()
         self._orphans: list[tuple[str, str, Origin, list[tuple[type[store.Base], dict[str, Any]]]]] = []
         self._mains: list[Main] = []
@@ -62,12 +68,29 @@ class Ingester:
         self._changes = Changes()
         #: dangling non-patient references are errors inside an all-or-nothing bundle, warnings elsewhere
         self._refs_are_errors = False
-        self._analyzed = False
+        #: tables whose planner statistics this import has checked (PostgreSQL; once each)
+        self._stats_checked: set[str] = set()
 
-    def _known_patients(self) -> set[str]:
-        if self._known is None:
-            self._known = set(self.session.scalars(select(store.PatientRow.id)))
-        return self._known
+    def _patient_known(self, pid: str) -> bool:
+        """Whether patient ``pid`` is in this import or the database (a primary-key probe per new id).
+
+        Why not read every patient id up front: that is a full scan per import, so each batch of a bulk
+        load (and every one-resource upload to a large database) cost more than the last. An import
+        that has probed ``_PROBES_BEFORE_SCAN`` stored patients (e.g. an Observation file for patients
+        loaded earlier) reads all ids once instead: one scan is then cheaper than the round trips.
+        """
+        if pid in self._known:
+            return True
+        if pid in self._absent or self._all_known:
+            return False
+        if self._probes >= _PROBES_BEFORE_SCAN:
+            self._known |= set(self.session.scalars(select(store.PatientRow.id)))
+            self._all_known = True
+            return pid in self._known
+        self._probes += 1
+        found = self.session.scalar(select(store.PatientRow.id).where(store.PatientRow.id == pid)) is not None
+        (self._known if found else self._absent).add(pid)
+        return found
 
     def add(self, resource: Any, origin: Origin) -> None:
         """Validate, map and buffer one resource; problems go to the report, never raise."""
@@ -82,11 +105,11 @@ class Ingester:
         if prep.rows is None:
             return
         if prep.rtype == "Patient":
-            self._known_patients().add(prep.rid)
+            self._known.add(prep.rid)
             self._new_patients.add(prep.rid)
         else:
             pid = prep.rows[0][1]["patient_id"]
-            if pid not in self._known_patients():
+            if not self._patient_known(pid):
                 self._orphans.append((prep.rtype, pid, prep.origin, prep.rows))
                 return
         self._buffer(prep.rtype, prep.rows, prep.origin)
@@ -113,21 +136,32 @@ class Ingester:
         # deletes nothing), found by primary key; their old components go in one statement per chunk
         changed = sorted(classify(self.session, self._mains, self._changes))
         self._mains.clear()
-        if changed and not self._analyzed:
-            self._analyzed = ensure_planner_stats(self.session) or True
-        for i in range(0, len(changed), 500):
-            self.session.execute(
-                delete(store.ObservationRow).where(store.ObservationRow.parent_id.in_(changed[i : i + 500]))
-            )
+        if changed:
+            self._check_stats([store.ObservationRow])
+        for i in range(0, len(changed), 5000):  # old components of changed observations, by the parent_id index
+            old = in_ids(self.session, store.ObservationRow.parent_id, changed[i : i + 5000])
+            self.session.execute(delete(store.ObservationRow).where(old))
+        written = []
         for model in _TABLE_ORDER:
-            upsert(self.session, model, self._rows.pop(model, []))
+            rows = self._rows.pop(model, [])
+            upsert(self.session, model, rows)
+            if rows:
+                written.append(model)
+        # after the first write to each table, so the next batches' lookups are planned on its real size
+        self._check_stats(written)
         self._pending = 0
+
+    def _check_stats(self, models: list[type[store.Base]]) -> None:
+        for model in models:
+            name = model.__tablename__
+            if name not in self._stats_checked:
+                self._stats_checked.add(name)
+                ensure_planner_stats(self.session, name)
 
     def finish(self) -> ImportReport:
         """Resolve held-back resources, write everything and return the report."""
-        known = self._known_patients()
         for rtype, pid, origin, rows in self._orphans:
-            self._resolve_orphan(rtype, pid, origin, rows, known)
+            self._resolve_orphan(rtype, pid, origin, rows, self._known)
         self._orphans.clear()
         self.flush()
         self.session.flush()
@@ -162,11 +196,11 @@ class Ingester:
         """
         self.flush()
         snap = (
-            dict(self.report.loaded), len(self.report.errors), len(self.report.warnings), set(self._known_patients()),
+            dict(self.report.loaded), len(self.report.errors), len(self.report.warnings), set(self._known),
             set(self._new_patients), {k: dict(getattr(self._changes, k)) for k in ("new", "updated", "unchanged")},
             {k: set(v) for k, v in self._loaded_ids.items()},
         )
-        orphans_before = len(self._orphans)
+        orphans_before, all_known = len(self._orphans), self._all_known
         sp = self.session.begin_nested()
         self._refs_are_errors = True
         try:
@@ -174,7 +208,7 @@ class Ingester:
             # the bundle's references resolve now: against itself and the database
             mine, self._orphans = self._orphans[orphans_before:], self._orphans[:orphans_before]
             for rtype, pid, origin, rows in mine:
-                self._resolve_orphan(rtype, pid, origin, rows, self._known_patients())
+                self._resolve_orphan(rtype, pid, origin, rows, self._known)
             self.flush()
             self.session.flush()
             self._check_refs()
@@ -190,6 +224,7 @@ class Ingester:
         self.report.loaded = loaded
         del self.report.warnings[nwarn:]
         self._known, self._new_patients, self._loaded_ids = known, newp, defaultdict(set, ids)
+        self._all_known = all_known  # the restored _known may lack ids a scan inside the bundle added
         for k, v in changes.items():
             setattr(self._changes, k, defaultdict(int, v))
         first = bad[0]

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from theralab.ehr import tables as store
 
@@ -76,8 +77,8 @@ def classify(session: Session, mains: list[Main], changes: Changes) -> set[str]:
         # ids first (index only): a first load stops here; full rows only for those already stored
         stored = existing_ids(session, table.name, ids)
         existing: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(stored), 1000):
-            for r in session.execute(select(table).where(table.c.id.in_(stored[i : i + 1000]))):
+        for i in range(0, len(stored), 5000):
+            for r in session.execute(select(table).where(in_ids(session, table.c.id, stored[i : i + 5000]))):
                 existing[r._mapping["id"]] = dict(r._mapping)
         for m in items:
             old = existing.get(m.row["id"])
@@ -92,27 +93,32 @@ def classify(session: Session, mains: list[Main], changes: Changes) -> set[str]:
     return changed_obs
 
 
-def existing_ids(session: Session, table: str, ids: list[str], chunk: int = 5000) -> list[str]:
-    """Which of ``ids`` are stored in ``table``, with one bound parameter per chunk.
+def in_ids(session: Session, column: Any, ids: list[str]) -> ColumnElement[bool]:
+    """``column IN ids`` as one bound parameter: a PostgreSQL array (``= ANY``) or a SQLite JSON array.
 
     Why not ``IN (:p1, ..., :p1000)``: rendering a thousand parameters per statement costs more than
-    the primary-key lookup itself (about 10 % of a bulk load); a JSON array (SQLite ``json_each``) or a
-    PostgreSQL array (``= ANY``) is one parameter and still uses the primary key.
+    the index lookup itself (about 10 % of a bulk load), and the statement text changes with the
+    number of ids, so it is never reused. ``= ANY(:ids)`` and ``IN (SELECT value FROM json_each(:ids))``
+    are one parameter, one cached statement, and use the column's index (PostgreSQL once the table has
+    statistics: :func:`ensure_planner_stats`).
     """
-    from sqlalchemy import text
-
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(String())))
+    if dialect == "sqlite":
+        each = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(list(ids)))))
+        return column.in_(each)
+    raise NotImplementedError(dialect)  # pragma: no cover - other back ends are not supported by the ingester
+
+
+def existing_ids(session: Session, table: str, ids: list[str], chunk: int = 5000) -> list[str]:
+    """Which of ``ids`` are stored in ``table`` (one primary-key probe statement per ``chunk`` ids)."""
+    t = store.Base.metadata.tables[table]
     out: list[str] = []
     for i in range(0, len(ids), chunk):
-        part = ids[i : i + chunk]
-        if dialect == "postgresql":
-            q = text(f"SELECT id FROM {table} WHERE id = ANY(:ids)")
-            out += session.scalars(q, {"ids": part}).all()
-        elif dialect == "sqlite":
-            q = text(f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(:ids))")
-            out += session.scalars(q, {"ids": json.dumps(part)}).all()
-        else:  # pragma: no cover - other back ends are not supported by the ingester
-            raise NotImplementedError(dialect)
+        out += session.scalars(select(t.c.id).where(in_ids(session, t.c.id, ids[i : i + chunk]))).all()
     return out
 
 
@@ -136,9 +142,7 @@ def dangling(
     found: dict[str, set[str]] = defaultdict(set)
     for ttype, ids in want.items():
         table = tables[ttype].__table__
-        lst = list(ids)
-        for i in range(0, len(lst), 1000):
-            found[ttype] |= set(session.scalars(select(table.c.id).where(table.c.id.in_(lst[i : i + 1000]))))
+        found[ttype] = set(existing_ids(session, table.name, list(ids)))
     out = []
     for ttype, tid, path, payload in refs:
         if tid in want.get(ttype, set()) and tid not in found[ttype]:
@@ -189,9 +193,14 @@ def write_rejects(path: str | Path, issues: list[Any]) -> int:
 def ensure_planner_stats(session: Session, table: str = "ehr_observations") -> bool:
     """On PostgreSQL, ANALYZE ``table`` when its statistics are missing or stale; True when it ran.
 
-    Why: without statistics the planner guesses 0.5 % of rows per ``IN`` item, so a 500-id
-    ``DELETE ... WHERE parent_id IN (...)`` on a freshly loaded table becomes a sequential scan, and
-    every batch of a bulk load gets slower than the last. With statistics it uses the parent_id index.
+    Why: without statistics the planner guesses 0.5 % of rows per ``IN``/``= ANY`` item, so the
+    per-batch primary-key probes of :func:`existing_ids` and a 500-id ``DELETE ... WHERE parent_id
+    IN (...)`` on a freshly loaded table become sequential scans (a generic plan even compares every
+    row with every id), and every batch of a bulk load gets slower than the last. With statistics
+    they use their index. Nothing else analyses a table while it is being loaded: autovacuum may be
+    off, and it never sees rows the import has not committed yet (this ANALYZE, in the import's own
+    transaction, does). ``SKIP_LOCKED``: an import never waits for (or deadlocks with) another
+    import or autovacuum analysing the same table; it just goes on with the statistics there are.
     """
     if session.get_bind().dialect.name != "postgresql":
         return False
@@ -199,7 +208,8 @@ def ensure_planner_stats(session: Session, table: str = "ehr_observations") -> b
 
     row = session.execute(
         text(
-            "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0), s.last_analyze, s.last_autoanalyze "
+            "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0), s.last_analyze, s.last_autoanalyze, "
+            "EXISTS (SELECT 1 FROM pg_statistic WHERE starelid = c.oid) "
             "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
             "WHERE c.oid = to_regclass(:t)"
         ),
@@ -207,8 +217,8 @@ def ensure_planner_stats(session: Session, table: str = "ehr_observations") -> b
     ).first()
     if row is None:
         return False
-    reltuples, modified, last, last_auto = row
-    if last is None and last_auto is None or reltuples < 0 or modified > 0.2 * max(reltuples, 1000):
-        session.execute(text(f"ANALYZE {table}"))
+    reltuples, modified, last, last_auto, has_stats = row
+    if not has_stats or last is None and last_auto is None or reltuples < 0 or modified > 0.2 * max(reltuples, 1000):
+        session.execute(text(f"ANALYZE (SKIP_LOCKED) {table}"))
         return True
     return False

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from theralab.ehr.tables import STREAM_PREFIX, ObservationRow
+from theralab.ehr.tables import STREAM_PREFIX, ObservationRow, streamed
 from theralab.ehr.units import loinc_table
 from theralab.monitoring.streams.tables import QuarantinedReading
 from theralab.monitoring.streams.vitals import NAME_TO_CODE, NEWS2_CODE, VITALS
@@ -47,8 +47,8 @@ def stream_source(transport: str) -> str:
 
 
 def is_streamed() -> ColumnElement[bool]:
-    """SQL condition: the row came from a device stream or the score engine, not an import."""
-    return Obs.source.like(f"{STREAM_PREFIX}%")
+    """SQL condition: the row came from a device stream or the score engine, not an import (indexed)."""
+    return streamed()
 
 
 def reading_id(device_id: str, code: str, at: datetime) -> str:
@@ -184,7 +184,9 @@ def ingest_totals(session: Session) -> dict[str, dict[str, int]]:
 
     Why the database: MQTT ingestion runs in its own process (``theralab monitor serve``), so
     the API server's in-memory counters never saw it; the tables are shared by every process.
-    Computed scores (source ``ews``) are listed apart from device readings.
+    Computed scores (source ``ews``) are listed apart from device readings. The count reads the
+    partial index ``ix_ehr_observations_streamed`` (streamed rows only), never the imported rows:
+    its cost follows the number of streamed readings, not the size of the chart.
     """
     stored = {src.removeprefix(STREAM_PREFIX): n for src, n in session.execute(
         select(Obs.source, func.count()).where(is_streamed()).group_by(Obs.source)).all()}
