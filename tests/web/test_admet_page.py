@@ -31,3 +31,19 @@ def test_admet_values_carry_units_and_the_traffic_lights_are_explained(api):
     assert "Clearance" in page and "µL/min/10⁶ cells" in page  # every endpoint's unit in the detail table
     spec = charts(page)["admet-percentiles"]
     assert spec["y"]["unit"] == "%" and spec["bands"][0]["y0"] == 25
+
+
+def test_a_molecule_rdkit_warns_about_shows_the_warning_in_its_row(api, capfd):
+    """Pasted molecules are read as a file's rows are: RDKit's warning on a salt written with a bare
+    proton is shown beside the molecule, and nothing is printed on the server's console."""
+    pytest.importorskip("admet_ai")
+    login(api, "res")
+    capfd.readouterr()
+    page = api.post("/admet", data={"text": "CC[NH3+].[H+] salt\nCCO ethanol", "model": "panel"}).text
+    assert_clean(page)
+    body = re.search(r'<table class="data" id="admet-table".*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    first, second = re.findall(r"<tr data-index.*?</tr>", body, re.S)
+    assert "salt" in first and "not removing hydrogen atom without neighbors" in first
+    assert "ethanol" in second and "WARNING" not in second
+    assert "RDKit warned while reading this molecule" in page
+    assert "WARNING" not in capfd.readouterr().err

@@ -81,7 +81,8 @@ def admet_page(request: Request, user: WebUser) -> HTMLResponse:
 @router.post("/admet", response_class=HTMLResponse)
 async def admet_predict(request: Request, user: WebUser, text: str = Form(""), model: str = Form("panel"),
                         upload: UploadFile | None = File(None)) -> Response:
-    from theralab.discovery.admet.jobs import score_smiles
+    from theralab.chem.io import records_from_smiles
+    from theralab.discovery.admet.jobs import score_records
 
     context: dict[str, Any] = {"text": text, "rows": None, "problem": None, "models": _models(), "model": model,
                                "thresholds": thresholds()}
@@ -89,11 +90,11 @@ async def admet_predict(request: Request, user: WebUser, text: str = Form(""), m
         if upload is not None and upload.filename:
             return await start_upload_job(user, upload, "admet.predict", {"model": model}, ".admet.csv")
         smiles, ids = pasted_molecules(text)
-        table = score_smiles(smiles, model)
+        # through the reader: each row keeps its reason and RDKit's warnings, nothing reaches the console
+        table = score_records(records_from_smiles(smiles, ids), model)
     except TheralabError as exc:
         context["problem"] = str(exc)
         return render(request, "admet.html", context, status_code=422 if isinstance(exc, InputError) else 404)
-    table.insert(0, "id", ids)
     context.update(_result_context(table, model))
     return render(request, "admet.html", context)
 
@@ -119,6 +120,9 @@ def columns(shown: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+NOT_SCORES = ("row", "id", "smiles", "error", "warnings")  # the reader's columns, not a model's
+
+
 def _result_context(table: Any, model: str) -> dict[str, Any]:
     """Rows, shown columns (with units), the percentile chart, heatmaps and the CSV link for the template."""
     from theralab.chem.depict import mol_to_svg
@@ -130,18 +134,19 @@ def _result_context(table: Any, model: str) -> dict[str, Any]:
     if panel:
         shown = [t["col"] for t in THRESHOLDS]
     else:
-        shown = [c for c in table.columns if c not in ("id", "smiles", "error") and not c.endswith("_raw")]
+        shown = [c for c in table.columns if c not in NOT_SCORES and not c.endswith("_raw")]
     explain_target, explainer = _explainer(model)
     rows, traces = [], []
     for i, rec in enumerate(table.to_dict("records")):
         row: dict[str, Any] = {"id": rec["id"], "smiles": rec["smiles"], "error": rec["error"],
+                               "warnings": rec.get("warnings") or "",
                                "values": {c: _num(rec.get(c)) for c in shown}}
         mol, _ = parse_smiles(str(rec["smiles"]))
         row["svg"] = mol_to_svg(mol, width=160, height=120) if mol is not None and not rec["error"] else ""
         if mol is not None and not rec["error"] and i < DETAIL_LIMIT and explainer is not None:
             row["heatmap"] = explainer(mol)  # value, colour scale and the share the colours account for
         if panel and not rec["error"]:
-            names = [c for c in table.columns if c not in ("id", "smiles", "error") and not c.endswith("percentile")]
+            names = [c for c in table.columns if c not in NOT_SCORES and not c.endswith("percentile")]
             row["detail"] = [{"col": c, "name": name_of(c), "unit": unit_of(c), "value": _num(rec.get(c)),
                               "percentile": _num(rec.get(f"{c}_drugbank_approved_percentile"))} for c in names]
             if len(traces) < PERCENTILE_TRACES:
