@@ -29,13 +29,21 @@ import gzip
 import io
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from rdkit import Chem
 
 from theralab.chem.rdkit_log import rdkit_messages
+from theralab.chem.records import (
+    MolRecord,
+    make_record,
+    parse_smiles,
+    records_from_chunk,
+    records_from_smiles,
+    safe_text,
+    valid_utf8,
+)
 from theralab.errors import InputError
 
 SMILES_COLUMNS = tuple(
@@ -54,73 +62,6 @@ _FORMAT_SUFFIXES = {
 _SUFFIX_FORMAT = {suffix: fmt for fmt, suffixes in _FORMAT_SUFFIXES.items() for suffix in suffixes}
 _SNIFF_BYTES = 65536
 csv.field_size_limit(1 << 24)
-
-
-@dataclass(slots=True)
-class MolRecord:
-    """One input row: where it came from, what the user wrote, and the molecule or why not.
-
-    Attributes:
-        row: 1-based data row (or SD record) number as the user sees it.
-        id: the row's identifier (id column, SD title) or the row number as text.
-        smiles: the SMILES as written in the input (for SD files: RDKit's SMILES of the record).
-        mol: the sanitised RDKit molecule, or ``None`` when the row is invalid.
-        error: why the row is invalid (``None`` when ``mol`` is set).
-        warnings: what RDKit warned about while reading a valid row (``"; "``-separated, ``""``
-            when nothing), e.g. "WARNING: not removing hydrogen atom without neighbors".
-    """
-
-    row: int
-    id: str
-    smiles: str
-    mol: Chem.Mol | None
-    error: str | None = None
-    warnings: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when the row holds a usable molecule."""
-        return self.mol is not None
-
-
-def parse_smiles(smiles: str, warnings: list[str] | None = None) -> tuple[Chem.Mol | None, str | None]:
-    """Parse one SMILES and, when it fails, say why in words RDKit would use.
-
-    The fast path is a single ``MolFromSmiles``; only failures are re-parsed without
-    sanitisation to tell a syntax error from a chemistry (valence, aromaticity) error.
-    Nothing RDKit says is printed.
-
-    Args:
-        smiles: the SMILES as written.
-        warnings: when given, RDKit's warnings on a molecule that parses are appended to it.
-
-    Returns:
-        ``(mol, None)`` on success, ``(None, reason)`` otherwise.
-    """
-    text = smiles.strip()
-    if not text:
-        return None, "empty SMILES"
-    with rdkit_messages() as rdkit:
-        mol = Chem.MolFromSmiles(text)
-        if mol is not None:
-            if mol.GetNumAtoms() == 0:
-                return None, "SMILES has no atoms"
-            if warnings is not None:
-                warnings.extend(rdkit.warnings)
-            return mol, None
-        raw = Chem.MolFromSmiles(text, sanitize=False)
-        if raw is None:
-            detail = _clip(rdkit.detail(skip=text), 160)
-            return None, f"malformed SMILES (syntax error): {_clip(text)}" + (f" (RDKit: {detail})" if detail else "")
-        try:
-            Chem.SanitizeMol(raw)
-        except Exception as exc:  # RDKit raises several sanitisation exception types
-            return None, f"invalid chemistry: {exc}"
-    return None, f"could not parse SMILES: {_clip(text)}"
-
-
-def _clip(text: str, n: int = 80) -> str:
-    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def detect_format(path: Path) -> str:
@@ -302,7 +243,7 @@ class MoleculeReader:
                 if not text or text.startswith("#"):
                     continue
                 parts = text.split(None, 1)
-                yield _make_record(row, parts[0], parts[1].strip() if len(parts) > 1 else "", self.parse)
+                yield make_record(row, parts[0], parts[1].strip() if len(parts) > 1 else "", self.parse)
 
     def _delimited_rows(self) -> Iterator[MolRecord]:
         delimiter = "\t" if self.format == "tsv" else ","
@@ -311,7 +252,7 @@ class MoleculeReader:
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
                 raise InputError(f"empty file: {self.path.name} has no header line", where=str(self.path))
-            header = [_safe_text(h).strip() for h in header]
+            header = [safe_text(h).strip() for h in header]
             s_idx = header.index(find_smiles_column(header, self.smiles_column, self.path))
             id_name = find_id_column(header, self.id_column, self.path)
             i_idx = header.index(id_name) if id_name is not None else None
@@ -320,7 +261,7 @@ class MoleculeReader:
                     continue
                 smiles = fields[s_idx] if s_idx < len(fields) else ""
                 ident = fields[i_idx] if i_idx is not None and i_idx < len(fields) else ""
-                yield _make_record(row, smiles, ident, self.parse)
+                yield make_record(row, smiles, ident, self.parse)
 
     def _parquet_rows_iter(self) -> Iterator[MolRecord]:
         import pyarrow as pa
@@ -350,7 +291,7 @@ class MoleculeReader:
             ids = batch.column(1).to_pylist() if len(columns) > 1 else [None] * len(smiles)
             for smi, ident in zip(smiles, ids, strict=True):
                 row += 1
-                yield _make_record(row, smi or "", "" if ident is None else str(ident), self.parse)
+                yield make_record(row, smi or "", "" if ident is None else str(ident), self.parse)
 
     def _sd_split(self) -> Iterator[tuple[int, list[str], str | None]]:
         """Each SD record as ``(row, its lines, its '$$$$' line)``; the last may lack one (None)."""
@@ -378,8 +319,8 @@ class MoleculeReader:
         Records are split here rather than by ``ForwardSDMolSupplier`` so that a record RDKit
         rejects can be re-parsed without sanitisation to report *why* (valence, aromaticity...).
         """
-        title = _safe_text(block.split("\n", 1)[0].strip())
-        if not _valid_utf8(block):
+        title = safe_text(block.split("\n", 1)[0].strip())
+        if not valid_utf8(block):
             return MolRecord(row, title or str(row), "", None, "record is not valid UTF-8 text")
         with rdkit_messages() as rdkit:
             supplier.SetData(block)
@@ -416,8 +357,8 @@ def sd_block_id(lines: Sequence[str], id_column: str | None, row: int) -> str:
         tag = f"<{id_column}>"
         for i, line in enumerate(lines[:-1]):
             if line.startswith(">") and tag in line:
-                return _safe_text(lines[i + 1].strip()) or str(row)
-    title = _safe_text(lines[0].strip()) if lines else ""
+                return safe_text(lines[i + 1].strip()) or str(row)
+    title = safe_text(lines[0].strip()) if lines else ""
     return title or str(row)
 
 
@@ -434,61 +375,6 @@ def _sdf_reason(block: str) -> str:
     except Exception as exc:  # RDKit sanitisation errors
         return f"invalid chemistry: {exc}"
     return "could not read record"
-
-
-def _valid_utf8(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _safe_text(text: str) -> str:
-    """Text with undecodable bytes (kept by surrogateescape) shown as U+FFFD, safe to print and write."""
-    if _valid_utf8(text):
-        return text
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _make_record(row: int, smiles: str, ident: str, parse: bool = True) -> MolRecord:
-    ident = _safe_text(ident.strip()) or str(row)
-    if not _valid_utf8(smiles):
-        return MolRecord(row, ident, _safe_text(smiles), None, "not valid UTF-8 text")
-    if "\x00" in smiles:
-        return MolRecord(row, ident, smiles.replace("\x00", "\\0"), None, "binary data (NUL byte) in SMILES")
-    if not parse:
-        return MolRecord(row, ident, smiles.strip(), None, None)
-    said: list[str] = []
-    mol, err = parse_smiles(smiles, said)
-    return MolRecord(row, ident, smiles.strip(), mol, err, "; ".join(said))
-
-
-def records_from_smiles(smiles: Sequence[str], ids: Sequence[str] | None = None) -> list[MolRecord]:
-    """Rows for SMILES given inline (an API body, a pasted list), read as a file's rows are.
-
-    Each gets the same reason for a bad molecule and the same collected warnings as in a file.
-    """
-    return [_make_record(i + 1, text, ids[i] if ids is not None else "") for i, text in enumerate(smiles)]
-
-
-def records_from_chunk(frame: Any) -> list[MolRecord]:
-    """Parse the rows of a planned chunk (``row, id, smiles, error``, as ``chem.jobs`` writes them).
-
-    Every chunked job's worker reads its rows with this, so a row's reason and warnings are the
-    ones the reader gives in a single-process command.
-    """
-    records = []
-    for row, ident, smiles, error in frame[["row", "id", "smiles", "error"]].itertuples(index=False):
-        if isinstance(error, str) and error:  # a null may read back as None or NaN
-            records.append(MolRecord(int(row), str(ident), str(smiles), None, str(error)))
-        else:
-            said: list[str] = []
-            mol, err = parse_smiles(str(smiles), said)
-            records.append(MolRecord(int(row), str(ident), str(smiles), mol, err, "; ".join(said)))
-    return records
 
 
 def read_table(path: str | os.PathLike[str]) -> Any:
