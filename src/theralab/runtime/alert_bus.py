@@ -175,7 +175,7 @@ def start_event_watch(url: str) -> threading.Thread:
 
             newest = text("SELECT max(id) FROM alert_events")  # by name: alerts.py imports this module
             while True:
-                url_now = _watched["url"]
+                url_now, seen = _watched["url"], None
                 try:
                     with get_engine(url_now).connect() as conn:
                         current = conn.execute(newest).scalar() or 0
