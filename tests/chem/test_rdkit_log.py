@@ -80,3 +80,36 @@ def test_a_long_non_ascii_input_that_rdkit_clips_mid_character_still_gives_a_rea
     for n in range(150, 260):
         mol, reason = parse_smiles("C(" + "é" * n)
         assert mol is None and reason is not None and reason.startswith("malformed SMILES (syntax error)")
+
+
+def test_indexing_and_searching_leave_rdkit_warnings_collectable(tmp_path):
+    """Building a search index in this process (one worker) and parsing a query must not switch
+    RDKit's logging off for the process: later reads still collect their warnings per row."""
+    from theralab.chem.io import parse_smiles
+    from theralab.chem.search.index import build_index
+    from theralab.chem.search.query import parse_query
+
+    source = tmp_path / "lib.smi"
+    source.write_text("CCO a\nC1CC b\nc1ccccc1O c\n")
+    for step in (lambda: build_index(source, tmp_path / "index", workers=1), lambda: parse_query("c1ccccc1")):
+        step()
+        warnings: list[str] = []
+        assert parse_smiles("CC[NH3+].[H+]", warnings)[0] is not None
+        assert warnings == ["WARNING: not removing hydrogen atom without neighbors"]
+
+
+def test_a_block_collects_warnings_even_when_something_switched_them_off():
+    """RDKit's log switches are process-wide: a library's ``DisableLog`` must not silence the rows'
+    warnings, and what the block switched on is switched off again after it."""
+    from rdkit import RDLogger, rdBase
+
+    from theralab.chem.io import parse_smiles
+
+    RDLogger.DisableLog("rdApp.warning")
+    try:
+        warnings: list[str] = []
+        assert parse_smiles("CC[NH3+].[H+]", warnings)[0] is not None
+        assert warnings == ["WARNING: not removing hydrogen atom without neighbors"]
+        assert "rdApp.warning:disabled" in rdBase.LogStatus()
+    finally:
+        RDLogger.EnableLog("rdApp.warning")

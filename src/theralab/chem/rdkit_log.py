@@ -102,11 +102,38 @@ def rdkit_messages() -> Iterator[RdkitMessages]:
     sink: list[str] = []
     outer = getattr(_LOCAL, "sink", None)
     _LOCAL.sink = sink
+    _warnings_on()
     try:
         with rdBase.CaptureErrorLog() as capture:
             yield RdkitMessages(capture, sink)
     finally:
+        _warnings_restore()
         _LOCAL.sink = outer
+
+
+_OPEN = {"blocks": 0, "forced": False}  # open blocks in all threads; whether they switched warnings on
+
+
+def _warnings_on() -> None:
+    """Switch RDKit's warnings on while any block is open, whoever switched them off.
+
+    Why: RDKit's log switches are process-wide, and any library (or an old ``DisableLog`` call)
+    can turn warnings off for good; a block must still collect them. What a block switched on is
+    switched off again when the last open block closes.
+    """
+    with _ROUTE_LOCK:
+        if _OPEN["blocks"] == 0 and "rdApp.warning:disabled" in rdBase.LogStatus():
+            rdBase.EnableLog("rdApp.warning")
+            _OPEN["forced"] = True
+        _OPEN["blocks"] += 1
+
+
+def _warnings_restore() -> None:
+    with _ROUTE_LOCK:
+        _OPEN["blocks"] -= 1
+        if _OPEN["blocks"] == 0 and _OPEN["forced"]:
+            rdBase.DisableLog("rdApp.warning")
+            _OPEN["forced"] = False
 
 
 def join_warnings(*parts: str | list[str]) -> str:

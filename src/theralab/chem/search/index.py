@@ -85,13 +85,22 @@ def process_chunk(
 ) -> int:
     """Fingerprint one chunk and write ``<stem>.npz`` then ``<stem>.parquet`` (the completion mark).
 
-    Runs in a worker process; returns the number of records handled (for progress).
+    Runs in a worker process (or in this one with one worker); returns the number of records
+    handled (for progress). Reasons are recorded per row, so RDKit is kept quiet for the chunk
+    only: a process-wide ``DisableLog`` here silenced the warnings every later reader collects.
     """
+    from rdkit import rdBase
+
+    with rdBase.BlockLogs():
+        return _fingerprint_chunk(records, kind, spec_d, substructure, out_stem, duplicates)
+
+
+def _fingerprint_chunk(records: list[Record], kind: str, spec_d: dict[str, Any], substructure: bool,
+                       out_stem: str, duplicates: bool) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from rdkit import Chem, RDLogger
+    from rdkit import Chem
 
-    RDLogger.DisableLog("rdApp.*")  # reasons are recorded per row instead of spammed to stderr
     cpu0 = time.process_time()
     spec = FingerprintSpec(spec_d["name"], spec_d["bits"], spec_d["params"])
     fper = Fingerprinter(spec)

@@ -71,7 +71,7 @@ def parse_query(query: Any, *, smarts: bool = False, where: str = "query") -> An
     Raises:
         InputError: empty or unparsable query.
     """
-    from rdkit import Chem, RDLogger
+    from rdkit import Chem, rdBase
 
     if not isinstance(query, str):
         if query is None:
@@ -80,11 +80,8 @@ def parse_query(query: Any, *, smarts: bool = False, where: str = "query") -> An
     text = query.strip()
     if not text:
         raise InputError("the query is empty", where=where, hint="give a SMILES such as 'CC(=O)Nc1ccc(O)cc1'")
-    RDLogger.DisableLog("rdApp.*")
-    try:
+    with rdBase.BlockLogs():  # the reason is raised below; scoped, so no other reader's log state changes
         mol = Chem.MolFromSmarts(text) if smarts else Chem.MolFromSmiles(text)
-    finally:
-        RDLogger.EnableLog("rdApp.*")
     if mol is None or mol.GetNumAtoms() == 0:
         kind = "SMARTS" if smarts else "SMILES"
         raise InputError(
