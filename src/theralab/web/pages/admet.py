@@ -91,11 +91,12 @@ async def admet_predict(request: Request, user: WebUser, text: str = Form(""), m
             return await start_upload_job(user, upload, "admet.predict", {"model": model}, ".admet.csv")
         smiles, ids = pasted_molecules(text)
         # through the reader: each row keeps its reason and RDKit's warnings, nothing reaches the console
-        table = score_records(records_from_smiles(smiles, ids), model)
+        records = records_from_smiles(smiles, ids)
+        table = score_records(records, model)
     except TheralabError as exc:
         context["problem"] = str(exc)
         return render(request, "admet.html", context, status_code=422 if isinstance(exc, InputError) else 404)
-    context.update(_result_context(table, model))
+    context.update(_result_context(table, model, [r.mol for r in records]))
     return render(request, "admet.html", context)
 
 
@@ -123,10 +124,12 @@ def columns(shown: list[str]) -> list[dict[str, Any]]:
 NOT_SCORES = ("row", "id", "smiles", "error", "warnings")  # the reader's columns, not a model's
 
 
-def _result_context(table: Any, model: str) -> dict[str, Any]:
-    """Rows, shown columns (with units), the percentile chart, heatmaps and the CSV link for the template."""
+def _result_context(table: Any, model: str, mols: list[Any]) -> dict[str, Any]:
+    """Rows, shown columns (with units), the percentile chart, heatmaps and the CSV link for the template.
+
+    ``mols`` are the reader's molecules, one per row of ``table`` (None where the row is bad).
+    """
     from theralab.chem.depict import mol_to_svg
-    from theralab.chem.io import parse_smiles
     from theralab.discovery.admet import name_of, unit_of
     from theralab.web.charts import axis, chart_spec
 
@@ -141,7 +144,7 @@ def _result_context(table: Any, model: str) -> dict[str, Any]:
         row: dict[str, Any] = {"id": rec["id"], "smiles": rec["smiles"], "error": rec["error"],
                                "warnings": rec.get("warnings") or "",
                                "values": {c: _num(rec.get(c)) for c in shown}}
-        mol, _ = parse_smiles(str(rec["smiles"]))
+        mol = mols[i]  # the reader's molecule: drawn and explained without parsing the SMILES again
         row["svg"] = mol_to_svg(mol, width=160, height=120) if mol is not None and not rec["error"] else ""
         if mol is not None and not rec["error"] and i < DETAIL_LIMIT and explainer is not None:
             row["heatmap"] = explainer(mol)  # value, colour scale and the share the colours account for
